@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "cli_common.h"
+
+#include <iostream>
+
+namespace unirank::cli {
+
+int reportError(const Error &error)
+{
+    const char *label = error.kind == ErrorKind::Busy ? "busy" : "error";
+    std::cerr << "unirank-cli: " << label << ": " << error.message << "\n";
+    return error.kind == ErrorKind::BadInput ? kExitBadInput : kExitInternal;
+}
+
+std::unique_ptr<storage::Project> openProject(const std::string &file)
+{
+    return require(storage::Project::open(file));
+}
+
+} // namespace unirank::cli

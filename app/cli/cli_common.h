@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// What every unirank-cli command shares: exit codes, error reporting, opening a project.
+#pragma once
+
+#include "core/util/error.h"
+#include "storage/project.h"
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+
+namespace unirank::cli {
+
+enum ExitCode : int {
+    kExitOk = 0,
+    kExitBadInput = 1, ///< the message on stderr says what and where
+    kExitInternal = 2, ///< a bug, an I/O failure, or a project busy for longer than the timeout
+};
+
+/// Thrown by a command to end with an error already described; main() prints it and exits.
+struct CommandFailed {
+    Error error;
+};
+
+/// Prints "unirank-cli: error: ..." on stderr and returns the exit code for the error's kind.
+int reportError(const Error &error);
+
+/// Unwraps a Result or throws CommandFailed.
+template <typename T>
+T require(Result<T> result)
+{
+    if (!result)
+        throw CommandFailed{result.error()};
+    if constexpr (!std::is_void_v<T>)
+        return std::move(*result);
+}
+
+std::unique_ptr<storage::Project> openProject(const std::string &file);
+
+// Each command registers its subcommand; the callback runs the command.
+void addInitCommand(CLI::App &app);
+void addImportCommand(CLI::App &app);
+void addExportCommand(CLI::App &app);
+void addStatsCommand(CLI::App &app);
+void addBenchCommand(CLI::App &app);
+
+} // namespace unirank::cli

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// unirank-cli: the headless front end. Each subcommand lives in its own cmd_*.cpp and calls the same
+// library functions as the GUI. Exit codes: 0 ok, 1 bad input, 2 internal error; errors go to stderr.
+#include "cli_common.h"
+
+#include <iostream>
+
+int main(int argc, char **argv)
+{
+    using namespace unirank::cli;
+    CLI::App app{"UniRank Studio command line: import, export, inspect and benchmark reranking projects",
+                 "unirank-cli"};
+    app.set_version_flag("--version", std::string("unirank-cli 0.1.0"));
+    app.require_subcommand(1);
+    addInitCommand(app);
+    addImportCommand(app);
+    addExportCommand(app);
+    addStatsCommand(app);
+    addBenchCommand(app);
+    try {
+        app.parse(argc, argv);
+        return kExitOk;
+    } catch (const CLI::Success &e) {
+        return app.exit(e); // --help, --version
+    } catch (const CLI::ParseError &e) {
+        app.exit(e, std::cerr, std::cerr);
+        return kExitBadInput;
+    } catch (const CommandFailed &f) {
+        return reportError(f.error);
+    } catch (const unirank::InputError &e) {
+        return reportError({unirank::ErrorKind::BadInput, e.what()});
+    } catch (const std::exception &e) {
+        return reportError({unirank::ErrorKind::Internal, e.what()});
+    }
+}

@@ -1,0 +1,29 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Small helpers shared by the per-layer CMakeLists.
+
+# Warnings for our own targets only (never global flags).
+function(unirank_set_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+                                           -Wold-style-cast -Wcast-align -Woverloaded-virtual)
+endfunction()
+
+# unirank_add_test(NAME name SOURCES ... LIBRARIES ... [LABELS ...] [GUI] [TIMEOUT s])
+# One Qt Test program per tested class or concern; GUI tests run on the offscreen platform.
+function(unirank_add_test)
+  cmake_parse_arguments(T "GUI" "NAME;TIMEOUT" "SOURCES;LIBRARIES;LABELS" ${ARGN})
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE ${T_LIBRARIES} Qt6::Test unirank_testsupport)
+  unirank_set_warnings(${T_NAME})
+  add_test(NAME ${T_NAME} COMMAND ${T_NAME})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  if(NOT T_LABELS)
+    set(T_LABELS unit)
+  endif()
+  set(env "UNIRANK_SOURCE_DIR=${PROJECT_SOURCE_DIR}" "UNIRANK_BINARY_DIR=${PROJECT_BINARY_DIR}")
+  if(T_GUI)
+    list(APPEND env "QT_QPA_PLATFORM=offscreen")
+  endif()
+  set_tests_properties(${T_NAME} PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT} ENVIRONMENT "${env}")
+endfunction()

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/util/atomic_file.h"
+
+#include "core/util/error.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <random>
+#include <system_error>
+
+namespace fs = std::filesystem;
+
+namespace unirank {
+namespace {
+
+[[noreturn]] void throwErrno(const std::string &what, const fs::path &path)
+{
+    throw std::system_error(errno, std::generic_category(), what + " '" + path.string() + "'");
+}
+
+std::string randomSuffix()
+{
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    static constexpr char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    std::string s(8, '0');
+    for (auto &c : s)
+        c = digits[rng() % 36];
+    return s;
+}
+
+} // namespace
+
+AtomicFile::AtomicFile(fs::path target)
+    : m_target(std::move(target))
+{
+    const auto dir = m_target.has_parent_path() ? m_target.parent_path() : fs::path(".");
+    for (int attempt = 0; attempt < 16 && m_fd < 0; ++attempt) {
+        m_temp = dir / ("." + m_target.filename().string() + ".tmp-" + randomSuffix());
+        m_fd = ::open(m_temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (m_fd < 0 && errno != EEXIST)
+            throwErrno("cannot create temporary file", m_temp);
+    }
+    if (m_fd < 0)
+        throwErrno("cannot create temporary file", m_temp);
+}
+
+AtomicFile::~AtomicFile()
+{
+    if (m_fd >= 0)
+        ::close(m_fd);
+    if (!m_committed) {
+        std::error_code ec;
+        fs::remove(m_temp, ec);
+    }
+}
+
+void AtomicFile::write(std::string_view bytes)
+{
+    m_buffer.append(bytes);
+    if (m_buffer.size() >= (1u << 20))
+        flushBuffer();
+}
+
+void AtomicFile::flushBuffer()
+{
+    std::size_t done = 0;
+    while (done < m_buffer.size()) {
+        const auto n = ::write(m_fd, m_buffer.data() + done, m_buffer.size() - done);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            throwErrno("cannot write", m_temp);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    m_buffer.clear();
+}
+
+void AtomicFile::commit()
+{
+    flushBuffer();
+    if (::fsync(m_fd) != 0)
+        throwErrno("cannot fsync", m_temp);
+    if (::close(m_fd) != 0) {
+        m_fd = -1;
+        throwErrno("cannot close", m_temp);
+    }
+    m_fd = -1;
+    if (::rename(m_temp.c_str(), m_target.c_str()) != 0)
+        throwErrno("cannot rename temporary file onto", m_target);
+    m_committed = true;
+    syncDirectory(m_target.has_parent_path() ? m_target.parent_path() : fs::path("."));
+}
+
+void writeFileAtomically(const fs::path &target, std::string_view bytes)
+{
+    AtomicFile f(target);
+    f.write(bytes);
+    f.commit();
+}
+
+std::string readWholeFile(const fs::path &path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw InputError(SourceLocation{path.string()}, "cannot open file for reading");
+    std::string data;
+    in.seekg(0, std::ios::end);
+    const auto size = in.tellg();
+    if (size > 0) {
+        data.resize(static_cast<std::size_t>(size));
+        in.seekg(0);
+        in.read(data.data(), size);
+    }
+    if (in.bad())
+        throw InputError(SourceLocation{path.string()}, "read error");
+    return data;
+}
+
+void syncDirectory(const fs::path &dir)
+{
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        throwErrno("cannot open folder", dir);
+    const int rc = ::fsync(fd);
+    ::close(fd);
+    if (rc != 0)
+        throwErrno("cannot fsync folder", dir);
+}
+
+namespace detail {
+
+fs::path makeStagingDirectory(const fs::path &target)
+{
+    const auto parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    fs::create_directories(parent);
+    for (int attempt = 0; attempt < 16; ++attempt) {
+        auto dir = parent / ("." + target.filename().string() + ".staging-" + randomSuffix());
+        if (fs::create_directory(dir))
+            return dir;
+    }
+    throw std::runtime_error("cannot create a staging folder beside '" + target.string() + "'");
+}
+
+void swapInDirectory(const fs::path &staging, const fs::path &target)
+{
+    const auto parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    fs::path old;
+    if (fs::exists(target)) {
+        old = parent / ("." + target.filename().string() + ".old-" + randomSuffix());
+        fs::rename(target, old);
+    }
+    try {
+        fs::rename(staging, target);
+    } catch (...) {
+        if (!old.empty())
+            fs::rename(old, target);
+        throw;
+    }
+    syncDirectory(parent);
+    if (!old.empty())
+        removeQuietly(old);
+}
+
+void removeQuietly(const fs::path &path) noexcept
+{
+    std::error_code ec;
+    fs::remove_all(path, ec);
+}
+
+} // namespace detail
+} // namespace unirank

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "storage/dataset_import.h"
+
+#include "core/formats/beir.h"
+#include "storage/errors.h"
+#include "storage/repo/audit.h"
+#include "storage/repo/catalog.h"
+#include "storage/repo/judgements.h"
+
+#include <chrono>
+#include <unordered_map>
+
+namespace fs = std::filesystem;
+
+namespace unirank::storage {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string defaultCollectionName(const fs::path &dir)
+{
+    const auto abs = fs::absolute(dir).lexically_normal();
+    auto name = abs.filename().empty() ? abs.parent_path().filename() : abs.filename();
+    auto parent = abs.filename().empty() ? abs.parent_path().parent_path() : abs.parent_path();
+    return parent.filename().empty() ? name.string() : parent.filename().string() + "/" + name.string();
+}
+
+// Media files created by this import; removed again unless the import commits.
+class NewMediaFiles {
+public:
+    explicit NewMediaFiles(const MediaStore &store)
+        : m_store(store)
+    {
+    }
+    ~NewMediaFiles()
+    {
+        if (!m_keep)
+            for (const auto &rel : m_created)
+                m_store.remove(rel);
+    }
+    void add(std::string rel) { m_created.push_back(std::move(rel)); }
+    void keep() { m_keep = true; }
+    std::size_t count() const { return m_created.size(); }
+
+private:
+    const MediaStore &m_store;
+    std::vector<std::string> m_created;
+    bool m_keep = false;
+};
+
+} // namespace
+
+Result<ImportSummary> importDataset(Project &project, const fs::path &dir, const ImportOptions &options)
+{
+    return capture([&] {
+        ImportSummary summary;
+        auto t0 = Clock::now();
+        BeirReadOptions readOptions;
+        if (options.onProgress)
+            readOptions.onImageProgress = [&](std::size_t done, std::size_t total) {
+                options.onProgress("images", done, total);
+            };
+        const BeirDataset data = readBeirFolder(dir, readOptions);
+        summary.readSeconds = secondsSince(t0);
+
+        t0 = Clock::now();
+        Database &db = project.db();
+        summary.collectionName = options.collectionName.empty() ? defaultCollectionName(dir) : options.collectionName;
+        if (findCollection(db, summary.collectionName))
+            throw InputError(SourceLocation{"", 0, "collection"},
+                             "a collection named '" + summary.collectionName +
+                                 "' already exists in this project; import under another name");
+
+        NewMediaFiles created(project.media());
+        Transaction tx(db);
+        const auto split = fs::absolute(dir).lexically_normal().filename().string();
+        summary.collectionId = insertCollection(db, summary.collectionName, split, fs::absolute(dir).string());
+
+        std::unordered_map<std::string, std::string> hashByPath;
+        for (const auto &[rel, img] : data.images) {
+            MediaRow media{img.sha256, MediaStore::relativePathFor(img.sha256, img.info.format), img.info, img.bytes};
+            insertMedia(db, media);
+            if (project.media().putFile(img.absolutePath, media.relPath))
+                created.add(media.relPath);
+            hashByPath.emplace(rel, img.sha256);
+        }
+        const auto hashOf = [&](const std::string &rel) -> std::optional<std::string> {
+            if (rel.empty())
+                return std::nullopt;
+            return hashByPath.at(rel);
+        };
+
+        std::unordered_map<std::string, std::int64_t> queryIds, candidateIds;
+        for (const auto &q : data.queries)
+            queryIds.emplace(q.id, insertQuery(db, summary.collectionId, q, hashOf(q.imagePath)));
+        std::size_t done = 0;
+        const std::size_t total = data.candidates.size();
+        for (const auto &c : data.candidates) {
+            candidateIds.emplace(c.id, insertCandidate(db, summary.collectionId, c, hashOf(c.imagePath)));
+            if (options.onProgress && (++done % 256 == 0 || done == total))
+                options.onProgress("write", done, total);
+        }
+
+        const auto importer = ensureAnnotator(db, "qrels");
+        for (const auto &q : data.qrels)
+            insertGradedLabel(db, queryIds.at(q.queryId), candidateIds.at(q.docId), q.grade, importer,
+                              GradedSource::Imported);
+        if (data.run) {
+            const auto runId = insertFirstStageRun(db, summary.collectionId, data.runTag);
+            for (const auto &e : *data.run)
+                insertListEntry(db, runId, queryIds.at(e.queryId), candidateIds.at(e.docId), e.rank, e.score);
+            summary.runEntries = data.run->size();
+        }
+        summary.queries = data.queries.size();
+        summary.candidates = data.candidates.size();
+        summary.images = data.images.size();
+        summary.qrels = data.qrels.size();
+        summary.newMediaFiles = created.count();
+        appendAudit(db, options.actor, "import", "collections", summary.collectionId,
+                    {{"source", fs::absolute(dir).string()},
+                     {"queries", summary.queries},
+                     {"candidates", summary.candidates},
+                     {"qrels", summary.qrels},
+                     {"run_entries", summary.runEntries}});
+        tx.commit();
+        created.keep();
+        summary.writeSeconds = secondsSince(t0);
+        return summary;
+    });
+}
+
+} // namespace unirank::storage

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Content-addressed image files beside the project database: <media>/<h0h1>/<sha256>.<ext>.
+// Files are immutable once written; the same bytes are stored once.
+//
+// Threading: methods are safe to call from several threads (no mutable state besides the file system).
+// Errors: std::system_error / InputError naming the path.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace unirank::storage {
+
+class MediaStore {
+public:
+    explicit MediaStore(std::filesystem::path root);
+
+    const std::filesystem::path &root() const { return m_root; }
+
+    /// Relative path (inside root) of the file for a hash and format ("png", "jpeg", ...).
+    static std::string relativePathFor(const std::string &sha256, const std::string &format);
+
+    std::filesystem::path absolutePath(const std::string &relativePath) const;
+
+    /// Copies `source` in unless a file with that relative path exists. The copy is written atomically.
+    /// Returns true when a new file was created (so a failed import can remove exactly those).
+    bool putFile(const std::filesystem::path &source, const std::string &relativePath) const;
+
+    void remove(const std::string &relativePath) const noexcept;
+
+private:
+    std::filesystem::path m_root;
+};
+
+} // namespace unirank::storage

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "storage/repo/catalog.h"
+
+namespace unirank::storage {
+namespace {
+
+std::string metadataText(const nlohmann::json &m) { return m.is_object() ? m.dump() : "{}"; }
+
+nlohmann::json parseMetadata(const std::string &s) { return s.empty() ? nlohmann::json::object() : nlohmann::json::parse(s); }
+
+} // namespace
+
+std::int64_t insertCollection(Database &db, const std::string &name, const std::string &split,
+                              const std::string &sourcePath)
+{
+    db.cached("INSERT INTO collections (name, split, source_path) VALUES (?1, ?2, ?3)")
+        .bindAll(name, split, sourcePath)
+        .run();
+    return db.lastInsertRowId();
+}
+
+static CollectionRow readCollection(const Statement &s)
+{
+    return CollectionRow{s.columnInt(0), s.columnText(1), s.columnText(2), s.columnText(3), s.columnText(4)};
+}
+
+std::optional<CollectionRow> findCollection(Database &db, const std::string &name)
+{
+    auto &s = db.cached("SELECT id, name, split, source_path, created_at FROM collections WHERE name = ?1");
+    s.bind(1, name);
+    std::optional<CollectionRow> row;
+    if (s.step())
+        row = readCollection(s);
+    s.reset();
+    return row;
+}
+
+std::vector<CollectionRow> listCollections(Database &db)
+{
+    auto &s = db.cached("SELECT id, name, split, source_path, created_at FROM collections ORDER BY id");
+    std::vector<CollectionRow> out;
+    while (s.step())
+        out.push_back(readCollection(s));
+    s.reset();
+    return out;
+}
+
+bool insertMedia(Database &db, const MediaRow &m)
+{
+    db.cached("INSERT OR IGNORE INTO media (hash, rel_path, format, width, height, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .bindAll(m.hash, m.relPath, m.info.format, m.info.width, m.info.height, static_cast<std::int64_t>(m.bytes))
+        .run();
+    return db.changes() > 0;
+}
+
+std::optional<MediaRow> findMedia(Database &db, const std::string &hash)
+{
+    auto &s = db.cached("SELECT hash, rel_path, format, width, height, bytes FROM media WHERE hash = ?1");
+    s.bind(1, hash);
+    std::optional<MediaRow> row;
+    if (s.step()) {
+        MediaRow m;
+        m.hash = s.columnText(0);
+        m.relPath = s.columnText(1);
+        m.info.format = s.columnText(2);
+        m.info.width = static_cast<int>(s.columnInt(3));
+        m.info.height = static_cast<int>(s.columnInt(4));
+        m.bytes = static_cast<std::uint64_t>(s.columnInt(5));
+        row = m;
+    }
+    s.reset();
+    return row;
+}
+
+std::int64_t insertQuery(Database &db, std::int64_t collectionId, const Query &q,
+                         const std::optional<std::string> &imageHash)
+{
+    db.cached("INSERT INTO queries (collection_id, ext_id, text, image_hash, image_path, metadata) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .bindAll(collectionId, q.id, q.text, imageHash, q.imagePath, metadataText(q.metadata))
+        .run();
+    return db.lastInsertRowId();
+}
+
+std::int64_t insertCandidate(Database &db, std::int64_t collectionId, const Candidate &c,
+                             const std::optional<std::string> &imageHash)
+{
+    db.cached("INSERT INTO candidates (collection_id, ext_id, modality, title, text, image_hash, image_path, metadata) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+        .bindAll(collectionId, c.id, toString(c.modality), c.title, c.text, imageHash, c.imagePath,
+                 metadataText(c.metadata))
+        .run();
+    return db.lastInsertRowId();
+}
+
+std::vector<QueryRow> listQueries(Database &db, std::int64_t collectionId)
+{
+    auto &s = db.cached("SELECT id, ext_id, text, image_hash, image_path, metadata FROM queries "
+                        "WHERE collection_id = ?1 ORDER BY id");
+    s.bind(1, collectionId);
+    std::vector<QueryRow> out;
+    while (s.step()) {
+        QueryRow r;
+        r.id = s.columnInt(0);
+        r.collectionId = collectionId;
+        r.query.id = s.columnText(1);
+        r.query.text = s.columnText(2);
+        r.imageHash = s.columnOptionalText(3);
+        r.query.imagePath = s.columnText(4);
+        r.query.metadata = parseMetadata(s.columnText(5));
+        out.push_back(std::move(r));
+    }
+    s.reset();
+    return out;
+}
+
+std::vector<CandidateRow> listCandidates(Database &db, std::int64_t collectionId)
+{
+    auto &s = db.cached("SELECT id, ext_id, modality, title, text, image_hash, image_path, metadata FROM candidates "
+                        "WHERE collection_id = ?1 ORDER BY id");
+    s.bind(1, collectionId);
+    std::vector<CandidateRow> out;
+    while (s.step()) {
+        CandidateRow r;
+        r.id = s.columnInt(0);
+        r.collectionId = collectionId;
+        r.candidate.id = s.columnText(1);
+        r.candidate.modality = modalityFromString(s.columnText(2)).value_or(Modality::Text);
+        r.candidate.title = s.columnText(3);
+        r.candidate.text = s.columnText(4);
+        r.imageHash = s.columnOptionalText(5);
+        r.candidate.imagePath = s.columnText(6);
+        r.candidate.metadata = parseMetadata(s.columnText(7));
+        out.push_back(std::move(r));
+    }
+    s.reset();
+    return out;
+}
+
+std::optional<std::int64_t> findQueryId(Database &db, std::int64_t collectionId, const std::string &extId)
+{
+    auto &s = db.cached("SELECT id FROM queries WHERE collection_id = ?1 AND ext_id = ?2");
+    s.bindAll(collectionId, extId);
+    std::optional<std::int64_t> id;
+    if (s.step())
+        id = s.columnInt(0);
+    s.reset();
+    return id;
+}
+
+std::optional<std::int64_t> findCandidateId(Database &db, std::int64_t collectionId, const std::string &extId)
+{
+    auto &s = db.cached("SELECT id FROM candidates WHERE collection_id = ?1 AND ext_id = ?2");
+    s.bindAll(collectionId, extId);
+    std::optional<std::int64_t> id;
+    if (s.step())
+        id = s.columnInt(0);
+    s.reset();
+    return id;
+}
+
+std::int64_t insertFirstStageRun(Database &db, std::int64_t collectionId, const std::string &tag)
+{
+    db.cached("INSERT INTO first_stage_runs (collection_id, tag) VALUES (?1, ?2)").bindAll(collectionId, tag).run();
+    return db.lastInsertRowId();
+}
+
+void insertListEntry(Database &db, std::int64_t runId, std::int64_t queryId, std::int64_t candidateId, int rank,
+                     double score)
+{
+    db.cached("INSERT INTO candidate_lists (run_id, query_id, candidate_id, rank, score) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .bindAll(runId, queryId, candidateId, rank, score)
+        .run();
+}
+
+std::vector<FirstStageRunRow> listFirstStageRuns(Database &db, std::int64_t collectionId)
+{
+    auto &s = db.cached("SELECT id, tag FROM first_stage_runs WHERE collection_id = ?1 ORDER BY id");
+    s.bind(1, collectionId);
+    std::vector<FirstStageRunRow> out;
+    while (s.step())
+        out.push_back(FirstStageRunRow{s.columnInt(0), collectionId, s.columnText(1)});
+    s.reset();
+    return out;
+}
+
+std::vector<RunEntry> firstStageEntries(Database &db, std::int64_t runId)
+{
+    auto &s = db.cached("SELECT q.ext_id, c.ext_id, l.rank, l.score, r.tag FROM candidate_lists l "
+                        "JOIN queries q ON q.id = l.query_id JOIN candidates c ON c.id = l.candidate_id "
+                        "JOIN first_stage_runs r ON r.id = l.run_id "
+                        "WHERE l.run_id = ?1 ORDER BY l.query_id, l.rank, c.ext_id");
+    s.bind(1, runId);
+    std::vector<RunEntry> out;
+    while (s.step())
+        out.push_back(RunEntry{s.columnText(0), s.columnText(1), static_cast<int>(s.columnInt(2)), s.columnDouble(3),
+                               s.columnText(4), 0});
+    s.reset();
+    return out;
+}
+
+} // namespace unirank::storage

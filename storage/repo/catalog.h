@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Collections (an imported dataset split), media, queries, candidates and first-stage candidate lists.
+// Free functions over a Database; the caller owns transactions. Ids are the database's row ids unless
+// named ext (the dataset's own id).
+#pragma once
+
+#include "core/data/types.h"
+#include "core/vision/image_probe.h"
+#include "storage/sqlite/database.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace unirank::storage {
+
+struct CollectionRow {
+    std::int64_t id = 0;
+    std::string name;
+    std::string split;
+    std::string sourcePath;
+    std::string createdAt;
+};
+
+struct QueryRow {
+    std::int64_t id = 0;
+    std::int64_t collectionId = 0;
+    Query query;
+    std::optional<std::string> imageHash;
+};
+
+struct CandidateRow {
+    std::int64_t id = 0;
+    std::int64_t collectionId = 0;
+    Candidate candidate;
+    std::optional<std::string> imageHash;
+};
+
+struct MediaRow {
+    std::string hash;
+    std::string relPath; ///< inside the project's media folder
+    ImageInfo info;
+    std::uint64_t bytes = 0;
+};
+
+struct FirstStageRunRow {
+    std::int64_t id = 0;
+    std::int64_t collectionId = 0;
+    std::string tag;
+};
+
+std::int64_t insertCollection(Database &db, const std::string &name, const std::string &split,
+                              const std::string &sourcePath);
+std::optional<CollectionRow> findCollection(Database &db, const std::string &name);
+std::vector<CollectionRow> listCollections(Database &db);
+
+/// Inserts the media row unless the hash is known. Returns true when inserted.
+bool insertMedia(Database &db, const MediaRow &media);
+std::optional<MediaRow> findMedia(Database &db, const std::string &hash);
+
+std::int64_t insertQuery(Database &db, std::int64_t collectionId, const Query &query,
+                         const std::optional<std::string> &imageHash);
+std::int64_t insertCandidate(Database &db, std::int64_t collectionId, const Candidate &candidate,
+                             const std::optional<std::string> &imageHash);
+std::vector<QueryRow> listQueries(Database &db, std::int64_t collectionId);
+std::vector<CandidateRow> listCandidates(Database &db, std::int64_t collectionId);
+std::optional<std::int64_t> findQueryId(Database &db, std::int64_t collectionId, const std::string &extId);
+std::optional<std::int64_t> findCandidateId(Database &db, std::int64_t collectionId, const std::string &extId);
+
+std::int64_t insertFirstStageRun(Database &db, std::int64_t collectionId, const std::string &tag);
+void insertListEntry(Database &db, std::int64_t runId, std::int64_t queryId, std::int64_t candidateId, int rank,
+                     double score);
+std::vector<FirstStageRunRow> listFirstStageRuns(Database &db, std::int64_t collectionId);
+/// The run's lines with external ids, ordered by query (import order) then rank.
+std::vector<RunEntry> firstStageEntries(Database &db, std::int64_t runId);
+
+} // namespace unirank::storage

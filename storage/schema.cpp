@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "storage/schema.h"
+
+#include <sqlite3.h>
+
+namespace unirank::storage {
+namespace {
+
+// Timestamps are UTC ISO 8601 with milliseconds, e.g. 2026-11-27T14:32:53.123Z.
+constexpr const char *kSchemaV1 = R"sql(
+CREATE TABLE collections (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    split       TEXT NOT NULL DEFAULT '',
+    source_path TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+
+CREATE TABLE media (
+    hash     TEXT PRIMARY KEY CHECK (length(hash) = 64),
+    rel_path TEXT NOT NULL,
+    format   TEXT NOT NULL,
+    width    INTEGER NOT NULL CHECK (width > 0),
+    height   INTEGER NOT NULL CHECK (height > 0),
+    bytes    INTEGER NOT NULL CHECK (bytes > 0)
+) WITHOUT ROWID;
+
+CREATE TABLE queries (
+    id            INTEGER PRIMARY KEY,
+    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    ext_id        TEXT NOT NULL,
+    text          TEXT NOT NULL DEFAULT '',
+    image_hash    TEXT REFERENCES media(hash),
+    image_path    TEXT NOT NULL DEFAULT '',
+    metadata      TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(metadata)),
+    UNIQUE (collection_id, ext_id)
+);
+
+CREATE TABLE candidates (
+    id            INTEGER PRIMARY KEY,
+    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    ext_id        TEXT NOT NULL,
+    modality      TEXT NOT NULL CHECK (modality IN ('text', 'image', 'text+image')),
+    title         TEXT NOT NULL DEFAULT '',
+    text          TEXT NOT NULL DEFAULT '',
+    image_hash    TEXT REFERENCES media(hash),
+    image_path    TEXT NOT NULL DEFAULT '',
+    metadata      TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(metadata)),
+    UNIQUE (collection_id, ext_id),
+    CHECK ((modality = 'text') = (image_hash IS NULL))
+);
+CREATE INDEX candidates_image ON candidates(image_hash);
+
+-- First-stage candidate lists as imported (one row per run.trec line).
+CREATE TABLE first_stage_runs (
+    id            INTEGER PRIMARY KEY,
+    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    tag           TEXT NOT NULL,
+    created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+CREATE TABLE candidate_lists (
+    run_id       INTEGER NOT NULL REFERENCES first_stage_runs(id) ON DELETE CASCADE,
+    query_id     INTEGER NOT NULL REFERENCES queries(id) ON DELETE CASCADE,
+    candidate_id INTEGER NOT NULL REFERENCES candidates(id) ON DELETE CASCADE,
+    rank         INTEGER NOT NULL,
+    score        REAL NOT NULL,
+    PRIMARY KEY (run_id, query_id, candidate_id)
+) WITHOUT ROWID;
+CREATE INDEX candidate_lists_query ON candidate_lists(query_id, rank);
+
+CREATE TABLE annotators (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+
+-- Graded relevance 0-3. A label is never overwritten: a newer one supersedes it, an undo retracts it.
+CREATE TABLE graded_labels (
+    id           INTEGER PRIMARY KEY,
+    query_id     INTEGER NOT NULL REFERENCES queries(id) ON DELETE CASCADE,
+    candidate_id INTEGER NOT NULL REFERENCES candidates(id) ON DELETE CASCADE,
+    grade        INTEGER NOT NULL CHECK (grade BETWEEN 0 AND 3),
+    annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+    source       TEXT NOT NULL CHECK (source IN ('human', 'imported')),
+    created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    retracted_at TEXT
+);
+CREATE INDEX graded_labels_pair ON graded_labels(query_id, candidate_id);
+
+-- Pairwise preferences. left/right are the two candidates as shown; shown_swapped = 1 when the
+-- queue's canonical first item was displayed on the right (randomised sides).
+CREATE TABLE pair_labels (
+    id            INTEGER PRIMARY KEY,
+    query_id      INTEGER NOT NULL REFERENCES queries(id) ON DELETE CASCADE,
+    left_id       INTEGER NOT NULL REFERENCES candidates(id) ON DELETE CASCADE,
+    right_id      INTEGER NOT NULL REFERENCES candidates(id) ON DELETE CASCADE,
+    outcome       TEXT NOT NULL CHECK (outcome IN ('left', 'right', 'tie', 'both-irrelevant')),
+    annotator_id  INTEGER REFERENCES annotators(id),
+    source        TEXT NOT NULL CHECK (source IN ('human', 'derived', 'mined')),
+    shown_swapped INTEGER NOT NULL DEFAULT 0 CHECK (shown_swapped IN (0, 1)),
+    reason        TEXT NOT NULL DEFAULT '',
+    created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    retracted_at  TEXT,
+    CHECK (left_id <> right_id),
+    CHECK (source <> 'human' OR annotator_id IS NOT NULL)
+);
+CREATE INDEX pair_labels_query ON pair_labels(query_id);
+
+CREATE TABLE model_versions (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    kind         TEXT NOT NULL CHECK (kind IN ('base', 'adapter', 'merged')),
+    path         TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    parent_id    INTEGER REFERENCES model_versions(id),
+    metadata     TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(metadata)),
+    created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    CHECK (kind = 'base' OR parent_id IS NOT NULL)
+);
+
+CREATE TABLE score_runs (
+    id               INTEGER PRIMARY KEY,
+    model_version_id INTEGER NOT NULL REFERENCES model_versions(id),
+    collection_id    INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    params           TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(params)),
+    created_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+CREATE TABLE scores (
+    score_run_id INTEGER NOT NULL REFERENCES score_runs(id) ON DELETE CASCADE,
+    query_id     INTEGER NOT NULL REFERENCES queries(id) ON DELETE CASCADE,
+    candidate_id INTEGER NOT NULL REFERENCES candidates(id) ON DELETE CASCADE,
+    score        REAL NOT NULL,
+    rank         INTEGER NOT NULL CHECK (rank >= 1),
+    PRIMARY KEY (score_run_id, query_id, candidate_id)
+) WITHOUT ROWID;
+
+CREATE TABLE training_runs (
+    id                      INTEGER PRIMARY KEY,
+    kind                    TEXT NOT NULL CHECK (kind IN ('sft', 'dpo', 'pl-grpo')),
+    config                  TEXT NOT NULL CHECK (json_valid(config)),
+    status                  TEXT NOT NULL DEFAULT 'pending'
+                            CHECK (status IN ('pending', 'running', 'completed', 'failed', 'cancelled')),
+    base_model_version_id   INTEGER REFERENCES model_versions(id),
+    result_model_version_id INTEGER REFERENCES model_versions(id),
+    error                   TEXT NOT NULL DEFAULT '',
+    created_at              TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    started_at              TEXT,
+    finished_at             TEXT
+);
+CREATE TABLE training_metrics (
+    training_run_id INTEGER NOT NULL REFERENCES training_runs(id) ON DELETE CASCADE,
+    step            INTEGER NOT NULL CHECK (step >= 0),
+    name            TEXT NOT NULL,
+    value           REAL NOT NULL,
+    PRIMARY KEY (training_run_id, step, name)
+) WITHOUT ROWID;
+
+CREATE TABLE audit_log (
+    id        INTEGER PRIMARY KEY,
+    at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    entity    TEXT NOT NULL DEFAULT '',
+    entity_id INTEGER,
+    details   TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details))
+);
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, "initial schema: collections, media, queries, candidates, lists, labels, models, runs, training, audit",
+     kSchemaV1},
+};
+
+} // namespace
+
+std::span<const Migration> projectMigrations() { return kMigrations; }
+
+int migrate(Database &db, std::span<const Migration> migrations)
+{
+    const int latest = migrations.empty() ? 0 : migrations.back().version;
+    const auto appId = db.queryInt("PRAGMA application_id").value_or(0);
+    const int current = db.userVersion();
+    const auto tables = db.queryInt("SELECT count(*) FROM sqlite_schema WHERE type = 'table'").value_or(0);
+    if (appId != kApplicationId && (appId != 0 || current != 0 || tables != 0))
+        throw StorageError(ErrorKind::BadInput, SQLITE_NOTADB,
+                           "'" + db.path().string() + "' is an SQLite file but not a UniRank project");
+    if (current > latest)
+        throw StorageError(ErrorKind::BadInput, SQLITE_ERROR,
+                           "'" + db.path().string() + "' has schema version " + std::to_string(current) +
+                               ", newer than this build of UniRank knows (" + std::to_string(latest) +
+                               "); open it with a newer version");
+    int applied = 0;
+    for (const auto &m : migrations) {
+        if (m.version <= current)
+            continue;
+        Transaction tx(db);
+        db.exec(m.sql);
+        db.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+        db.setUserVersion(m.version);
+        if (db.queryInt("SELECT count(*) FROM sqlite_schema WHERE name = 'audit_log'").value_or(0) > 0)
+            db.prepare("INSERT INTO audit_log (actor, action, details) "
+                       "VALUES ('unirank', 'migrate', json_object('version', ?1, 'description', ?2))")
+                .bindAll(m.version, m.description)
+                .run();
+        tx.commit();
+        ++applied;
+    }
+    return applied;
+}
+
+} // namespace unirank::storage

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Helpers shared by the test programs: where the sources and the demo data are, scratch folders.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace unirank::test {
+
+/// The source tree (from UNIRANK_SOURCE_DIR, set by CTest).
+std::filesystem::path sourceDir();
+/// The build tree (from UNIRANK_BINARY_DIR).
+std::filesystem::path binaryDir();
+/// The shipped smoke dataset: resources/demo/clipart-smoke.
+std::filesystem::path smokeDataset();
+/// Copies a dataset folder (to mutate it for bad-input cases).
+void copyFolder(const std::filesystem::path &from, const std::filesystem::path &to);
+/// Replaces the whole content of a text file.
+void writeText(const std::filesystem::path &file, const std::string &text);
+std::string readText(const std::filesystem::path &file);
+
+} // namespace unirank::test
