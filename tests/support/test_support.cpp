@@ -44,3 +44,25 @@ std::string readText(const fs::path &file)
 }
 
 } // namespace unirank::test
+
+namespace unirank::test {
+
+void makeTinyDataset(const fs::path &dir)
+{
+    fs::create_directories(dir / "images");
+    const auto images = smokeDataset() / "images";
+    fs::copy_file(images / "c00565b776d.png", dir / "images" / "i1.png", fs::copy_options::overwrite_existing);
+    fs::copy_file(images / "c023e1a88a6.png", dir / "images" / "i2.png", fs::copy_options::overwrite_existing);
+    writeText(dir / "corpus.jsonl",
+              "{\"_id\": \"t1\", \"title\": \"Red apple\", \"text\": \"A red apple on a table.\", \"modality\": \"text\"}\n"
+              "{\"_id\": \"t2\", \"text\": \"A green pear.\", \"modality\": \"text\", \"source\": {\"pack\": 7}}\n"
+              "{\"_id\": \"t3\", \"text\": \"Caf\xC3\xA9 sign \xE2\x80\x94 \xE6\x97\xA5\xE6\x9C\xAC\"}\n"
+              "{\"_id\": \"i1\", \"image\": \"images/i1.png\", \"modality\": \"image\"}\n"
+              "{\"_id\": \"i2\", \"title\": \"Fireman\", \"image\": \"images/i2.png\", \"modality\": \"text+image\"}\n");
+    writeText(dir / "queries.jsonl", "{\"_id\": \"q1\", \"text\": \"apple\"}\n{\"_id\": \"q2\", \"text\": \"fireman\", \"lang\": \"en\"}\n");
+    writeText(dir / "qrels.tsv", "query-id\tcorpus-id\tscore\nq1\tt1\t2\nq1\ti1\t1\nq1\tt2\t0\nq2\ti2\t3\nq2\tt3\t0\n");
+    writeText(dir / "run.trec", "q1 Q0 t1 1 9.5 bm25\nq1 Q0 i1 2 7.25 bm25\nq1 Q0 t2 3 1 bm25\n"
+                                "q2 Q0 i2 1 4 bm25\nq2 Q0 t3 2 3.5 bm25\n");
+}
+
+} // namespace unirank::test

@@ -20,3 +20,11 @@ void writeText(const std::filesystem::path &file, const std::string &text);
 std::string readText(const std::filesystem::path &file);
 
 } // namespace unirank::test
+
+namespace unirank::test {
+
+/// Writes a small valid dataset (2 queries, 3 text + 2 image candidates, qrels, run) into `dir`,
+/// using two images of the smoke set. Bad-input tests mutate one file of it.
+void makeTinyDataset(const std::filesystem::path &dir);
+
+} // namespace unirank::test
