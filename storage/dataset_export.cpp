@@ -167,7 +167,7 @@ Result<std::size_t> exportDataset(Project &project, const fs::path &dir, const s
             const auto media = findMedia(db, hashByPath.at(rel));
             if (!media)
                 throw std::runtime_error("media row missing for image '" + rel + "'");
-            writeFileAtomically(dest, readWholeFile(project.media().absolutePath(media->relPath)));
+            writeFileAtomically(dest, readWholeFile(project.media().absolutePath(media->relPath)), AtomicFile::Sync::Deferred);
         });
         audit(project, "dataset", dir, data.candidates.size());
         return data.candidates.size();

@@ -86,6 +86,8 @@ Result<ImportSummary> importDataset(Project &project, const fs::path &dir, const
                 created.add(media.relPath);
             hashByPath.emplace(rel, img.sha256);
         }
+        if (created.count() > 0)
+            project.media().syncAll(); // the files are durable before any row that names them commits
         const auto hashOf = [&](const std::string &rel) -> std::optional<std::string> {
             if (rel.empty())
                 return std::nullopt;

@@ -27,9 +27,11 @@ bool MediaStore::putFile(const fs::path &source, const std::string &relativePath
     if (fs::exists(dest, ec))
         return false;
     fs::create_directories(dest.parent_path());
-    writeFileAtomically(dest, readWholeFile(source));
+    writeFileAtomically(dest, readWholeFile(source), AtomicFile::Sync::Deferred);
     return true;
 }
+
+void MediaStore::syncAll() const { syncFileSystem(m_root); }
 
 void MediaStore::remove(const std::string &relativePath) const noexcept
 {

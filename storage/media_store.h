@@ -22,9 +22,14 @@ public:
 
     std::filesystem::path absolutePath(const std::string &relativePath) const;
 
-    /// Copies `source` in unless a file with that relative path exists. The copy is written atomically.
+    /// Copies `source` in unless a file with that relative path exists. The copy appears atomically
+    /// (temp + rename) but is durable only after syncAll(): call it once after a batch, before the
+    /// database transaction that references the files commits.
     /// Returns true when a new file was created (so a failed import can remove exactly those).
     bool putFile(const std::filesystem::path &source, const std::string &relativePath) const;
+
+    /// Makes every file written by putFile durable (one syncfs for the whole batch).
+    void syncAll() const;
 
     void remove(const std::string &relativePath) const noexcept;
 

@@ -312,6 +312,7 @@ void writeBeirFolder(const fs::path &dir, const BeirDataset &data,
             exportImage(c.imagePath);
         for (const auto &q : data.queries)
             exportImage(q.imagePath);
+        syncFileSystem(staging); // images may be written with Sync::Deferred
     });
 }
 

@@ -61,7 +61,8 @@ void checkExternalId(const std::string &id, const SourceLocation &where);
 
 /// Writes a dataset folder (corpus.jsonl, queries.jsonl, qrels.tsv, run.trec when present, images).
 /// `copyImage(relativePath, destination)` must write the image bytes of `relativePath` to
-/// `destination`. The folder appears atomically: complete, or not at all.
+/// `destination` (it may use AtomicFile::Sync::Deferred: the folder is synced before it is swapped in).
+/// The folder appears atomically: complete, or not at all.
 void writeBeirFolder(const std::filesystem::path &dir, const BeirDataset &data,
                      const std::function<void(const std::string &, const std::filesystem::path &)> &copyImage);
 

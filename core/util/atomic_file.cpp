@@ -79,10 +79,10 @@ void AtomicFile::flushBuffer()
     m_buffer.clear();
 }
 
-void AtomicFile::commit()
+void AtomicFile::commit(Sync sync)
 {
     flushBuffer();
-    if (::fsync(m_fd) != 0)
+    if (sync == Sync::Each && ::fsync(m_fd) != 0)
         throwErrno("cannot fsync", m_temp);
     if (::close(m_fd) != 0) {
         m_fd = -1;
@@ -92,14 +92,26 @@ void AtomicFile::commit()
     if (::rename(m_temp.c_str(), m_target.c_str()) != 0)
         throwErrno("cannot rename temporary file onto", m_target);
     m_committed = true;
-    syncDirectory(m_target.has_parent_path() ? m_target.parent_path() : fs::path("."));
+    if (sync == Sync::Each)
+        syncDirectory(m_target.has_parent_path() ? m_target.parent_path() : fs::path("."));
 }
 
-void writeFileAtomically(const fs::path &target, std::string_view bytes)
+void writeFileAtomically(const fs::path &target, std::string_view bytes, AtomicFile::Sync sync)
 {
     AtomicFile f(target);
     f.write(bytes);
-    f.commit();
+    f.commit(sync);
+}
+
+void syncFileSystem(const fs::path &path)
+{
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        throwErrno("cannot open", path);
+    const int rc = ::syncfs(fd);
+    ::close(fd);
+    if (rc != 0)
+        throwErrno("cannot sync the file system of", path);
 }
 
 std::string readWholeFile(const fs::path &path)

@@ -20,8 +20,13 @@ public:
     AtomicFile(const AtomicFile &) = delete;
     AtomicFile &operator=(const AtomicFile &) = delete;
 
+    enum class Sync {
+        Each,    ///< fsync the file and its folder before commit() returns (the default)
+        Deferred ///< only rename; the caller makes many files durable at once with syncFileSystem()
+    };
+
     void write(std::string_view bytes);
-    void commit(); ///< flush + fsync + rename + fsync(dir)
+    void commit(Sync sync = Sync::Each); ///< flush + fsync + rename + fsync(dir)
 
     const std::filesystem::path &target() const { return m_target; }
 
@@ -36,7 +41,12 @@ private:
 };
 
 /// Writes a whole file atomically.
-void writeFileAtomically(const std::filesystem::path &target, std::string_view bytes);
+void writeFileAtomically(const std::filesystem::path &target, std::string_view bytes,
+                         AtomicFile::Sync sync = AtomicFile::Sync::Each);
+
+/// Flushes every pending write of the file system that holds `path` (syncfs): one call that makes a
+/// batch of Sync::Deferred files durable.
+void syncFileSystem(const std::filesystem::path &path);
 
 /// Reads a whole file; throws InputError naming the file when it cannot be read.
 std::string readWholeFile(const std::filesystem::path &path);
