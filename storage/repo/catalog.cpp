@@ -139,24 +139,16 @@ std::vector<CandidateRow> listCandidates(Database &db, std::int64_t collectionId
 
 std::optional<std::int64_t> findQueryId(Database &db, std::int64_t collectionId, const std::string &extId)
 {
-    auto &s = db.cached("SELECT id FROM queries WHERE collection_id = ?1 AND ext_id = ?2");
-    s.bindAll(collectionId, extId);
-    std::optional<std::int64_t> id;
-    if (s.step())
-        id = s.columnInt(0);
-    s.reset();
-    return id;
+    return db.cached("SELECT id FROM queries WHERE collection_id = ?1 AND ext_id = ?2")
+        .bindAll(collectionId, extId)
+        .first(readId);
 }
 
 std::optional<std::int64_t> findCandidateId(Database &db, std::int64_t collectionId, const std::string &extId)
 {
-    auto &s = db.cached("SELECT id FROM candidates WHERE collection_id = ?1 AND ext_id = ?2");
-    s.bindAll(collectionId, extId);
-    std::optional<std::int64_t> id;
-    if (s.step())
-        id = s.columnInt(0);
-    s.reset();
-    return id;
+    return db.cached("SELECT id FROM candidates WHERE collection_id = ?1 AND ext_id = ?2")
+        .bindAll(collectionId, extId)
+        .first(readId);
 }
 
 std::int64_t insertFirstStageRun(Database &db, std::int64_t collectionId, const std::string &tag)
@@ -186,17 +178,20 @@ std::vector<FirstStageRunRow> listFirstStageRuns(Database &db, std::int64_t coll
 
 std::vector<RunEntry> firstStageEntries(Database &db, std::int64_t runId)
 {
-    auto &s = db.cached("SELECT q.ext_id, c.ext_id, l.rank, l.score, r.tag FROM candidate_lists l "
-                        "JOIN queries q ON q.id = l.query_id JOIN candidates c ON c.id = l.candidate_id "
-                        "JOIN first_stage_runs r ON r.id = l.run_id "
-                        "WHERE l.run_id = ?1 ORDER BY l.query_id, l.rank, c.ext_id");
-    s.bind(1, runId);
-    std::vector<RunEntry> out;
-    while (s.step())
-        out.push_back(RunEntry{s.columnText(0), s.columnText(1), static_cast<int>(s.columnInt(2)), s.columnDouble(3),
-                               s.columnText(4), 0});
-    s.reset();
-    return out;
+    return db.cached("SELECT q.ext_id, c.ext_id, l.rank, l.score, r.tag FROM candidate_lists l "
+                     "JOIN queries q ON q.id = l.query_id JOIN candidates c ON c.id = l.candidate_id "
+                     "JOIN first_stage_runs r ON r.id = l.run_id "
+                     "WHERE l.run_id = ?1 ORDER BY l.query_id, l.rank, c.ext_id")
+        .bind(1, runId)
+        .collect(readRunEntry);
+}
+
+std::int64_t readId(const Statement &s) { return s.columnInt(0); }
+
+RunEntry readRunEntry(const Statement &s)
+{
+    return RunEntry{s.columnText(0), s.columnText(1), static_cast<int>(s.columnInt(2)), s.columnDouble(3),
+                    s.columnText(4), 0};
 }
 
 } // namespace unirank::storage

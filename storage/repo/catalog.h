@@ -74,4 +74,8 @@ std::vector<FirstStageRunRow> listFirstStageRuns(Database &db, std::int64_t coll
 /// The run's lines with external ids, ordered by query (import order) then rank.
 std::vector<RunEntry> firstStageEntries(Database &db, std::int64_t runId);
 
+// Row readers shared by the repositories.
+std::int64_t readId(const Statement &s);          ///< column 0
+RunEntry readRunEntry(const Statement &s);        ///< columns: query ext id, doc ext id, rank, score, tag
+
 } // namespace unirank::storage

@@ -41,13 +41,21 @@ std::int64_t insertGradedLabel(Database &db, std::int64_t queryId, std::int64_t 
     return db.lastInsertRowId();
 }
 
+namespace {
+
+// table is one of two constants below, never outside input.
+bool setRetracted(Database &db, const char *table, std::int64_t labelId, bool retracted)
+{
+    const std::string value = retracted ? "strftime('%Y-%m-%dT%H:%M:%fZ','now')" : "NULL";
+    db.cached(std::string("UPDATE ") + table + " SET retracted_at = " + value + " WHERE id = ?1").bind(1, labelId).run();
+    return db.changes() > 0;
+}
+
+} // namespace
+
 bool setGradedLabelRetracted(Database &db, std::int64_t labelId, bool retracted)
 {
-    db.cached(retracted ? "UPDATE graded_labels SET retracted_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?1"
-                        : "UPDATE graded_labels SET retracted_at = NULL WHERE id = ?1")
-        .bind(1, labelId)
-        .run();
-    return db.changes() > 0;
+    return setRetracted(db, "graded_labels", labelId, retracted);
 }
 
 std::optional<GradedLabelRow> findGradedLabel(Database &db, std::int64_t labelId)
@@ -101,11 +109,7 @@ std::int64_t insertPairLabel(Database &db, const PairLabelInput &l)
 
 bool setPairLabelRetracted(Database &db, std::int64_t labelId, bool retracted)
 {
-    db.cached(retracted ? "UPDATE pair_labels SET retracted_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?1"
-                        : "UPDATE pair_labels SET retracted_at = NULL WHERE id = ?1")
-        .bind(1, labelId)
-        .run();
-    return db.changes() > 0;
+    return setRetracted(db, "pair_labels", labelId, retracted);
 }
 
 std::optional<PairLabelRow> findPairLabel(Database &db, std::int64_t labelId)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "storage/repo/models.h"
 
+#include "storage/repo/catalog.h"
+
 namespace unirank::storage {
 namespace {
 
@@ -42,23 +44,12 @@ std::int64_t insertModelVersion(Database &db, const ModelVersionRow &r)
 
 std::optional<ModelVersionRow> findModelVersion(Database &db, const std::string &name)
 {
-    auto &s = db.cached(std::string(kSelect) + "WHERE name = ?1");
-    s.bind(1, name);
-    std::optional<ModelVersionRow> row;
-    if (s.step())
-        row = readRow(s);
-    s.reset();
-    return row;
+    return db.cached(std::string(kSelect) + "WHERE name = ?1").bind(1, name).first(readRow);
 }
 
 std::vector<ModelVersionRow> listModelVersions(Database &db)
 {
-    auto &s = db.cached(std::string(kSelect) + "ORDER BY id");
-    std::vector<ModelVersionRow> out;
-    while (s.step())
-        out.push_back(readRow(s));
-    s.reset();
-    return out;
+    return db.cached(std::string(kSelect) + "ORDER BY id").collect(readRow);
 }
 
 std::vector<ModelVersionRow> modelLineage(Database &db, std::int64_t id)
@@ -108,17 +99,12 @@ std::optional<std::int64_t> latestScoreRun(Database &db, std::int64_t modelVersi
 
 std::vector<RunEntry> scoreRunEntries(Database &db, std::int64_t scoreRunId)
 {
-    auto &s = db.cached("SELECT q.ext_id, c.ext_id, s.rank, s.score, m.name FROM scores s "
-                        "JOIN queries q ON q.id = s.query_id JOIN candidates c ON c.id = s.candidate_id "
-                        "JOIN score_runs r ON r.id = s.score_run_id JOIN model_versions m ON m.id = r.model_version_id "
-                        "WHERE s.score_run_id = ?1 ORDER BY s.query_id, s.rank, c.ext_id");
-    s.bind(1, scoreRunId);
-    std::vector<RunEntry> out;
-    while (s.step())
-        out.push_back(RunEntry{s.columnText(0), s.columnText(1), static_cast<int>(s.columnInt(2)), s.columnDouble(3),
-                               s.columnText(4), 0});
-    s.reset();
-    return out;
+    return db.cached("SELECT q.ext_id, c.ext_id, s.rank, s.score, m.name FROM scores s "
+                     "JOIN queries q ON q.id = s.query_id JOIN candidates c ON c.id = s.candidate_id "
+                     "JOIN score_runs r ON r.id = s.score_run_id JOIN model_versions m ON m.id = r.model_version_id "
+                     "WHERE s.score_run_id = ?1 ORDER BY s.query_id, s.rank, c.ext_id")
+        .bind(1, scoreRunId)
+        .collect(readRunEntry);
 }
 
 } // namespace unirank::storage

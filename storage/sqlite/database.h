@@ -16,6 +16,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <vector>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -65,6 +67,26 @@ public:
     }
 
     bool step();      ///< true when a row is available
+    /// Steps through every row, mapping each with `read(const Statement &)`, then resets.
+    template <typename F>
+    auto collect(F &&read) -> std::vector<std::invoke_result_t<F &, const Statement &>>
+    {
+        std::vector<std::invoke_result_t<F &, const Statement &>> out;
+        while (step())
+            out.push_back(read(static_cast<const Statement &>(*this)));
+        reset();
+        return out;
+    }
+    /// The first row mapped with `read`, or nullopt when there is none; then resets.
+    template <typename F>
+    auto first(F &&read) -> std::optional<std::invoke_result_t<F &, const Statement &>>
+    {
+        std::optional<std::invoke_result_t<F &, const Statement &>> row;
+        if (step())
+            row = read(static_cast<const Statement &>(*this));
+        reset();
+        return row;
+    }
     void run();       ///< steps to completion (for INSERT/UPDATE/DELETE), then resets
     void reset();     ///< resets and clears bindings, ready for reuse
 
