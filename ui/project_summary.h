@@ -38,7 +38,6 @@ private:
     QLabel *m_status;
     QTableWidget *m_table;
     QFutureWatcher<Result<storage::ProjectStats>> m_watcher;
-    quint64 m_generation = 0;
 };
 
 } // namespace unirank::ui

@@ -185,10 +185,11 @@ struct Reader {
 
     void checkImages()
     {
+        // First reference of each path, in file order (its location is what an error names).
         std::vector<std::pair<std::string, SourceLocation>> unique;
+        std::unordered_set<std::string> seen;
         for (const auto &[rel, where] : imageRefs)
-            if (!out.images.contains(rel) &&
-                std::none_of(unique.begin(), unique.end(), [&](const auto &u) { return u.first == rel; }))
+            if (seen.insert(rel).second)
                 unique.emplace_back(rel, where);
         std::size_t done = 0;
         for (const auto &[rel, where] : unique) {

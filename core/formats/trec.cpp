@@ -6,9 +6,7 @@
 
 #include <cmath>
 #include <map>
-#include <set>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace fs = std::filesystem;
 

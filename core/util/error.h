@@ -3,7 +3,7 @@
 //
 // Rule (see ARCHITECTURE.md): inside core and storage, bad outside data throws InputError, which carries
 // where the problem is (file, line, field). At I/O and thread boundaries errors become values:
-// Result<T> = std::expected<T, Error>. Everything else that throws is an internal error.
+// Result<T> = std::expected<T, Error> (storage::capture converts). Anything else thrown is internal.
 #pragma once
 
 #include <cstdint>
@@ -48,24 +48,5 @@ public:
 private:
     SourceLocation m_where;
 };
-
-/// Runs `f` and turns exceptions into an Error value (InputError -> BadInput, others -> Internal).
-template <typename F>
-auto captureErrors(F &&f) -> Result<decltype(f())>
-{
-    using T = decltype(f());
-    try {
-        if constexpr (std::is_void_v<T>) {
-            f();
-            return {};
-        } else {
-            return f();
-        }
-    } catch (const InputError &e) {
-        return std::unexpected(Error{ErrorKind::BadInput, e.what()});
-    } catch (const std::exception &e) {
-        return std::unexpected(Error{ErrorKind::Internal, e.what()});
-    }
-}
 
 } // namespace unirank

@@ -13,14 +13,13 @@ void appendAudit(Database &db, const std::string &actor, const std::string &acti
 
 std::vector<AuditEntry> listAudit(Database &db, int limit)
 {
-    auto &s = db.cached("SELECT id, at, actor, action, entity, entity_id, details FROM audit_log ORDER BY id DESC LIMIT ?1");
-    s.bind(1, limit);
-    std::vector<AuditEntry> out;
-    while (s.step())
-        out.push_back(AuditEntry{s.columnInt(0), s.columnText(1), s.columnText(2), s.columnText(3), s.columnText(4),
-                                 s.columnOptionalInt(5), nlohmann::json::parse(s.columnText(6))});
-    s.reset();
-    return out;
+    return db.cached("SELECT id, at, actor, action, entity, entity_id, details FROM audit_log ORDER BY id DESC LIMIT ?1")
+        .bind(1, limit)
+        .collect([](const Statement &s) {
+            return AuditEntry{s.columnInt(0),  s.columnText(1),         s.columnText(2),
+                              s.columnText(3), s.columnText(4),         s.columnOptionalInt(5),
+                              nlohmann::json::parse(s.columnText(6))};
+        });
 }
 
 } // namespace unirank::storage

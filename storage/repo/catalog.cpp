@@ -8,6 +8,23 @@ std::string metadataText(const nlohmann::json &m) { return m.is_object() ? m.dum
 
 nlohmann::json parseMetadata(const std::string &s) { return s.empty() ? nlohmann::json::object() : nlohmann::json::parse(s); }
 
+CollectionRow readCollection(const Statement &s)
+{
+    return CollectionRow{s.columnInt(0), s.columnText(1), s.columnText(2), s.columnText(3), s.columnText(4)};
+}
+
+MediaRow readMedia(const Statement &s)
+{
+    MediaRow m;
+    m.hash = s.columnText(0);
+    m.relPath = s.columnText(1);
+    m.info.format = s.columnText(2);
+    m.info.width = static_cast<int>(s.columnInt(3));
+    m.info.height = static_cast<int>(s.columnInt(4));
+    m.bytes = static_cast<std::uint64_t>(s.columnInt(5));
+    return m;
+}
+
 } // namespace
 
 std::int64_t insertCollection(Database &db, const std::string &name, const std::string &split,
@@ -19,30 +36,17 @@ std::int64_t insertCollection(Database &db, const std::string &name, const std::
     return db.lastInsertRowId();
 }
 
-static CollectionRow readCollection(const Statement &s)
-{
-    return CollectionRow{s.columnInt(0), s.columnText(1), s.columnText(2), s.columnText(3), s.columnText(4)};
-}
-
 std::optional<CollectionRow> findCollection(Database &db, const std::string &name)
 {
-    auto &s = db.cached("SELECT id, name, split, source_path, created_at FROM collections WHERE name = ?1");
-    s.bind(1, name);
-    std::optional<CollectionRow> row;
-    if (s.step())
-        row = readCollection(s);
-    s.reset();
-    return row;
+    return db.cached("SELECT id, name, split, source_path, created_at FROM collections WHERE name = ?1")
+        .bind(1, name)
+        .first(readCollection);
 }
 
 std::vector<CollectionRow> listCollections(Database &db)
 {
-    auto &s = db.cached("SELECT id, name, split, source_path, created_at FROM collections ORDER BY id");
-    std::vector<CollectionRow> out;
-    while (s.step())
-        out.push_back(readCollection(s));
-    s.reset();
-    return out;
+    return db.cached("SELECT id, name, split, source_path, created_at FROM collections ORDER BY id")
+        .collect(readCollection);
 }
 
 bool insertMedia(Database &db, const MediaRow &m)
@@ -55,21 +59,9 @@ bool insertMedia(Database &db, const MediaRow &m)
 
 std::optional<MediaRow> findMedia(Database &db, const std::string &hash)
 {
-    auto &s = db.cached("SELECT hash, rel_path, format, width, height, bytes FROM media WHERE hash = ?1");
-    s.bind(1, hash);
-    std::optional<MediaRow> row;
-    if (s.step()) {
-        MediaRow m;
-        m.hash = s.columnText(0);
-        m.relPath = s.columnText(1);
-        m.info.format = s.columnText(2);
-        m.info.width = static_cast<int>(s.columnInt(3));
-        m.info.height = static_cast<int>(s.columnInt(4));
-        m.bytes = static_cast<std::uint64_t>(s.columnInt(5));
-        row = m;
-    }
-    s.reset();
-    return row;
+    return db.cached("SELECT hash, rel_path, format, width, height, bytes FROM media WHERE hash = ?1")
+        .bind(1, hash)
+        .first(readMedia);
 }
 
 std::int64_t insertQuery(Database &db, std::int64_t collectionId, const Query &q,
@@ -167,13 +159,9 @@ void insertListEntry(Database &db, std::int64_t runId, std::int64_t queryId, std
 
 std::vector<FirstStageRunRow> listFirstStageRuns(Database &db, std::int64_t collectionId)
 {
-    auto &s = db.cached("SELECT id, tag FROM first_stage_runs WHERE collection_id = ?1 ORDER BY id");
-    s.bind(1, collectionId);
-    std::vector<FirstStageRunRow> out;
-    while (s.step())
-        out.push_back(FirstStageRunRow{s.columnInt(0), collectionId, s.columnText(1)});
-    s.reset();
-    return out;
+    return db.cached("SELECT id, tag FROM first_stage_runs WHERE collection_id = ?1 ORDER BY id")
+        .bind(1, collectionId)
+        .collect([&](const Statement &s) { return FirstStageRunRow{s.columnInt(0), collectionId, s.columnText(1)}; });
 }
 
 std::vector<RunEntry> firstStageEntries(Database &db, std::int64_t runId)

@@ -2,6 +2,7 @@
 #include "storage/repo/judgements.h"
 
 #include "core/util/error.h"
+#include "storage/repo/catalog.h"
 
 namespace unirank::storage {
 
@@ -14,22 +15,14 @@ std::int64_t ensureAnnotator(Database &db, const std::string &name)
             throw InputError(SourceLocation{"", 0, "annotator"},
                              "name '" + name + "' must not contain whitespace or control characters");
     db.cached("INSERT OR IGNORE INTO annotators (name) VALUES (?1)").bind(1, name).run();
-    auto &s = db.cached("SELECT id FROM annotators WHERE name = ?1");
-    s.bind(1, name);
-    s.step();
-    const auto id = s.columnInt(0);
-    s.reset();
-    return id;
+    return db.cached("SELECT id FROM annotators WHERE name = ?1").bind(1, name).first(readId).value();
 }
 
 std::vector<AnnotatorRow> listAnnotators(Database &db)
 {
-    auto &s = db.cached("SELECT id, name, created_at FROM annotators ORDER BY id");
-    std::vector<AnnotatorRow> out;
-    while (s.step())
-        out.push_back(AnnotatorRow{s.columnInt(0), s.columnText(1), s.columnText(2)});
-    s.reset();
-    return out;
+    return db.cached("SELECT id, name, created_at FROM annotators ORDER BY id").collect([](const Statement &s) {
+        return AnnotatorRow{s.columnInt(0), s.columnText(1), s.columnText(2)};
+    });
 }
 
 std::int64_t insertGradedLabel(Database &db, std::int64_t queryId, std::int64_t candidateId, int grade,

@@ -78,13 +78,9 @@ void insertTrainingMetric(Database &db, std::int64_t runId, const TrainingMetric
 
 std::vector<TrainingMetric> trainingMetrics(Database &db, std::int64_t runId)
 {
-    auto &s = db.cached("SELECT step, name, value FROM training_metrics WHERE training_run_id = ?1 ORDER BY step, name");
-    s.bind(1, runId);
-    std::vector<TrainingMetric> out;
-    while (s.step())
-        out.push_back(TrainingMetric{s.columnInt(0), s.columnText(1), s.columnDouble(2)});
-    s.reset();
-    return out;
+    return db.cached("SELECT step, name, value FROM training_metrics WHERE training_run_id = ?1 ORDER BY step, name")
+        .bind(1, runId)
+        .collect([](const Statement &s) { return TrainingMetric{s.columnInt(0), s.columnText(1), s.columnDouble(2)}; });
 }
 
 } // namespace unirank::storage
