@@ -12,9 +12,4 @@ int reportError(const Error &error)
     return error.kind == ErrorKind::BadInput ? kExitBadInput : kExitInternal;
 }
 
-std::unique_ptr<storage::Project> openProject(const std::string &file)
-{
-    return require(storage::Project::open(file));
-}
-
 } // namespace unirank::cli

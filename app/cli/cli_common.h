@@ -3,7 +3,6 @@
 #pragma once
 
 #include "core/util/error.h"
-#include "storage/project.h"
 
 #include <CLI/CLI.hpp>
 
@@ -35,13 +34,16 @@ T require(Result<T> result)
         return std::move(*result);
 }
 
-std::unique_ptr<storage::Project> openProject(const std::string &file);
-
-// Each command registers its subcommand; the callback runs the command.
+// Each command registers its subcommand; the callback runs the command. Project commands need
+// storage (absent from a UNIRANK_CORE_ONLY build); model commands need libtorch.
 void addInitCommand(CLI::App &app);
 void addImportCommand(CLI::App &app);
 void addExportCommand(CLI::App &app);
 void addStatsCommand(CLI::App &app);
-void addBenchCommand(CLI::App &app);
+void addBenchStorageCommand(CLI::App &bench);
+void addTokenizeCommand(CLI::App &app);
+void addPreprocessCommand(CLI::App &app);
+void addParityCommand(CLI::App &app);
+void addBenchModelCommand(CLI::App &bench);
 
 } // namespace unirank::cli

@@ -148,17 +148,15 @@ void benchStorage(const std::string &dataset, int labels, bool json)
 
 } // namespace
 
-void addBenchCommand(CLI::App &app)
+void addBenchStorageCommand(CLI::App &bench)
 {
-    auto *bench = app.add_subcommand("bench", "Benchmarks (report ratios and rates measured in one run)");
-    bench->require_subcommand(1);
     struct Args {
         std::string dataset;
         int labels = 2000;
         bool json = false;
     };
     auto a = std::make_shared<Args>();
-    auto *storageCmd = bench->add_subcommand("storage", "Import throughput and label-write latency");
+    auto *storageCmd = bench.add_subcommand("storage", "Import throughput and label-write latency");
     storageCmd->add_option("--dataset", a->dataset, "BEIR dataset folder to import (e.g. clipart-hybrid/dev)")
         ->required()
         ->check(CLI::ExistingDirectory);

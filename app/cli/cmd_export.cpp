@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // unirank-cli export PROJECT (--qrels FILE | --run FILE --model-version V | --prefs FILE | --trl FILE |
 //                             --dataset DIR) [--collection NAME]
-#include "cli_common.h"
+#include "cli_project.h"
 
 #include "storage/dataset_export.h"
 

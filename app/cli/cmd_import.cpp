@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // unirank-cli import PROJECT --dataset DIR [--collection NAME] [--json]
-#include "cli_common.h"
+#include "cli_project.h"
 
 #include "storage/dataset_import.h"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // unirank-cli init PROJECT
-#include "cli_common.h"
+#include "cli_project.h"
 
 #include <iostream>
 

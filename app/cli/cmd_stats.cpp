@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // unirank-cli stats PROJECT [--json]
-#include "cli_common.h"
+#include "cli_project.h"
 
 #include "storage/stats.h"
 

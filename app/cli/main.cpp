@@ -12,11 +12,17 @@ int main(int argc, char **argv)
                  "unirank-cli"};
     app.set_version_flag("--version", std::string("unirank-cli 0.1.0"));
     app.require_subcommand(1);
+    auto *bench = app.add_subcommand("bench", "Benchmarks (report ratios and rates measured in one run)");
+    bench->require_subcommand(1);
+#ifndef UNIRANK_CORE_ONLY
     addInitCommand(app);
     addImportCommand(app);
     addExportCommand(app);
     addStatsCommand(app);
-    addBenchCommand(app);
+    addBenchStorageCommand(*bench);
+#endif
+    addParityCommand(app);
+
     try {
         app.parse(argc, argv);
         return kExitOk;

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Loads a Hugging Face Qwen2-VL checkpoint folder (config.json + model.safetensors or shards) into a
+// Qwen2VL on the requested device and dtype, and saves one back in the same layout.
+//
+// Names: the 2024 hub layout (`visual.*`, `model.*`, `lm_head.weight`) and the transformers >= 4.52
+// layout (`model.visual.*`, `model.language_model.*`) are both accepted. Every model parameter must be
+// present with its exact shape; tensors the model does not use (a reranker's score head, a tied
+// lm_head.weight) are reported through `log` and left alone.
+//
+// Threading: a free function; the returned model is owned by the caller (share it read-only).
+// Errors: BadInput naming the file and tensor (missing, wrong shape, non-float dtype, malformed file).
+#pragma once
+
+#include "core/model/qwen2vl.h"
+#include "core/tensor/checkpoint.h"
+
+#include <filesystem>
+#include <functional>
+
+namespace unirank::model {
+
+struct LoadOptions {
+    torch::Device device = torch::kCPU;
+    torch::ScalarType dtype = torch::kFloat32;
+    std::function<void(const std::string &)> log; ///< notes (unused tensors); may be empty
+};
+
+/// `visual.x` / `model.x` / `lm_head.weight` for a stored name in either layout.
+std::string canonicalTensorName(std::string_view stored);
+
+Result<Qwen2VL> loadQwen2VL(const std::filesystem::path &folder, const LoadOptions &options = {});
+
+/// Copies the checkpoint's tensors into an existing model's parameters (same checks as loadQwen2VL).
+Result<void> loadWeights(Qwen2VL &model, const tensor::Checkpoint &checkpoint, const LoadOptions &options = {});
+
+/// Writes config.json and model.safetensors (hub layout, float tensors as they are) atomically.
+void saveQwen2VL(Qwen2VL &model, const std::filesystem::path &folder);
+
+/// Parses "cpu", "cuda", "cuda:1" and "fp32"/"bf16"/"fp16"; InputError otherwise or when CUDA is
+/// asked for and libtorch has none.
+torch::Device parseDevice(const std::string &name);
+torch::ScalarType parseDtype(const std::string &name);
+
+} // namespace unirank::model

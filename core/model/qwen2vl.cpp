@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/model/qwen2vl.h"
+
+#include "core/util/error.h"
+
+namespace unirank::model {
+
+Qwen2VLImpl::Qwen2VLImpl(const Qwen2VLConfig &config)
+    : m_config(config), m_visual(register_module("visual", VisionTower(config.vision))),
+      m_model(register_module("model", TextDecoder(config.text)))
+{
+    if (!config.text.tieWordEmbeddings)
+        m_lmHead = register_module(
+            "lm_head", torch::nn::Linear(torch::nn::LinearOptions(config.text.hiddenSize, config.text.vocabSize).bias(false)));
+}
+
+torch::Tensor Qwen2VLImpl::lmHeadWeight()
+{
+    return m_lmHead ? m_lmHead->weight : m_model->embedTokens()->weight;
+}
+
+torch::Tensor Qwen2VLImpl::lmHead(const torch::Tensor &hidden)
+{
+    return torch::matmul(hidden, lmHeadWeight().t());
+}
+
+torch::Tensor Qwen2VLImpl::embed(const torch::Tensor &inputIds, const torch::Tensor &imageEmbeds)
+{
+    auto embeds = m_model->embedTokens()(inputIds);
+    const auto isImage = inputIds == m_config.tokens.imageToken;
+    const auto slots = isImage.sum().item<std::int64_t>();
+    const auto rows = imageEmbeds.defined() ? imageEmbeds.size(0) : 0;
+    if (slots != rows)
+        throw InputError("the prompt has " + std::to_string(slots) + " <|image_pad|> tokens but the images give " +
+                         std::to_string(rows) + " embeddings");
+    if (rows == 0)
+        return embeds;
+    return embeds.masked_scatter(isImage.unsqueeze(-1).expand_as(embeds), imageEmbeds.to(embeds.scalar_type()));
+}
+
+torch::Device Qwen2VLImpl::device() const
+{
+    return m_model->parameters().front().device();
+}
+
+torch::ScalarType Qwen2VLImpl::dtype() const
+{
+    return m_model->parameters().front().scalar_type();
+}
+
+torch::Tensor allPositions(std::int64_t batch, std::int64_t length)
+{
+    return torch::arange(length, torch::kLong).unsqueeze(0).expand({batch, length}).contiguous();
+}
+
+torch::Tensor lastRealPositions(const torch::Tensor &attentionMask)
+{
+    // Left padding puts the last real token at the end; right padding at (count - 1). Take the largest
+    // index whose mask is 1.
+    const auto mask = attentionMask.to(torch::kCPU, torch::kLong);
+    const auto idx = torch::arange(mask.size(1), torch::kLong).unsqueeze(0).expand_as(mask);
+    return (idx * mask).amax(1, true);
+}
+
+ForwardOutput forward(Qwen2VL &model, const ForwardInput &input, KVCache *cache, Trace *trace)
+{
+    const auto &cfg = model->config();
+    const auto device = model->device();
+    const auto ids = input.inputIds.to(torch::kLong);
+    if (ids.dim() != 2)
+        throw InputError("input_ids must have shape [batch, length]");
+    const auto batch = ids.size(0), length = ids.size(1);
+    const auto mask = input.attentionMask.defined() ? input.attentionMask.to(torch::kLong)
+                                                    : torch::ones({batch, length}, torch::kLong);
+    ForwardOutput out;
+    if (input.positionIds.defined()) {
+        out.positionIds = input.positionIds.to(torch::kLong);
+    } else {
+        torch::Tensor start;
+        if (cache && !cache->empty())
+            start = cache->nextPosition;
+        auto index = computeRopeIndex(ids, input.imageGridThw, mask, cfg.tokens, cfg.vision.spatialMergeSize, start);
+        out.positionIds = index.positionIds;
+        out.ropeDeltas = index.ropeDeltas;
+        if (cache)
+            cache->nextPosition = index.nextPosition;
+    }
+    record(trace, "position_ids", out.positionIds);
+    torch::Tensor imageEmbeds;
+    if (input.pixelValues.defined() && input.pixelValues.numel() > 0)
+        imageEmbeds = model->visual()(input.pixelValues.to(device), input.imageGridThw, trace);
+    const auto embeds = model->embed(ids.to(device), imageEmbeds);
+    record(trace, "inputs_embeds", embeds);
+    const auto hidden = model->decoder()(embeds, out.positionIds.to(device), mask.to(device), cache, trace);
+    if (input.keepHidden)
+        out.hidden = hidden;
+    if (input.logitPositions.defined()) {
+        const auto pos = input.logitPositions.to(device, torch::kLong);
+        if (pos.dim() != 2 || pos.size(0) != batch)
+            throw InputError("logit positions must have shape [batch, K]");
+        const auto picked = hidden.gather(1, pos.unsqueeze(-1).expand({batch, pos.size(1), hidden.size(2)}));
+        out.logits = model->lmHead(picked);
+    }
+    return out;
+}
+
+} // namespace unirank::model

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Qwen2VLForConditionalGeneration: vision tower + Qwen2 decoder + LM head (tied to the embedding or
+// its own `lm_head.weight`). Module names match the checkpoints of the 2024 hub layout: `visual.*`,
+// `model.*`, `lm_head.weight` (the loader also maps the transformers >= 4.52 layout onto these).
+//
+// Weights vs state (whisper.cpp's context/state split): a loaded Qwen2VL holds only weights and is
+// shared read-only by any number of requests; everything a request owns (KVCache, Trace, outputs) is
+// passed in. forward() computes logits only at the positions asked for, never the whole vocabulary at
+// every position unless asked.
+//
+// Threading: concurrent forwards are safe while nobody trains the same instance; grad mode is the
+// caller's (create torch::NoGradGuard / InferenceMode in the worker thread).
+// Errors: InputError for inconsistent inputs (image tokens vs grids, shapes).
+#pragma once
+
+#include "core/model/config.h"
+#include "core/model/kv_cache.h"
+#include "core/model/rope_index.h"
+#include "core/model/text_decoder.h"
+#include "core/model/trace.h"
+#include "core/model/vision_tower.h"
+
+#include <torch/torch.h>
+
+namespace unirank::model {
+
+class Qwen2VLImpl : public torch::nn::Module {
+public:
+    explicit Qwen2VLImpl(const Qwen2VLConfig &config);
+
+    const Qwen2VLConfig &config() const { return m_config; }
+    VisionTower &visual() { return m_visual; }
+    TextDecoder &decoder() { return m_model; }
+
+    /// [B, S] ids -> [B, S, H], with the rows of `imageEmbeds` scattered, in order, into the
+    /// <|image_pad|> slots (their count must match).
+    torch::Tensor embed(const torch::Tensor &inputIds, const torch::Tensor &imageEmbeds);
+    /// hidden [..., H] -> logits [..., V] with the LM head (the embedding matrix when tied).
+    torch::Tensor lmHead(const torch::Tensor &hidden);
+    torch::Tensor lmHeadWeight();
+
+    torch::Device device() const;
+    torch::ScalarType dtype() const;
+
+private:
+    Qwen2VLConfig m_config;
+    VisionTower m_visual{nullptr};
+    TextDecoder m_model{nullptr};
+    torch::nn::Linear m_lmHead{nullptr}; ///< null when tied
+};
+TORCH_MODULE(Qwen2VL);
+
+struct ForwardInput {
+    torch::Tensor inputIds;       ///< [B, S] int64
+    torch::Tensor attentionMask;  ///< [B, S] (1 = real); undefined = all real
+    torch::Tensor pixelValues;    ///< [P, C*T*p*p] or undefined when there are no images
+    torch::Tensor imageGridThw;   ///< [n, 3] int64 or undefined
+    torch::Tensor positionIds;    ///< [3, B, S]; undefined = computed (get_rope_index semantics)
+    /// Which logits to return: undefined = none; [B, K] int64 position indices (e.g. the last real
+    /// token of each row). Use allPositions() only where every position is needed (training, parity).
+    torch::Tensor logitPositions;
+    bool keepHidden = false; ///< return the final hidden states of every position
+};
+
+struct ForwardOutput {
+    torch::Tensor logits;      ///< [B, K, V] at logitPositions (float32 when the model is float32)
+    torch::Tensor hidden;      ///< [B, S, H] when keepHidden
+    torch::Tensor positionIds; ///< [3, B, S] used
+    torch::Tensor ropeDeltas;  ///< [B, 1]
+};
+
+/// [B, S] indices 0..S-1 for ForwardInput::logitPositions.
+torch::Tensor allPositions(std::int64_t batch, std::int64_t length);
+/// [B, 1] index of the last real token per row (attention mask 1).
+torch::Tensor lastRealPositions(const torch::Tensor &attentionMask);
+
+/// One forward pass. With a cache, `input` is the continuation of what the cache holds (positions
+/// continue from cache->nextPosition) and the cache is extended in place.
+ForwardOutput forward(Qwen2VL &model, const ForwardInput &input, KVCache *cache = nullptr, Trace *trace = nullptr);
+
+} // namespace unirank::model

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/model/vision_tower.h"
+
+#include "core/util/error.h"
+
+#include <cmath>
+
+namespace unirank::model {
+namespace {
+
+namespace F = torch::nn::functional;
+
+torch::Tensor rotateHalf(const torch::Tensor &x)
+{
+    const auto half = x.size(-1) / 2;
+    return torch::cat({-x.slice(-1, half), x.slice(-1, 0, half)}, -1);
+}
+
+torch::nn::LayerNorm layerNorm(std::int64_t dim)
+{
+    return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-6));
+}
+
+} // namespace
+
+VisionAttentionImpl::VisionAttentionImpl(std::int64_t dim, std::int64_t heads)
+    : m_heads(heads),
+      m_qkv(register_module("qkv", torch::nn::Linear(torch::nn::LinearOptions(dim, 3 * dim).bias(true)))),
+      m_proj(register_module("proj", torch::nn::Linear(torch::nn::LinearOptions(dim, dim).bias(true))))
+{
+}
+
+torch::Tensor VisionAttentionImpl::forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin,
+                                           const std::vector<std::int64_t> &segments)
+{
+    const auto n = x.size(0);
+    const auto headDim = x.size(1) / m_heads;
+    const auto qkv = m_qkv(x).view({n, 3, m_heads, headDim}).permute({1, 0, 2, 3}); // [3, N, heads, hd]
+    // Rotary in float32 whatever the model dtype, as the reference does.
+    const auto c = cos.unsqueeze(1), s = sin.unsqueeze(1);
+    const auto rotate = [&](const torch::Tensor &t) {
+        const auto f = t.to(torch::kFloat32);
+        return (f * c + rotateHalf(f) * s).to(x.scalar_type());
+    };
+    const auto q = rotate(qkv[0]).transpose(0, 1); // [heads, N, hd]
+    const auto k = rotate(qkv[1]).transpose(0, 1);
+    const auto v = qkv[2].transpose(0, 1);
+    const double norm = std::sqrt(static_cast<double>(headDim)); // the reference divides
+    std::vector<torch::Tensor> outputs;
+    outputs.reserve(segments.size());
+    std::int64_t start = 0;
+    for (const auto len : segments) {
+        const auto qs = q.narrow(1, start, len), ks = k.narrow(1, start, len), vs = v.narrow(1, start, len);
+        const auto scores = torch::matmul(qs, ks.transpose(1, 2)) / norm;
+        const auto probs = torch::softmax(scores, -1, torch::kFloat32).to(x.scalar_type());
+        outputs.push_back(torch::matmul(probs, vs)); // [heads, len, hd]
+        start += len;
+    }
+    const auto out = (outputs.size() == 1 ? outputs.front() : torch::cat(outputs, 1)).transpose(0, 1).reshape({n, -1});
+    return m_proj(out);
+}
+
+VisionMlpImpl::VisionMlpImpl(std::int64_t dim, std::int64_t hidden)
+    : m_fc1(register_module("fc1", torch::nn::Linear(dim, hidden))),
+      m_fc2(register_module("fc2", torch::nn::Linear(hidden, dim)))
+{
+}
+
+torch::Tensor VisionMlpImpl::forward(const torch::Tensor &x)
+{
+    const auto h = m_fc1(x);
+    return m_fc2(h * torch::sigmoid(1.702 * h)); // quick_gelu
+}
+
+PatchEmbedImpl::PatchEmbedImpl(const VisionConfig &c)
+    : m_proj(register_module(
+          "proj", torch::nn::Conv3d(torch::nn::Conv3dOptions(c.inChannels, c.embedDim,
+                                                              {c.temporalPatchSize, c.patchSize, c.patchSize})
+                                        .stride({c.temporalPatchSize, c.patchSize, c.patchSize})
+                                        .bias(false))))
+{
+}
+
+torch::Tensor PatchEmbedImpl::forward(const torch::Tensor &pixelValues)
+{
+    const auto &w = m_proj->weight;
+    const auto x = pixelValues.to(w.scalar_type());
+    return torch::matmul(x, w.reshape({w.size(0), -1}).t());
+}
+
+VisionBlockImpl::VisionBlockImpl(const VisionConfig &c)
+    : m_norm1(register_module("norm1", layerNorm(c.embedDim))),
+      m_norm2(register_module("norm2", layerNorm(c.embedDim))),
+      m_attn(register_module("attn", VisionAttention(c.embedDim, c.numHeads))),
+      m_mlp(register_module("mlp", VisionMlp(c.embedDim, c.mlpHidden())))
+{
+}
+
+torch::Tensor VisionBlockImpl::forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin,
+                                       const std::vector<std::int64_t> &segments)
+{
+    const auto h = x + m_attn(m_norm1(x), cos, sin, segments);
+    return h + m_mlp(m_norm2(h));
+}
+
+PatchMergerImpl::PatchMergerImpl(const VisionConfig &c)
+    : m_groupWidth(c.embedDim * c.spatialMergeSize * c.spatialMergeSize),
+      m_lnQ(register_module("ln_q", layerNorm(c.embedDim))),
+      m_mlp(register_module("mlp", torch::nn::Sequential(torch::nn::Linear(m_groupWidth, m_groupWidth),
+                                                         torch::nn::GELU(),
+                                                         torch::nn::Linear(m_groupWidth, c.hiddenSize))))
+{
+}
+
+torch::Tensor PatchMergerImpl::forward(const torch::Tensor &x)
+{
+    return m_mlp->forward(m_lnQ(x).view({-1, m_groupWidth}));
+}
+
+VisionTowerImpl::VisionTowerImpl(const VisionConfig &c)
+    : m_config(c), m_patchEmbed(register_module("patch_embed", PatchEmbed(c))),
+      m_blocks(register_module("blocks", torch::nn::ModuleList())),
+      m_merger(register_module("merger", PatchMerger(c)))
+{
+    for (std::int64_t i = 0; i < c.depth; ++i)
+        m_blocks->push_back(VisionBlock(c));
+}
+
+torch::Tensor VisionTowerImpl::rotaryAngles(const torch::Tensor &gridThw) const
+{
+    const auto grid = gridThw.to(torch::kCPU, torch::kLong).contiguous();
+    const auto g = grid.accessor<std::int64_t, 2>();
+    const auto m = m_config.spatialMergeSize;
+    std::vector<std::int64_t> rows, cols;
+    std::int64_t maxSide = 1;
+    for (std::int64_t i = 0; i < grid.size(0); ++i) {
+        const auto t = g[i][0], h = g[i][1], w = g[i][2];
+        maxSide = std::max({maxSide, h, w});
+        for (std::int64_t ti = 0; ti < t; ++ti)
+            for (std::int64_t bh = 0; bh < h / m; ++bh)
+                for (std::int64_t bw = 0; bw < w / m; ++bw)
+                    for (std::int64_t ih = 0; ih < m; ++ih)
+                        for (std::int64_t iw = 0; iw < m; ++iw) {
+                            rows.push_back(bh * m + ih);
+                            cols.push_back(bw * m + iw);
+                        }
+    }
+    // inv_freq over dim = head_dim/2 with theta 10000, in float32 like the reference.
+    const auto dim = m_config.headDim() / 2;
+    const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
+    const auto invFreq =
+        1.0 / torch::pow(torch::tensor(10000.0, opts), torch::arange(0, dim, 2, torch::kLong).to(torch::kFloat32) / dim);
+    const auto table = torch::outer(torch::arange(maxSide, opts), invFreq); // [maxSide, dim/2]
+    const auto r = torch::tensor(rows, torch::kLong), c = torch::tensor(cols, torch::kLong);
+    return torch::cat({table.index_select(0, r), table.index_select(0, c)}, 1);
+}
+
+torch::Tensor VisionTowerImpl::forward(const torch::Tensor &pixelValues, const torch::Tensor &gridThw, Trace *trace)
+{
+    const auto grid = gridThw.to(torch::kCPU, torch::kLong).contiguous();
+    if (grid.dim() != 2 || grid.size(1) != 3)
+        throw InputError("image_grid_thw must have shape [images, 3]");
+    const auto g = grid.accessor<std::int64_t, 2>();
+    std::vector<std::int64_t> segments;
+    std::int64_t patches = 0;
+    const auto m = m_config.spatialMergeSize;
+    for (std::int64_t i = 0; i < grid.size(0); ++i) {
+        if (g[i][0] <= 0 || g[i][1] <= 0 || g[i][2] <= 0 || g[i][1] % m != 0 || g[i][2] % m != 0)
+            throw InputError("image_grid_thw row " + std::to_string(i) + " is not a valid (t, h, w) patch grid");
+        for (std::int64_t t = 0; t < g[i][0]; ++t)
+            segments.push_back(g[i][1] * g[i][2]);
+        patches += g[i][0] * g[i][1] * g[i][2];
+    }
+    if (pixelValues.dim() != 2 || pixelValues.size(0) != patches || pixelValues.size(1) != m_config.patchFeatures())
+        throw InputError("pixel_values has shape " + c10::str(pixelValues.sizes()) + " but the grids need [" +
+                         std::to_string(patches) + ", " + std::to_string(m_config.patchFeatures()) + "]");
+    const auto angles = rotaryAngles(grid).to(pixelValues.device());
+    record(trace, "vision.rot_pos_emb", angles);
+    const auto emb = torch::cat({angles, angles}, -1);
+    const auto cos = emb.cos(), sin = emb.sin();
+    auto x = m_patchEmbed(pixelValues);
+    record(trace, "vision.patch_embed", x);
+    for (std::size_t i = 0; i < m_blocks->size(); ++i) {
+        x = m_blocks[i]->as<VisionBlock>()->forward(x, cos, sin, segments);
+        record(trace, "vision.block." + std::to_string(i), x);
+    }
+    auto out = m_merger(x);
+    record(trace, "image_embeds", out);
+    return out;
+}
+
+} // namespace unirank::model
