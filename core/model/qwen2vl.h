@@ -51,21 +51,21 @@ private:
 TORCH_MODULE(Qwen2VL);
 
 struct ForwardInput {
-    torch::Tensor inputIds;       ///< [B, S] int64
-    torch::Tensor attentionMask;  ///< [B, S] (1 = real); undefined = all real
-    torch::Tensor pixelValues;    ///< [P, C*T*p*p] or undefined when there are no images
-    torch::Tensor imageGridThw;   ///< [n, 3] int64 or undefined
-    torch::Tensor positionIds;    ///< [3, B, S]; undefined = computed (get_rope_index semantics)
+    torch::Tensor inputIds = {};       ///< [B, S] int64
+    torch::Tensor attentionMask = {};  ///< [B, S] (1 = real); undefined = all real
+    torch::Tensor pixelValues = {};    ///< [P, C*T*p*p] or undefined when there are no images
+    torch::Tensor imageGridThw = {};   ///< [n, 3] int64 or undefined
+    torch::Tensor positionIds = {};    ///< [3, B, S]; undefined = computed (get_rope_index semantics)
     /// Which logits to return: undefined = none; [B, K] int64 position indices (e.g. the last real
     /// token of each row). Use allPositions() only where every position is needed (training, parity).
-    torch::Tensor logitPositions;
+    torch::Tensor logitPositions = {};
     bool keepHidden = false; ///< return the final hidden states of every position
 };
 
 struct ForwardOutput {
     torch::Tensor logits;      ///< [B, K, V] at logitPositions (float32 when the model is float32)
     torch::Tensor hidden;      ///< [B, S, H] when keepHidden
-    torch::Tensor positionIds; ///< [3, B, S] used
+    torch::Tensor positionIds = {}; ///< [3, B, S] used
     torch::Tensor ropeDeltas;  ///< [B, 1]
 };
 

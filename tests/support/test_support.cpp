@@ -66,3 +66,12 @@ void makeTinyDataset(const fs::path &dir)
 }
 
 } // namespace unirank::test
+
+namespace unirank::test {
+
+std::filesystem::path goldenDir()
+{
+    return sourceDir() / "tests" / "data" / "golden" / "qwen2vl";
+}
+
+} // namespace unirank::test

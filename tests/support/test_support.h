@@ -28,3 +28,10 @@ namespace unirank::test {
 void makeTinyDataset(const std::filesystem::path &dir);
 
 } // namespace unirank::test
+
+namespace unirank::test {
+
+/// The shipped copy of the golden Qwen2-VL reference data: tests/data/golden/qwen2vl.
+std::filesystem::path goldenDir();
+
+} // namespace unirank::test

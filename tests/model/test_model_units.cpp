@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Model pieces on their own: config layouts, loader errors and naming schemes, get_rope_index rules,
+// KV-cache continuation equal to one full forward, logits only where asked.
+#include "core/model/loader.h"
+#include "core/model/rope_index.h"
+#include "core/model/torch_io.h"
+#include "test_support.h"
+
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <nlohmann/json.hpp>
+
+using namespace unirank;
+using namespace unirank::model;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+json goldenConfig()
+{
+    return json::parse(test::readText(test::goldenDir() / "model_a" / "config.json"));
+}
+
+torch::Tensor goldenTensor(const std::string &file, const std::string &name)
+{
+    auto f = tensor::SafetensorsFile::open(test::goldenDir() / file);
+    return readTensor(**f, name);
+}
+
+} // namespace
+
+class TestModelUnits : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_tmp;
+    fs::path dir() const { return m_tmp.path().toStdString(); }
+
+    /// A copy of model_a whose tensors went through `edit` first.
+    fs::path editedCheckpoint(const std::string &name,
+                              const std::function<void(std::map<std::string, torch::Tensor> &)> &edit)
+    {
+        const auto out = dir() / name;
+        fs::create_directories(out);
+        fs::copy_file(test::goldenDir() / "model_a" / "config.json", out / "config.json", fs::copy_options::overwrite_existing);
+        auto tensors = readSafetensors(test::goldenDir() / "model_a" / "model.safetensors");
+        edit(*tensors);
+        writeTensors(out / "model.safetensors", {tensors->begin(), tensors->end()});
+        return out;
+    }
+
+private slots:
+    void configLayouts()
+    {
+        auto flat = Qwen2VLConfig::fromJson(goldenConfig(), "config.json");
+        QVERIFY(flat.has_value());
+        QCOMPARE(flat->text.headDim, std::int64_t(16));
+        QCOMPARE(flat->vision.mlpHidden(), std::int64_t(64));
+        QCOMPARE(flat->vision.depth, std::int64_t(2));
+        QCOMPARE(flat->vision.patchSize, std::int64_t(14)); // class default, absent from the file
+        QVERIFY(flat->text.tieWordEmbeddings);
+        QCOMPARE(flat->tokens.imageToken, std::int64_t(508));
+
+        // Nested text_config (transformers >= 4.5x) with rope_parameters (v5).
+        auto nested = goldenConfig();
+        json text;
+        for (const auto *k : {"hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+                              "intermediate_size", "vocab_size", "rms_norm_eps", "hidden_act"}) {
+            text[k] = nested[k];
+            nested.erase(k);
+        }
+        nested.erase("rope_scaling");
+        nested.erase("rope_theta");
+        text["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 5e5}, {"mrope_section", {2, 3, 3}}};
+        text["model_type"] = "qwen2_vl_text";
+        nested["text_config"] = text;
+        auto parsed = Qwen2VLConfig::fromJson(nested, "nested.json");
+        QVERIFY2(parsed.has_value(), parsed ? "" : parsed.error().message.c_str());
+        QCOMPARE(parsed->text.hiddenSize, std::int64_t(64));
+        QCOMPARE(parsed->text.ropeTheta, 5e5);
+        QVERIFY(parsed->text.mropeSection == (std::array<std::int64_t, 3>{2, 3, 3}));
+
+        // The hub spelling {"type": "mrope"} is the same thing.
+        auto hub = goldenConfig();
+        hub["rope_scaling"] = {{"type", "mrope"}, {"mrope_section", {2, 3, 3}}};
+        QVERIFY(Qwen2VLConfig::fromJson(hub, "hub.json").has_value());
+    }
+
+    void configErrors_data()
+    {
+        QTest::addColumn<QString>("key");
+        QTest::addColumn<QString>("value");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("model_type") << "model_type" << "\"llava\"" << "config.json: field 'model_type': 'llava' is not supported";
+        QTest::newRow("missing hidden") << "hidden_size" << "null" << "field 'hidden_size': missing";
+        QTest::newRow("string layers") << "num_hidden_layers" << "\"two\"" << "field 'num_hidden_layers': must be an integer";
+        QTest::newRow("kv heads") << "num_key_value_heads" << "3" << "num_key_value_heads";
+        QTest::newRow("sections") << "rope_scaling" << R"({"type":"mrope","mrope_section":[2,2,2]})" << "must sum to head_dim/2 = 8";
+        QTest::newRow("no sections") << "rope_scaling" << "null" << "mrope_section': missing";
+        QTest::newRow("vision width") << "vision_config" << R"({"depth":2,"embed_dim":32,"num_heads":4,"hidden_size":48})" << "must equal the text hidden_size";
+        QTest::newRow("vision missing") << "vision_config" << "null" << "field 'vision_config': missing";
+    }
+
+    void configErrors()
+    {
+        QFETCH(QString, key);
+        QFETCH(QString, value);
+        QFETCH(QString, expected);
+        auto j = goldenConfig();
+        const auto v = json::parse(value.toStdString());
+        if (v.is_null())
+            j.erase(key.toStdString());
+        else
+            j[key.toStdString()] = v;
+        auto parsed = Qwen2VLConfig::fromJson(j, "config.json");
+        QVERIFY(!parsed);
+        QVERIFY2(QString::fromStdString(parsed.error().message).contains(expected), parsed.error().message.c_str());
+    }
+
+    void loaderAcceptsBothNamingSchemes()
+    {
+        auto old = loadQwen2VL(test::goldenDir() / "model_a");
+        QVERIFY(old.has_value());
+        std::vector<std::string> notes;
+        const auto renamed = editedCheckpoint("new-names", [](auto &t) {
+            std::map<std::string, torch::Tensor> out;
+            for (auto &[name, value] : t) {
+                const auto n = name.starts_with("visual.") ? "model." + name
+                                                           : "model.language_model." + name.substr(std::string("model.").size());
+                out[n] = value;
+            }
+            out["score.0.weight"] = torch::zeros({2, 2}); // a reranker head we do not use
+            t = out;
+        });
+        auto loaded = loadQwen2VL(renamed, {torch::kCPU, torch::kFloat32, [&](const std::string &s) { notes.push_back(s); }});
+        QVERIFY2(loaded.has_value(), loaded ? "" : loaded.error().message.c_str());
+        QCOMPARE(notes.size(), std::size_t(1));
+        QVERIFY(notes[0].find("score.0.weight") != std::string::npos);
+        auto a = (*old)->named_parameters(), b = (*loaded)->named_parameters();
+        for (const auto &item : a)
+            QVERIFY(torch::equal(item.value(), b[item.key()]));
+    }
+
+    void loaderErrors()
+    {
+        const auto missing = editedCheckpoint("missing", [](auto &t) { t.erase("model.layers.1.mlp.up_proj.weight"); });
+        auto r1 = loadQwen2VL(missing);
+        QVERIFY(!r1);
+        QVERIFY2(r1.error().message.find("no tensor 'model.layers.1.mlp.up_proj.weight'") != std::string::npos,
+                 r1.error().message.c_str());
+
+        const auto shape = editedCheckpoint("shape", [](auto &t) { t["model.norm.weight"] = torch::ones({63}); });
+        auto r2 = loadQwen2VL(shape);
+        QVERIFY(!r2);
+        QVERIFY2(r2.error().message.find("model.safetensors: tensor 'model.norm.weight': shape [63]") != std::string::npos,
+                 r2.error().message.c_str());
+
+        const auto ints = editedCheckpoint("ints", [](auto &t) { t["model.norm.weight"] = torch::ones({64}, torch::kLong); });
+        auto r3 = loadQwen2VL(ints);
+        QVERIFY(!r3);
+        QVERIFY2(r3.error().message.find("dtype I64 is not a float type") != std::string::npos, r3.error().message.c_str());
+
+        const auto untied = editedCheckpoint("untied", [](auto &) {});
+        auto cfg = goldenConfig();
+        cfg["tie_word_embeddings"] = false;
+        test::writeText(untied / "config.json", cfg.dump());
+        auto r4 = loadQwen2VL(untied);
+        QVERIFY(!r4);
+        QVERIFY2(r4.error().message.find("no lm_head.weight") != std::string::npos, r4.error().message.c_str());
+    }
+
+    void untiedHeadAndBf16Checkpoint()
+    {
+        // An untied checkpoint stored in bf16 loads into fp32 and uses its own head.
+        const auto untied = editedCheckpoint("untied-bf16", [](auto &t) {
+            for (auto &[n, v] : t)
+                v = v.to(torch::kBFloat16);
+            t["lm_head.weight"] = torch::randn({512, 64}).to(torch::kBFloat16);
+        });
+        auto cfg = goldenConfig();
+        cfg["tie_word_embeddings"] = false;
+        test::writeText(untied / "config.json", cfg.dump());
+        auto model = loadQwen2VL(untied);
+        QVERIFY2(model.has_value(), model ? "" : model.error().message.c_str());
+        QCOMPARE((*model)->dtype(), torch::kFloat32);
+        QVERIFY(!torch::equal((*model)->lmHeadWeight(), (*model)->decoder()->embedTokens()->weight));
+    }
+
+    void ropeIndexRules()
+    {
+        const auto cfg = *Qwen2VLConfig::fromJson(goldenConfig(), "config.json");
+        const auto &k = cfg.tokens;
+        // text(2) <vs> 1x4x6 grid (6 tokens) <ve> text(1)
+        std::vector<std::int64_t> ids{1, 2, k.visionStart};
+        for (int i = 0; i < 6; ++i)
+            ids.push_back(k.imageToken);
+        ids.push_back(k.visionEnd);
+        ids.push_back(3);
+        const auto idsT = torch::tensor(ids).unsqueeze(0);
+        const auto grid = torch::tensor({1, 4, 6}, torch::kLong).view({1, 3});
+        const auto full = computeRopeIndex(idsT, grid, {}, k, 2);
+        const auto p = full.positionIds;
+        // Image tokens start at 3: temporal 3, rows 3..4, columns 3..5; then 6, 7.
+        QCOMPARE(p[0][0][3].item<std::int64_t>(), std::int64_t(3));
+        QCOMPARE(p[1][0][8].item<std::int64_t>(), std::int64_t(4));
+        QCOMPARE(p[2][0][8].item<std::int64_t>(), std::int64_t(5));
+        QCOMPARE(p[0][0][9].item<std::int64_t>(), std::int64_t(6));
+        QCOMPARE(full.ropeDeltas[0][0].item<std::int64_t>(), std::int64_t(8 - 11));
+        // Continuing from a split point gives the same positions.
+        const auto head = computeRopeIndex(idsT.narrow(1, 0, 9), grid, {}, k, 2);
+        const auto tail = computeRopeIndex(idsT.narrow(1, 9, 2), {}, {}, k, 2, head.nextPosition);
+        QVERIFY(torch::equal(torch::cat({head.positionIds, tail.positionIds}, 2), p));
+        // Too few image tokens, or a grid nobody uses, are errors.
+        QVERIFY_THROWS_EXCEPTION(InputError, computeRopeIndex(idsT.narrow(1, 0, 6), grid, {}, k, 2));
+        QVERIFY_THROWS_EXCEPTION(InputError, computeRopeIndex(torch::tensor({1, 2}).unsqueeze(0), grid, {}, k, 2));
+    }
+
+    void cachedContinuationEqualsFullForward()
+    {
+        auto model = *loadQwen2VL(test::goldenDir() / "model_a");
+        torch::NoGradGuard noGrad;
+        const auto file = "cases_a/single_image.safetensors";
+        ForwardInput full;
+        full.inputIds = goldenTensor(file, "input_ids");
+        full.imageGridThw = goldenTensor(file, "image_grid_thw");
+        full.pixelValues = goldenTensor("image_processor/pixel_values.safetensors", "img_b_84x112.pixel_values");
+        const auto len = full.inputIds.size(1);
+        full.logitPositions = allPositions(1, len);
+        const auto reference = forward(model, full).logits;
+        QCOMPARE(reference.sizes(), (std::vector<std::int64_t>{1, len, 512}));
+
+        // Prefix with the image, then two continuations of the same prefix cache.
+        const std::int64_t split = 30;
+        KVCache prefixCache;
+        ForwardInput prefix{full.inputIds.narrow(1, 0, split), {}, full.pixelValues, full.imageGridThw};
+        forward(model, prefix, &prefixCache);
+        QCOMPARE(prefixCache.length(), split);
+        for (int round = 0; round < 2; ++round) {
+            KVCache cache = prefixCache;
+            ForwardInput rest{full.inputIds.narrow(1, split, len - split)};
+            rest.logitPositions = allPositions(1, len - split);
+            const auto logits = forward(model, rest, &cache).logits;
+            QVERIFY((logits - reference.narrow(1, split, len - split)).abs().max().item<double>() < 1e-5);
+            QCOMPARE(cache.length(), len);
+        }
+        QCOMPARE(prefixCache.length(), split); // the shared prefix is untouched
+
+        // Only the last position's logits when that is what is asked.
+        ForwardInput last = full;
+        last.logitPositions = lastRealPositions(torch::ones({1, len}, torch::kLong));
+        const auto one = forward(model, last).logits;
+        QCOMPARE(one.size(1), std::int64_t(1));
+        QVERIFY((one[0][0] - reference[0][len - 1]).abs().max().item<double>() < 1e-5); // GEMV vs GEMM rounding
+    }
+};
+
+QTEST_GUILESS_MAIN(TestModelUnits)
+#include "test_model_units.moc"
