@@ -20,6 +20,8 @@ int main(int argc, char **argv)
     addExportCommand(app);
     addStatsCommand(app);
     addBenchStorageCommand(*bench);
+    addTokenizeCommand(app);
+    addPreprocessCommand(app);
 #endif
     addParityCommand(app);
 

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The model commands of unirank-cli in the exact forms the issue names: tokenize (stdin lines to id
+// arrays), preprocess (safetensors out, equal to the golden pixel_values), parity (--json, exit codes).
+#include "test_support.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QDir>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct Run {
+    int code = -1;
+    QString out, err;
+};
+
+Run cli(const QStringList &args, const QByteArray &stdinData = {})
+{
+    QProcess p;
+    p.start(QStringLiteral(UNIRANK_CLI), args);
+    if (!stdinData.isEmpty())
+        p.write(stdinData);
+    p.closeWriteChannel();
+    p.waitForFinished(300000);
+    return Run{p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
+               QString::fromUtf8(p.readAllStandardError())};
+}
+
+QString golden(const std::string &rel)
+{
+    return QString::fromStdString((unirank::test::goldenDir() / rel).string());
+}
+
+/// One tensor's raw bytes from a safetensors file.
+QByteArray tensorBytes(const QString &file, const std::string &name)
+{
+    QFile f(file);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    const auto raw = f.readAll();
+    std::uint64_t n = 0;
+    std::memcpy(&n, raw.constData(), 8);
+    const auto header = json::parse(raw.mid(8, static_cast<qsizetype>(n)).toStdString());
+    const auto &off = header.at(name).at("data_offsets");
+    return raw.mid(static_cast<qsizetype>(8 + n + off[0].get<std::uint64_t>()),
+                   static_cast<qsizetype>(off[1].get<std::uint64_t>() - off[0].get<std::uint64_t>()));
+}
+
+} // namespace
+
+class TestCliModel : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_dir;
+
+private slots:
+    void tokenize()
+    {
+        const auto r = cli({"tokenize", "--tokenizer", golden("tiny_tokenizer/tokenizer.json")},
+                           "\"yes\"\n\"A red apple on a table\"\n\"\"\n");
+        QCOMPARE(r.code, 0);
+        QCOMPARE(r.out, QString("[257]\n[65,32,114,271,315,112,382,32,259,315,263,97,98,261]\n[]\n"));
+        const auto bad = cli({"tokenize", "--tokenizer", golden("tiny_tokenizer/tokenizer.json")}, "\"ok\"\nnot json\n");
+        QCOMPARE(bad.code, 1);
+        QVERIFY2(bad.err.contains("stdin:2"), qPrintable(bad.err));
+    }
+
+    void preprocessMatchesTheReference()
+    {
+        const auto out = m_dir.filePath("c.safetensors");
+        const auto r = cli({"preprocess", "--image", golden("images/img_c_200x150.png"), "--min-pixels", "3136",
+                            "--max-pixels", "25088", "--out", out});
+        QCOMPARE(r.code, 0);
+        const auto ours = tensorBytes(out, "pixel_values");
+        QCOMPARE(ours.size(), qsizetype(96 * 1176 * 4));
+        QVERIFY(ours == tensorBytes(golden("image_processor/pixel_values.safetensors"), "img_c_200x150.pixel_values"));
+        QVERIFY(tensorBytes(out, "image_grid_thw") ==
+                tensorBytes(golden("image_processor/pixel_values.safetensors"), "img_c_200x150.image_grid_thw"));
+        const auto missing = cli({"preprocess", "--image", m_dir.filePath("none.png"), "--out", out});
+        QCOMPARE(missing.code, 1);
+        QVERIFY(missing.err.contains("none.png"));
+    }
+
+    void parityJson()
+    {
+        const auto r = cli({"parity", "--model", golden("model_a"), "--golden", golden(""), "--json"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const auto j = json::parse(r.out.toStdString());
+        QCOMPARE(j.at("cases").size(), std::size_t(5));
+        for (const auto &c : j.at("cases")) {
+            QVERIFY(c.at("tensors").at("logits").at("max_abs").get<double>() < 1e-4);
+            QCOMPARE(c.at("tensors").at("position_ids").at("max_abs").get<double>(), 0.0);
+        }
+        // A copy of the checkpoint with one merger weight moved by 0.01 fails, with exit code 1.
+        const auto nudged = m_dir.filePath("nudged");
+        QDir().mkpath(nudged);
+        QFile::copy(golden("model_a/config.json"), nudged + "/config.json");
+        QFile f(golden("model_a/model.safetensors"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        auto raw = f.readAll();
+        std::uint64_t n = 0;
+        std::memcpy(&n, raw.constData(), 8);
+        const auto header = json::parse(raw.mid(8, static_cast<qsizetype>(n)).toStdString());
+        const auto at = static_cast<qsizetype>(8 + n + header.at("visual.merger.mlp.2.weight").at("data_offsets")[0].get<std::uint64_t>());
+        float w = 0;
+        std::memcpy(&w, raw.constData() + at, 4);
+        w += 0.01f;
+        std::memcpy(raw.data() + at, &w, 4);
+        QFile out(nudged + "/model.safetensors");
+        QVERIFY(out.open(QIODevice::WriteOnly) && out.write(raw) == raw.size());
+        out.close();
+        const auto failed = cli({"parity", "--model", nudged, "--golden", golden("")});
+        QCOMPARE(failed.code, 1);
+        QVERIFY2(failed.out.contains("past tolerance"), qPrintable(failed.out));
+
+        const auto badDevice = cli({"parity", "--model", golden("model_a"), "--golden", golden(""), "--dtype", "fp8"});
+        QCOMPARE(badDevice.code, 1);
+        const auto badModel = cli({"parity", "--model", golden("cases_a"), "--golden", golden("")});
+        QCOMPARE(badModel.code, 1);
+        QVERIFY2(badModel.err.contains("config.json"), qPrintable(badModel.err));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliModel)
+#include "test_cli_model.moc"
