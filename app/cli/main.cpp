@@ -24,6 +24,7 @@ int main(int argc, char **argv)
     addPreprocessCommand(app);
 #endif
     addParityCommand(app);
+    addBenchModelCommand(*bench);
 
     try {
         app.parse(argc, argv);

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/model/model_bench.h"
+
+#include "core/model/presets.h"
+#include "core/model/qwen2vl.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <sstream>
+#include <sys/resource.h>
+
+#ifdef UNIRANK_TORCH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
+namespace unirank::model {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Runs `f` until `minSeconds` have passed (at least twice after one warm-up); seconds per call.
+double timeIt(const std::function<void()> &f, double minSeconds)
+{
+    f(); // warm-up
+    int calls = 0;
+    const auto start = Clock::now();
+    double elapsed = 0;
+    do {
+        f();
+        ++calls;
+        elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    } while (elapsed < minSeconds || calls < 2);
+    return elapsed / calls;
+}
+
+void sync(const torch::Tensor &t)
+{
+    (void)t.sum().item<double>(); // waits for the device
+}
+
+double rssHighWater()
+{
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_maxrss) * 1024.0;
+}
+
+std::string dtypeName(torch::ScalarType t)
+{
+    return t == torch::kFloat32 ? "fp32" : t == torch::kBFloat16 ? "bf16" : t == torch::kHalf ? "fp16" : "other";
+}
+
+} // namespace
+
+double textForwardFlops(const Qwen2VLConfig &c, std::int64_t batch, std::int64_t seq)
+{
+    const double H = static_cast<double>(c.text.hiddenSize), I = static_cast<double>(c.text.intermediateSize);
+    const double kv = static_cast<double>(c.text.numKvHeads * c.text.headDim);
+    const double tokens = static_cast<double>(batch * seq);
+    const double perTokenLayer = 2 * (H * H + 2 * H * kv + H * H + 3 * H * I);
+    const double attention = 2.0 * 2.0 * H * static_cast<double>(seq) * static_cast<double>(seq + 1) / 2.0; // causal
+    const double layers = static_cast<double>(c.text.numLayers);
+    return layers * (tokens * perTokenLayer + static_cast<double>(batch) * attention) +
+           static_cast<double>(batch) * 2 * H * static_cast<double>(c.text.vocabSize);
+}
+
+double visionForwardFlops(const Qwen2VLConfig &c, std::int64_t patches)
+{
+    const double E = static_cast<double>(c.vision.embedDim), M = static_cast<double>(c.vision.mlpHidden());
+    const double n = static_cast<double>(patches);
+    const double perBlock = n * 2 * (3 * E * E + E * E + 2 * E * M) + 2.0 * 2.0 * E * n * n;
+    const double merge = static_cast<double>(c.vision.spatialMergeSize * c.vision.spatialMergeSize);
+    const double merger = n / merge * 2 * (merge * E * merge * E + merge * E * static_cast<double>(c.vision.hiddenSize));
+    return n * 2 * static_cast<double>(c.vision.patchFeatures()) * E + static_cast<double>(c.vision.depth) * perBlock + merger;
+}
+
+ModelBenchResult benchmarkModel(const ModelBenchOptions &o, const std::function<void(const std::string &)> &progress)
+{
+    const auto say = [&](const std::string &s) {
+        if (progress)
+            progress(s);
+    };
+    if (o.batch <= 0 || o.seqLen <= 1 || o.layers <= 0 || o.imageSide < 56)
+        throw InputError("bench model: batch, seq-len and layers must be positive and the image at least 56 px");
+    ModelBenchResult r;
+    r.options = o;
+    r.config = o.preset == "tiny" ? tinyConfig()
+               : o.preset == "2b" ? qwen2vl2bConfig(o.layers, o.layers)
+                                  : throw InputError("bench model: --preset must be tiny or 2b");
+    r.threads = torch::get_num_threads();
+    torch::InferenceMode inference;
+    const auto opts = torch::TensorOptions().dtype(o.dtype).device(o.device);
+    const bool cuda = o.device.is_cuda();
+
+    // 1. libtorch's own GEMM peak in this dtype: square products and the model's largest GEMM shape.
+    say("measuring the GEMM peak");
+    const auto tokens = o.batch * o.seqLen;
+    std::vector<std::array<std::int64_t, 3>> shapes{{1024, 1024, 1024}, {2048, 2048, 2048}};
+    if (cuda)
+        shapes.push_back({8192, 8192, 8192});
+    shapes.push_back({tokens, r.config.text.hiddenSize, r.config.text.intermediateSize});
+    for (const auto &[m, k, n] : shapes) {
+        const auto a = torch::randn({m, k}, opts), b = torch::randn({k, n}, opts);
+        const double s = timeIt([&] { sync(torch::matmul(a, b)); }, std::min(0.5, o.minSeconds));
+        const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(n) / s;
+        if (flops > r.gemmPeakFlops) {
+            r.gemmPeakFlops = flops;
+            r.gemmPeakShape = std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n);
+        }
+    }
+
+    // 2. The model with random weights.
+    say("building the model");
+#ifdef UNIRANK_TORCH_CUDA
+    if (cuda)
+        c10::cuda::CUDACachingAllocator::resetPeakStats(o.device.index() < 0 ? 0 : o.device.index());
+#endif
+    torch::manual_seed(1);
+    Qwen2VL model(r.config);
+    model->to(o.device, o.dtype);
+    for (const auto &p : model->parameters())
+        r.parameterBytes += static_cast<double>(p.numel() * p.element_size());
+
+    say("timing the text forward");
+    ForwardInput text;
+    text.inputIds = torch::randint(0, std::min<std::int64_t>(r.config.text.vocabSize, r.config.tokens.visionStart),
+                                   {o.batch, o.seqLen}, torch::kLong);
+    text.logitPositions = torch::full({o.batch, 1}, o.seqLen - 1, torch::kLong);
+    r.textSeconds = timeIt([&] { sync(forward(model, text).logits); }, o.minSeconds);
+    r.textFlops = textForwardFlops(r.config, o.batch, o.seqLen);
+    r.textTokensPerSecond = static_cast<double>(tokens) / r.textSeconds;
+
+    say("timing the vision forward");
+    const auto side = o.imageSide / 28 * 2; // patches per side (a multiple of the merge size)
+    r.visionPatches = side * side;
+    const auto grid = torch::tensor({std::int64_t{1}, side, side}, torch::kLong).view({1, 3});
+    const auto pixels = torch::randn({r.visionPatches, r.config.vision.patchFeatures()}, opts);
+    r.visionSeconds = timeIt([&] { sync(model->visual()(pixels, grid)); }, o.minSeconds);
+    r.visionFlops = visionForwardFlops(r.config, r.visionPatches);
+    r.visionPatchesPerSecond = static_cast<double>(r.visionPatches) / r.visionSeconds;
+
+    r.memoryKind = "process RSS high-water mark";
+    r.peakMemoryBytes = rssHighWater();
+#ifdef UNIRANK_TORCH_CUDA
+    if (cuda) {
+        const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(o.device.index() < 0 ? 0 : o.device.index());
+        r.peakMemoryBytes = static_cast<double>(stats.allocated_bytes[0].peak);
+        r.memoryKind = "CUDA allocator peak";
+    }
+#endif
+    return r;
+}
+
+nlohmann::json ModelBenchResult::toJson() const
+{
+    return {{"preset", options.preset},
+            {"layers", {{"text", config.text.numLayers}, {"vision", config.vision.depth}}},
+            {"device", options.device.str()},
+            {"dtype", dtypeName(options.dtype)},
+            {"threads", threads},
+            {"gemm_peak_gflops", gemmPeakFlops / 1e9},
+            {"gemm_peak_shape", gemmPeakShape},
+            {"text", {{"batch", options.batch}, {"seq_len", options.seqLen}, {"seconds", textSeconds},
+                      {"tokens_per_s", textTokensPerSecond}, {"gflops", textFlops / textSeconds / 1e9}, {"mfu", textMfu()}}},
+            {"vision", {{"patches", visionPatches}, {"seconds", visionSeconds}, {"patches_per_s", visionPatchesPerSecond},
+                        {"gflops", visionFlops / visionSeconds / 1e9}, {"mfu", visionMfu()}}},
+            {"parameter_mib", parameterBytes / (1 << 20)},
+            {"peak_memory_mib", peakMemoryBytes / (1 << 20)},
+            {"peak_memory_kind", memoryKind}};
+}
+
+std::string ModelBenchResult::toText() const
+{
+    std::ostringstream s;
+    s.setf(std::ios::fixed);
+    s.precision(1);
+    s << "model " << options.preset << " (" << config.text.numLayers << " decoder layers, " << config.vision.depth
+      << " vision blocks, " << parameterBytes / (1 << 20) << " MiB of parameters) on " << options.device.str() << " in "
+      << dtypeName(options.dtype) << ", " << threads << " threads\n";
+    s << "libtorch GEMM peak: " << gemmPeakFlops / 1e9 << " GFLOP/s (" << gemmPeakShape << ")\n";
+    s.precision(3);
+    s << "text forward  " << options.batch << "x" << options.seqLen << ": " << textTokensPerSecond << " tokens/s, "
+      << textFlops / textSeconds / 1e9 << " GFLOP/s, MFU " << textMfu() << " of the GEMM peak\n";
+    s << "vision forward " << visionPatches << " patches: " << visionPatchesPerSecond << " patches/s, "
+      << visionFlops / visionSeconds / 1e9 << " GFLOP/s, MFU " << visionMfu() << " of the GEMM peak\n";
+    s.precision(1);
+    s << "peak memory: " << peakMemoryBytes / (1 << 20) << " MiB (" << memoryKind << ")\n";
+    return s.str();
+}
+
+} // namespace unirank::model

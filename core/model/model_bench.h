@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Forward-pass benchmark of the model on this machine, reported as ratios measured in the same run:
+// model FLOPs utilisation = achieved FLOP/s of a forward / the best FLOP/s libtorch's own GEMM reaches
+// here in the same dtype (square products and the model's own GEMM shapes). Also tokens/s, patches/s
+// and peak memory (process RSS on the CPU; the caching allocator's peak on CUDA).
+//
+// Threading: runs on the calling thread; guards are its own. Errors: InputError for bad arguments.
+#pragma once
+
+#include "core/model/config.h"
+
+#include <nlohmann/json_fwd.hpp>
+#include <torch/torch.h>
+
+#include <functional>
+#include <string>
+
+namespace unirank::model {
+
+struct ModelBenchOptions {
+    std::string preset = "tiny";  ///< "tiny" or "2b"
+    std::int64_t layers = 2;      ///< decoder layers and vision blocks for the 2b preset
+    std::int64_t batch = 4;
+    std::int64_t seqLen = 256;
+    std::int64_t imageSide = 448; ///< pixels; the vision forward encodes one image of this size
+    torch::Device device = torch::kCPU;
+    torch::ScalarType dtype = torch::kFloat32;
+    double minSeconds = 1.0;      ///< per timed measurement
+};
+
+struct ModelBenchResult {
+    Qwen2VLConfig config;
+    ModelBenchOptions options;
+    int threads = 0;
+    double gemmPeakFlops = 0;       ///< best libtorch GEMM FLOP/s seen
+    std::string gemmPeakShape;
+    double textSeconds = 0, textFlops = 0, textTokensPerSecond = 0;
+    double visionSeconds = 0, visionFlops = 0, visionPatchesPerSecond = 0;
+    std::int64_t visionPatches = 0;
+    double parameterBytes = 0;
+    double peakMemoryBytes = 0;     ///< RSS high-water mark (CPU) or allocator peak (CUDA)
+    std::string memoryKind;
+
+    double textMfu() const { return gemmPeakFlops > 0 ? textFlops / textSeconds / gemmPeakFlops : 0; }
+    double visionMfu() const { return gemmPeakFlops > 0 ? visionFlops / visionSeconds / gemmPeakFlops : 0; }
+    nlohmann::json toJson() const;
+    std::string toText() const;
+};
+
+/// Matmul FLOPs of one text forward of batch x seq tokens (projections, MLP, attention scores and
+/// values over the causal half) plus the LM head at one position per row.
+double textForwardFlops(const Qwen2VLConfig &c, std::int64_t batch, std::int64_t seq);
+/// Matmul FLOPs of the vision tower on `patches` patches in one attention block, merger included.
+double visionForwardFlops(const Qwen2VLConfig &c, std::int64_t patches);
+
+ModelBenchResult benchmarkModel(const ModelBenchOptions &options,
+                                const std::function<void(const std::string &)> &progress = {});
+
+} // namespace unirank::model
