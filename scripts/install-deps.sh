@@ -11,7 +11,7 @@ packages=(
   # core: image decoding and resampling (only the three OpenCV modules we use)
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   # core/storage: JSON, hashing, Unicode regex, command line
-  nlohmann-json3-dev libssl-dev libpcre2-dev libicu-dev libcli11-dev libfmt-dev libsqlite3-dev
+  nlohmann-json3-dev libssl-dev libpcre2-dev libicu-dev zlib1g-dev libcli11-dev libfmt-dev libsqlite3-dev
   # ui and tests
   qt6-base-dev qt6-charts-dev libqt6sql6-sqlite xvfb xauth
 )

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <zlib.h>
 
 using namespace unirank;
 using namespace unirank::vision;
@@ -32,6 +33,47 @@ std::string tensorBytes(const std::filesystem::path &file, const std::string &na
     *shape = e.at("shape").get<std::vector<std::int64_t>>();
     const auto b = e.at("data_offsets")[0].get<std::size_t>(), end = e.at("data_offsets")[1].get<std::size_t>();
     return raw.substr(8 + n + b, end - b);
+}
+
+void chunk(std::string &png, const char *type, const std::string &data)
+{
+    for (int s = 24; s >= 0; s -= 8)
+        png += static_cast<char>((data.size() >> s) & 0xFF);
+    const std::string body = std::string(type, 4) + data;
+    png += body;
+    const auto crc = crc32(0, reinterpret_cast<const Bytef *>(body.data()), static_cast<uInt>(body.size()));
+    for (int s = 24; s >= 0; s -= 8)
+        png += static_cast<char>((crc >> s) & 0xFF);
+}
+
+/// A 56x56 palette PNG: left half index 0, right half index 1; `transparentFirst` adds a tRNS chunk
+/// making index 0 fully transparent.
+std::string palettePng(bool transparentFirst)
+{
+    std::string png("\x89PNG\r\n\x1a\n", 8);
+    std::string ihdr;
+    for (const std::uint32_t v : {56u, 56u})
+        for (int s = 24; s >= 0; s -= 8)
+            ihdr += static_cast<char>((v >> s) & 0xFF);
+    ihdr += std::string("\x08\x03\x00\x00\x00", 5); // 8-bit, palette
+    chunk(png, "IHDR", ihdr);
+    chunk(png, "PLTE", std::string("\xC8\x10\x20\x10\xB4\x30", 6)); // (200,16,32), (16,180,48)
+    if (transparentFirst)
+        chunk(png, "tRNS", std::string("\x00", 1));
+    std::string raw;
+    for (int y = 0; y < 56; ++y) {
+        raw += '\0';
+        for (int x = 0; x < 56; ++x)
+            raw += static_cast<char>(x < 28 ? 0 : 1);
+    }
+    std::string packed(compressBound(static_cast<uLong>(raw.size())), '\0');
+    auto len = static_cast<uLongf>(packed.size());
+    compress(reinterpret_cast<Bytef *>(packed.data()), &len, reinterpret_cast<const Bytef *>(raw.data()),
+             static_cast<uLong>(raw.size()));
+    packed.resize(len);
+    chunk(png, "IDAT", packed);
+    chunk(png, "IEND", "");
+    return png;
 }
 
 } // namespace
@@ -117,7 +159,7 @@ private slots:
         }
     }
 
-    void alphaOverWhiteAndGrey()
+    void alphaOverWhite()
     {
         // A 56x56 RGBA image: left half transparent red, right half opaque blue.
         cv::Mat bgra(56, 56, CV_8UC4, cv::Scalar(0, 0, 255, 0));
@@ -131,6 +173,17 @@ private slots:
         const std::size_t right = 40 * 3;
         QCOMPARE(out.resizedRgb[right], std::uint8_t(0));
         QCOMPARE(out.resizedRgb[right + 2], std::uint8_t(255));
+    }
+
+    void paletteImages()
+    {
+        const auto plain = preprocessImage(palettePng(false), m_config, {}, "palette.png");
+        QVERIFY(plain.resizedRgb[0] == 200 && plain.resizedRgb[1] == 16 && plain.resizedRgb[2] == 32);
+        const std::size_t right = 50 * 3;
+        QVERIFY(plain.resizedRgb[right] == 16 && plain.resizedRgb[right + 1] == 180 && plain.resizedRgb[right + 2] == 48);
+        const auto transparent = preprocessImage(palettePng(true), m_config, {}, "palette-trns.png");
+        QVERIFY(transparent.resizedRgb[0] == 255 && transparent.resizedRgb[1] == 255 && transparent.resizedRgb[2] == 255);
+        QVERIFY(transparent.resizedRgb[right] == 16 && transparent.resizedRgb[right + 1] == 180);
     }
 
     void bombsAndBadFiles()
