@@ -77,7 +77,8 @@ ParityTensor compareFloat(const std::string &name, const torch::Tensor &ours, co
         t.maxAbs = std::numeric_limits<double>::infinity();
         return t;
     }
-    if (rowMask.defined() && b.dim() >= 2 && b.size(0) == rowMask.size(0) && b.size(1) == rowMask.size(1)) {
+    // [B, L, features] tensors (embeddings, layers, logits): only rows of real tokens.
+    if (rowMask.defined() && b.dim() == 3 && b.size(0) == rowMask.size(0) && b.size(1) == rowMask.size(1)) {
         const auto keep = rowMask.to(torch::kBool);
         a = a.index({keep});
         b = b.index({keep});

@@ -72,9 +72,13 @@ ForwardOutput forward(Qwen2VL &model, const ForwardInput &input, KVCache *cache,
     const auto batch = ids.size(0), length = ids.size(1);
     const auto mask = input.attentionMask.defined() ? input.attentionMask.to(torch::kLong)
                                                     : torch::ones({batch, length}, torch::kLong);
+    if (input.pixelValues.defined() && input.pixelValues.numel() > 0 && !input.imageGridThw.defined())
+        throw InputError("pixel_values without image_grid_thw");
     ForwardOutput out;
     if (input.positionIds.defined()) {
         out.positionIds = input.positionIds.to(torch::kLong);
+        if (cache) // continue after the largest position given
+            cache->nextPosition = out.positionIds.to(torch::kCPU).amax(std::vector<std::int64_t>{0, 2}) + 1;
     } else {
         torch::Tensor start;
         if (cache && !cache->empty())

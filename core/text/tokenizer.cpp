@@ -67,6 +67,7 @@ struct Tokenizer::Impl {
     std::unordered_map<std::string, int> mergeRank; // "a b" -> rank
     std::vector<AddedToken> added;                  // longest first
     std::vector<bool> isSpecial;
+    std::vector<bool> isAdded;
     bool nfc = false;
     pcre2_code *regex = nullptr;
     mutable std::mutex cacheLock;
@@ -144,7 +145,8 @@ struct Tokenizer::Impl {
         std::size_t offset = 0;
         const auto *subject = reinterpret_cast<PCRE2_SPTR>(text.data());
         while (offset < text.size()) {
-            const int rc = pcre2_match(regex, subject, text.size(), offset, 0, md, nullptr);
+            // The text was validated once; without NO_UTF_CHECK every call would re-check the whole rest.
+            const int rc = pcre2_match(regex, subject, text.size(), offset, PCRE2_NO_UTF_CHECK, md, nullptr);
             if (rc < 0) { // no more matches: the rest is one piece
                 bpe(text.substr(offset), out);
                 break;
@@ -228,11 +230,13 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::fromJson(std::string_view te
                          [](const AddedToken &a, const AddedToken &b) { return a.content.size() > b.content.size(); });
         impl->idToToken.resize(static_cast<std::size_t>(maxId + 1));
         impl->isSpecial.resize(static_cast<std::size_t>(maxId + 1));
+        impl->isAdded.resize(static_cast<std::size_t>(maxId + 1));
         for (const auto &[token, id] : impl->vocab)
             impl->idToToken[static_cast<std::size_t>(id)] = token;
         for (const auto &a : impl->added) {
             impl->idToToken[static_cast<std::size_t>(a.id)] = a.content;
             impl->isSpecial[static_cast<std::size_t>(a.id)] = a.special;
+            impl->isAdded[static_cast<std::size_t>(a.id)] = true;
         }
         const auto &norm = j.at("normalizer");
         if (!norm.is_null()) {
@@ -312,7 +316,7 @@ std::string Tokenizer::decode(std::span<const std::int32_t> ids, bool skipSpecia
         if (id < 0 || static_cast<std::size_t>(id) >= m_impl->idToToken.size())
             continue;
         const auto &tok = m_impl->idToToken[static_cast<std::size_t>(id)];
-        if (!m_impl->vocab.contains(tok) || m_impl->vocab.at(tok) != id) { // an added token
+        if (m_impl->isAdded[static_cast<std::size_t>(id)]) {
             out += decodeUtf8Lossy(pending);
             pending.clear();
             if (!(skipSpecial && m_impl->isSpecial[static_cast<std::size_t>(id)]))
