@@ -9,9 +9,9 @@ std::string renderChat(const std::vector<ChatMessage> &messages, bool addGenerat
 {
     std::string out;
     if (messages.empty() || messages.front().role != "system")
-        out += std::string("<|im_start|>system\n") + kDefaultSystemPrompt + "<|im_end|>\n";
+        out.append("<|im_start|>system\n").append(kDefaultSystemPrompt).append("<|im_end|>\n");
     for (const auto &m : messages) {
-        out += "<|im_start|>" + m.role + "\n";
+        out.append("<|im_start|>").append(m.role).append("\n");
         for (const auto &item : m.content)
             out += item.kind == ChatItem::Kind::Image ? "<|vision_start|><|image_pad|><|vision_end|>" : item.text;
         out += "<|im_end|>\n";

@@ -9,13 +9,13 @@ std::string SourceLocation::describe() const
     if (!file.empty()) {
         out += file;
         if (line > 0)
-            out += ":" + std::to_string(line);
+            out.append(":").append(std::to_string(line));
         out += ": ";
     } else if (line > 0) {
-        out += "line " + std::to_string(line) + ": ";
+        out.append("line ").append(std::to_string(line)).append(": ");
     }
     if (!field.empty())
-        out += "field '" + field + "': ";
+        out.append("field '").append(field).append("': ");
     return out;
 }
 
