@@ -35,7 +35,7 @@ torch::Tensor Qwen2VLImpl::embed(const torch::Tensor &inputIds, const torch::Ten
                          std::to_string(rows) + " embeddings");
     if (rows == 0)
         return embeds;
-    return embeds.masked_scatter(isImage.unsqueeze(-1).expand_as(embeds), imageEmbeds.to(embeds.scalar_type()));
+    return embeds.masked_scatter(isImage.unsqueeze(-1).expand_as(embeds), imageEmbeds.to(embeds.device(), embeds.scalar_type()));
 }
 
 torch::Device Qwen2VLImpl::device() const
@@ -90,8 +90,8 @@ ForwardOutput forward(Qwen2VL &model, const ForwardInput &input, KVCache *cache,
             cache->nextPosition = index.nextPosition;
     }
     record(trace, "position_ids", out.positionIds);
-    torch::Tensor imageEmbeds;
-    if (input.pixelValues.defined() && input.pixelValues.numel() > 0)
+    torch::Tensor imageEmbeds = input.imageEmbeds;
+    if (!imageEmbeds.defined() && input.pixelValues.defined() && input.pixelValues.numel() > 0)
         imageEmbeds = model->visual()(input.pixelValues.to(device), input.imageGridThw, trace);
     const auto embeds = model->embed(ids.to(device), imageEmbeds);
     record(trace, "inputs_embeds", embeds);
@@ -103,7 +103,10 @@ ForwardOutput forward(Qwen2VL &model, const ForwardInput &input, KVCache *cache,
         if (pos.dim() != 2 || pos.size(0) != batch)
             throw InputError("logit positions must have shape [batch, K]");
         const auto picked = hidden.gather(1, pos.unsqueeze(-1).expand({batch, pos.size(1), hidden.size(2)}));
-        out.logits = model->lmHead(picked);
+        if (input.logitTokens.defined())
+            out.logits = torch::matmul(picked, model->lmHeadWeight().index_select(0, input.logitTokens.to(device, torch::kLong)).t());
+        else
+            out.logits = model->lmHead(picked);
     }
     return out;
 }

@@ -55,10 +55,14 @@ struct ForwardInput {
     torch::Tensor attentionMask = {};  ///< [B, S] (1 = real); undefined = all real
     torch::Tensor pixelValues = {};    ///< [P, C*T*p*p] or undefined when there are no images
     torch::Tensor imageGridThw = {};   ///< [n, 3] int64 or undefined
+    torch::Tensor imageEmbeds = {};    ///< [tokens, H] precomputed (cached) image embeddings, instead of pixelValues
     torch::Tensor positionIds = {};    ///< [3, B, S]; undefined = computed (get_rope_index semantics)
     /// Which logits to return: undefined = none; [B, K] int64 position indices (e.g. the last real
     /// token of each row). Use allPositions() only where every position is needed (training, parity).
     torch::Tensor logitPositions = {};
+    /// Restricts the returned logits to these vocabulary ids ([T] int64), e.g. a reranker's two label
+    /// tokens: the LM head then multiplies by T rows instead of the whole vocabulary.
+    torch::Tensor logitTokens = {};
     bool keepHidden = false; ///< return the final hidden states of every position
 };
 

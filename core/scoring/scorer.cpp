@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/scoring/scorer.h"
+
+#include "core/model/lora.h"
+#include "core/model/qwen2vl.h"
+#include "core/util/sha256.h"
+#include "core/vision/text_render.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace fs = std::filesystem;
+
+namespace unirank::scoring {
+namespace {
+
+/// sha256 over the weight files (sorted by name) and, when given, the adapter's.
+std::string weightsHash(const fs::path &folder, const fs::path &adapter)
+{
+    std::vector<fs::path> files;
+    for (const auto &dir : {folder, adapter}) {
+        if (dir.empty())
+            continue;
+        for (const auto &e : fs::directory_iterator(dir))
+            if (e.is_regular_file() && e.path().extension() == ".safetensors")
+                files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+    std::string all;
+    for (const auto &f : files)
+        all += f.filename().string() + ":" + sha256File(f) + "\n";
+    return sha256Hex(all);
+}
+
+double sigmoid(double x)
+{
+    return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x));
+}
+
+std::string processorKey(const vision::ImageProcessorConfig &c, torch::ScalarType dtype)
+{
+    return "min=" + std::to_string(c.minPixels) + ";max=" + std::to_string(c.maxPixels) + ";patch=" +
+           std::to_string(c.patchSize) + ";merge=" + std::to_string(c.mergeSize) + ";t=" +
+           std::to_string(c.temporalPatchSize) + ";dtype=" + c10::toString(dtype);
+}
+
+} // namespace
+
+Result<std::shared_ptr<ScoringModel>> loadScoringModel(const fs::path &folder, const model::LoadOptions &options,
+                                                       const fs::path &adapter)
+{
+    auto loaded = model::loadQwen2VL(folder, options);
+    if (!loaded)
+        return std::unexpected(loaded.error());
+    auto sm = std::make_shared<ScoringModel>();
+    sm->model = *loaded;
+    sm->folder = folder;
+    if (!adapter.empty()) {
+        auto merged = model::mergeLoraAdapter(sm->model, adapter);
+        if (!merged)
+            return std::unexpected(merged.error());
+    }
+    auto tokenizer = text::Tokenizer::load(folder / "tokenizer.json");
+    if (!tokenizer)
+        return std::unexpected(tokenizer.error());
+    sm->tokenizer = *tokenizer;
+    std::error_code ec;
+    if (fs::exists(folder / "preprocessor_config.json", ec)) {
+        auto proc = vision::ImageProcessorConfig::load(folder / "preprocessor_config.json");
+        if (!proc)
+            return std::unexpected(proc.error());
+        sm->imageConfig = *proc;
+    }
+    auto tmpl = !adapter.empty() && fs::exists(adapter / "unirank_prompt.json", ec)
+                    ? PromptTemplate::load(adapter / "unirank_prompt.json")
+                    : PromptTemplate::forModelFolder(folder);
+    if (!tmpl)
+        return std::unexpected(tmpl.error());
+    const auto &tok = sm->model->config().tokens;
+    try {
+        sm->prompt = std::make_unique<BoundTemplate>(*tmpl, sm->tokenizer, static_cast<std::int32_t>(tok.imageToken),
+                                                     static_cast<std::int32_t>(tok.visionStart),
+                                                     static_cast<std::int32_t>(tok.visionEnd));
+        sm->weightsHash = weightsHash(folder, adapter);
+    } catch (const InputError &e) {
+        return std::unexpected(Error{ErrorKind::BadInput, e.what()});
+    }
+    return sm;
+}
+
+struct Scorer::Prepared {
+    std::size_t index = 0;
+    CandidateScore result;
+    std::vector<std::int32_t> ids; ///< candidate part + prompt tail
+    torch::Tensor imageEmbeds;     ///< [tokens, H] or undefined
+    torch::Tensor pixels;          ///< for the uncached reference path
+    torch::Tensor grid;            ///< [1, 3] or undefined
+};
+
+Scorer::Scorer(std::shared_ptr<ScoringModel> model, ScorerOptions options)
+    : m_model(std::move(model)), m_options(std::move(options))
+{
+    if (m_options.batchSize < 1)
+        throw InputError("the batch size must be at least 1");
+}
+
+Scorer::Prepared Scorer::prepare(const std::string &queryText, const ScoringCandidate &c, bool useCache)
+{
+    Prepared p;
+    p.result.candidateId = c.id;
+    try {
+        std::string text = c.text;
+        std::optional<vision::PreprocessedImage> image;
+        std::string imageHash = c.imageHash;
+        if (!c.image.empty()) {
+            image = vision::preprocessImageFile(c.image, m_model->imageConfig, m_options.limits);
+            if (imageHash.empty() && useCache && m_options.imageCache)
+                imageHash = sha256File(c.image);
+        } else if (m_options.textAsImage) {
+            if (text.empty())
+                throw InputError("the candidate has neither text nor an image");
+            const auto rendered = vision::renderTextImage(text);
+            image = vision::preprocessRgb(rendered.rgb.data(), rendered.width, rendered.height, m_model->imageConfig);
+            imageHash = "rendered:" + sha256Hex({reinterpret_cast<const char *>(rendered.rgb.data()), rendered.rgb.size()});
+            text.clear();
+        }
+        std::int64_t imageTokens = 0;
+        if (image) {
+            auto &model = m_model->model;
+            p.grid = torch::tensor(std::vector<std::int64_t>(image->gridThw.begin(), image->gridThw.end())).view({1, 3});
+            p.pixels = torch::from_blob(image->pixelValues.data(), {image->patches, image->features}, torch::kFloat32).clone();
+            if (useCache) {
+                const auto key = EmbeddingCache::makeKey(m_model->weightsHash, imageHash,
+                                                         processorKey(m_model->imageConfig, model->dtype()));
+                std::optional<torch::Tensor> hit;
+                if (m_options.imageCache)
+                    hit = m_options.imageCache->get(key);
+                if (hit) {
+                    p.imageEmbeds = *hit;
+                } else {
+                    p.imageEmbeds = model->visual()(p.pixels.to(model->device()), p.grid);
+                    if (m_options.imageCache)
+                        m_options.imageCache->put(key, p.imageEmbeds);
+                }
+            }
+            imageTokens = image->tokenCount(m_model->imageConfig.mergeSize);
+        }
+        auto ids = m_model->prompt->candidateIds(queryText, text, imageTokens);
+        p.ids = std::move(ids.ids);
+        p.result.truncated = ids.truncated;
+        p.result.imageTokens = imageTokens;
+        p.result.promptTokens = static_cast<std::int64_t>(p.ids.size());
+    } catch (const InputError &e) {
+        p.result.error = e.what();
+    }
+    return p;
+}
+
+void Scorer::runBatch(const std::vector<std::int32_t> &prefix, const model::KVCache *prefixCache,
+                      std::vector<Prepared *> &batch)
+{
+    auto &model = m_model->model;
+    const auto b = static_cast<std::int64_t>(batch.size());
+    std::vector<std::vector<std::int32_t>> rows;
+    std::size_t longest = 0;
+    for (auto *p : batch) {
+        std::vector<std::int32_t> row;
+        if (!prefixCache)
+            row = prefix;
+        row.insert(row.end(), p->ids.begin(), p->ids.end());
+        longest = std::max(longest, row.size());
+        rows.push_back(std::move(row));
+    }
+    const auto len = static_cast<std::int64_t>(longest);
+    auto ids = torch::zeros({b, len}, torch::kLong);
+    auto mask = torch::zeros({b, len}, torch::kLong);
+    std::vector<torch::Tensor> embeds, pixels, grids;
+    for (std::int64_t r = 0; r < b; ++r) {
+        const auto &row = rows[static_cast<std::size_t>(r)];
+        const auto pad = len - static_cast<std::int64_t>(row.size()); // left padding
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            ids[r][pad + static_cast<std::int64_t>(i)] = row[i];
+            mask[r][pad + static_cast<std::int64_t>(i)] = 1;
+        }
+        auto *p = batch[static_cast<std::size_t>(r)];
+        if (p->grid.defined()) {
+            grids.push_back(p->grid);
+            if (p->imageEmbeds.defined())
+                embeds.push_back(p->imageEmbeds.to(model->device()));
+            else
+                pixels.push_back(p->pixels);
+        }
+    }
+    model::ForwardInput in;
+    in.inputIds = ids;
+    in.attentionMask = mask;
+    if (!grids.empty()) {
+        in.imageGridThw = torch::cat(grids, 0);
+        if (!embeds.empty())
+            in.imageEmbeds = torch::cat(embeds, 0);
+        else
+            in.pixelValues = torch::cat(pixels, 0);
+    }
+    in.logitPositions = torch::full({b, 1}, len - 1, torch::kLong);
+    in.logitTokens = torch::tensor({static_cast<std::int64_t>(m_model->prompt->positiveId()),
+                                    static_cast<std::int64_t>(m_model->prompt->negativeId())});
+    model::KVCache cache;
+    if (prefixCache)
+        cache = prefixCache->expandBatch(b);
+    const auto logits = model::forward(model, in, prefixCache ? &cache : nullptr).logits.to(torch::kCPU, torch::kFloat64);
+    const double temperature = m_model->prompt->prompt().temperature;
+    for (std::int64_t r = 0; r < b; ++r) {
+        auto &res = batch[static_cast<std::size_t>(r)]->result;
+        res.margin = logits[r][0][0].item<double>() - logits[r][0][1].item<double>();
+        res.probability = sigmoid(res.margin);
+        res.calibrated = sigmoid(res.margin / temperature);
+    }
+}
+
+std::vector<CandidateScore> Scorer::scoreQuery(const ScoringQuery &query, const CancelCheck &cancelled)
+{
+    c10::InferenceMode inference;
+    const auto prefix = m_model->prompt->prefixIds(query.text);
+    std::optional<model::KVCache> prefixCache;
+    if (m_options.prefixCache) {
+        prefixCache.emplace();
+        model::ForwardInput in;
+        in.inputIds = torch::tensor(std::vector<std::int64_t>(prefix.begin(), prefix.end())).view({1, -1});
+        model::forward(m_model->model, in, &*prefixCache);
+    }
+    std::vector<Prepared> prepared;
+    prepared.reserve(query.candidates.size());
+    for (std::size_t i = 0; i < query.candidates.size(); ++i) {
+        prepared.push_back(prepare(query.text, query.candidates[i], true));
+        prepared.back().index = i;
+    }
+    // Length bucketing: similar lengths share a batch, so little padding is computed.
+    std::vector<Prepared *> order;
+    for (auto &p : prepared)
+        if (p.result.ok())
+            order.push_back(&p);
+    std::stable_sort(order.begin(), order.end(), [](const Prepared *a, const Prepared *b) { return a->ids.size() < b->ids.size(); });
+    for (std::size_t start = 0; start < order.size(); start += static_cast<std::size_t>(m_options.batchSize)) {
+        if (cancelled && cancelled())
+            throw Cancelled();
+        std::vector<Prepared *> batch(order.begin() + static_cast<std::ptrdiff_t>(start),
+                                      order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + static_cast<std::size_t>(m_options.batchSize))));
+        runBatch(prefix, prefixCache ? &*prefixCache : nullptr, batch);
+    }
+    std::vector<CandidateScore> out;
+    out.reserve(prepared.size());
+    for (auto &p : prepared)
+        out.push_back(std::move(p.result));
+    return out;
+}
+
+CandidateScore Scorer::scoreSinglePair(const std::string &queryText, const ScoringCandidate &candidate)
+{
+    c10::InferenceMode inference;
+    auto p = prepare(queryText, candidate, false);
+    if (!p.result.ok())
+        return p.result;
+    std::vector<Prepared *> batch{&p};
+    runBatch(m_model->prompt->prefixIds(queryText), nullptr, batch);
+    return p.result;
+}
+
+} // namespace unirank::scoring

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The hybrid scorer on the tiny model and the smoke data set: cached and batched scores equal the
+// uncached single-pair forward, order and batch invariance, image-embedding cache (memory and disk),
+// templates and labels from JSON, per-candidate errors for bad inputs, cancellation.
+#include "core/formats/beir.h"
+#include "core/scoring/scorer.h"
+#include "core/scoring/scoring_job.h"
+#include "test_support.h"
+
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <nlohmann/json.hpp>
+
+#include <random>
+
+using namespace unirank;
+using namespace unirank::scoring;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// Agreement bound for margins computed along different paths (batched vs single, cached prefix vs
+/// full prompt): float32 sums in other orders. The golden parity shows such paths agree to ~1e-5 on
+/// logits of magnitude ~10; 1e-4 leaves a factor of 10, as in the parity tolerance.
+constexpr double kMarginTolerance = 1e-4;
+
+fs::path modelDir()
+{
+    return test::sourceDir() / "resources" / "models" / "tiny-random";
+}
+
+/// The first `n` queries of the smoke set with their first-stage candidates.
+std::vector<ScoringQuery> smokeQueries(std::size_t n)
+{
+    const auto data = readBeirFolder(test::smokeDataset());
+    std::map<std::string, const Candidate *> byId;
+    for (const auto &c : data.candidates)
+        byId[c.id] = &c;
+    std::vector<ScoringQuery> out;
+    for (const auto &q : data.queries) {
+        if (out.size() == n)
+            break;
+        ScoringQuery sq{q.id, q.text, {}};
+        for (const auto &r : *data.run) {
+            if (r.queryId != q.id)
+                continue;
+            const auto *c = byId.at(r.docId);
+            sq.candidates.push_back({c->id, c->text, c->imagePath.empty() ? fs::path() : data.root / c->imagePath, {}});
+        }
+        out.push_back(std::move(sq));
+    }
+    return out;
+}
+
+std::map<std::string, double> margins(const std::vector<CandidateScore> &scores)
+{
+    std::map<std::string, double> out;
+    for (const auto &s : scores)
+        out[s.candidateId] = s.margin;
+    return out;
+}
+
+} // namespace
+
+class TestScorer : public QObject {
+    Q_OBJECT
+    std::shared_ptr<ScoringModel> m_model;
+    std::vector<ScoringQuery> m_queries;
+    QTemporaryDir m_tmp;
+
+private slots:
+    void initTestCase()
+    {
+        auto model = loadScoringModel(modelDir());
+        QVERIFY2(model.has_value(), model ? "" : model.error().message.c_str());
+        m_model = *model;
+        QCOMPARE(m_model->prompt->positiveId(), 257);
+        QCOMPARE(m_model->prompt->negativeId(), 258);
+        m_queries = smokeQueries(3);
+        QCOMPARE(m_queries.size(), std::size_t(3));
+        const auto &cands = m_queries[0].candidates;
+        QVERIFY(std::any_of(cands.begin(), cands.end(), [](const ScoringCandidate &c) { return !c.image.empty(); }));
+        QVERIFY(std::any_of(cands.begin(), cands.end(), [](const ScoringCandidate &c) { return c.image.empty(); }));
+    }
+
+    void cachedBatchedEqualsSinglePair()
+    {
+        Scorer scorer(m_model, {4, true, false, {}, std::make_shared<EmbeddingCache>()});
+        const auto &q = m_queries[0];
+        const auto batched = scorer.scoreQuery(q);
+        QCOMPARE(batched.size(), q.candidates.size());
+        double worst = 0;
+        for (std::size_t i = 0; i < q.candidates.size(); ++i) {
+            QVERIFY2(batched[i].ok(), batched[i].error.c_str());
+            const auto single = scorer.scoreSinglePair(q.text, q.candidates[i]);
+            QVERIFY(single.ok());
+            worst = std::max(worst, std::abs(single.margin - batched[i].margin));
+            QCOMPARE(batched[i].candidateId, q.candidates[i].id);
+            QVERIFY(batched[i].probability > 0 && batched[i].probability < 1);
+            QVERIFY(std::abs(batched[i].probability - 1 / (1 + std::exp(-batched[i].margin))) < 1e-12);
+            if (!q.candidates[i].image.empty())
+                QVERIFY(batched[i].imageTokens > 0);
+        }
+        qInfo("cached+batched vs single pair: max |margin difference| %.3g", worst);
+        QVERIFY(worst <= kMarginTolerance);
+        // The scores are not all the same: the candidates really reach the model.
+        const auto m = margins(batched);
+        const auto [lo, hi] = std::minmax_element(m.begin(), m.end(), [](auto &a, auto &b) { return a.second < b.second; });
+        QVERIFY(hi->second - lo->second > 1e-3);
+    }
+
+    void orderBatchAndPrefixCacheInvariance()
+    {
+        const auto &q = m_queries[1];
+        const auto reference = margins(Scorer(m_model, {1, false, false, {}, nullptr}).scoreQuery(q));
+        auto shuffled = q;
+        std::mt19937 rng(7);
+        std::shuffle(shuffled.candidates.begin(), shuffled.candidates.end(), rng);
+        double worst = 0;
+        for (const std::int64_t batch : {1, 3, 16, 64}) {
+            for (const bool prefix : {true, false}) {
+                const auto got = margins(Scorer(m_model, {batch, prefix, false, {}, nullptr}).scoreQuery(shuffled));
+                for (const auto &[id, margin] : reference)
+                    worst = std::max(worst, std::abs(got.at(id) - margin));
+            }
+        }
+        qInfo("batch sizes 1/3/16/64, prefix cache on/off, shuffled: max |margin difference| %.3g", worst);
+        QVERIFY(worst <= kMarginTolerance);
+    }
+
+    void imageEmbeddingCache()
+    {
+        const auto folder = fs::path(m_tmp.path().toStdString()) / "embeddings";
+        auto cache = std::make_shared<EmbeddingCache>(64 << 20, folder);
+        const auto &q = m_queries[0];
+        const auto first = margins(Scorer(m_model, {8, true, false, {}, cache}).scoreQuery(q));
+        const auto afterFirst = cache->stats();
+        QVERIFY(afterFirst.misses > 0);
+        QCOMPARE(afterFirst.memoryHits, std::size_t(0));
+        const auto second = margins(Scorer(m_model, {8, true, false, {}, cache}).scoreQuery(q));
+        QCOMPARE(cache->stats().memoryHits, afterFirst.misses);
+        QVERIFY(first == second); // the same embeddings give bit-identical scores
+        // A fresh cache on the same folder (a new session) reads them from disk.
+        auto reopened = std::make_shared<EmbeddingCache>(64 << 20, folder);
+        const auto third = margins(Scorer(m_model, {8, true, false, {}, reopened}).scoreQuery(q));
+        QCOMPARE(reopened->stats().diskHits, afterFirst.misses);
+        QVERIFY(third == first);
+        // Other weights give other keys.
+        QVERIFY(EmbeddingCache::makeKey("w1", "img", "p") != EmbeddingCache::makeKey("w2", "img", "p"));
+        // The memory bound holds.
+        auto tiny = std::make_shared<EmbeddingCache>(4096);
+        Scorer(m_model, {8, true, false, {}, tiny}).scoreQuery(q);
+        QVERIFY(tiny->stats().bytes <= 4096);
+    }
+
+    void templateAndLabelsFromJson()
+    {
+        QTemporaryDir tmp;
+        const fs::path dir = tmp.path().toStdString();
+        for (const auto &e : fs::directory_iterator(modelDir()))
+            fs::copy_file(e.path(), dir / e.path().filename());
+        // MonoQwen2-VL's layout: the candidate before the query; labels swapped to check they are read.
+        test::writeText(dir / "unirank_prompt.json", R"({"name": "mono-style", "system": "You are a helpful assistant.",
+            "user": "{candidate}Assert the relevance of the previous document to the following query, answer yes or no. The query is: {query}",
+            "labels": {"positive": "no", "negative": "yes"}, "temperature": 2.0})");
+        auto model = loadScoringModel(dir);
+        QVERIFY2(model.has_value(), model ? "" : model.error().message.c_str());
+        QCOMPARE((*model)->prompt->prompt().name, std::string("mono-style"));
+        QCOMPARE((*model)->prompt->positiveId(), 258);
+        Scorer scorer(*model, {4, true, false, {}, nullptr});
+        const auto &q = m_queries[2];
+        const auto scores = scorer.scoreQuery(q);
+        for (std::size_t i = 0; i < 4; ++i) {
+            const auto single = scorer.scoreSinglePair(q.text, q.candidates[i]);
+            QVERIFY(std::abs(single.margin - scores[i].margin) <= kMarginTolerance);
+            QVERIFY(std::abs(scores[i].calibrated - 1 / (1 + std::exp(-scores[i].margin / 2.0))) < 1e-12);
+        }
+        // A label that is not one token is refused when the model is loaded.
+        test::writeText(dir / "unirank_prompt.json", R"({"labels": {"positive": "relevant!", "negative": "no"}})");
+        auto bad = loadScoringModel(dir);
+        QVERIFY(!bad);
+        QVERIFY2(bad.error().message.find("'relevant!' is not a single token") != std::string::npos, bad.error().message.c_str());
+        test::writeText(dir / "unirank_prompt.json", R"({"user": "no candidate here"})");
+        auto noSlot = loadScoringModel(dir);
+        QVERIFY(!noSlot);
+        QVERIFY2(noSlot.error().message.find("unirank_prompt.json: field 'user'") != std::string::npos, noSlot.error().message.c_str());
+    }
+
+    void badCandidatesFailAlone()
+    {
+        const fs::path dir = m_tmp.path().toStdString();
+        test::writeText(dir / "corrupt.png", "\x89PNG\r\n\x1a\nthis is not a png");
+        std::string bomb("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
+        for (const std::uint32_t v : {30000u, 30000u})
+            for (int s = 24; s >= 0; s -= 8)
+                bomb += static_cast<char>((v >> s) & 0xFF);
+        bomb += std::string("\x08\x02\0\0\0", 5);
+        test::writeText(dir / "bomb.png", bomb);
+        auto q = m_queries[0];
+        q.candidates.resize(2);
+        q.candidates.push_back({"missing", "", dir / "nope.png", {}});
+        q.candidates.push_back({"corrupt", "", dir / "corrupt.png", {}});
+        q.candidates.push_back({"bomb", "", dir / "bomb.png", {}});
+        q.candidates.push_back({"empty", "", {}, {}});
+        std::string longText;
+        while (longText.size() < 100000)
+            longText += "a very long candidate text about ducks and hotels ";
+        q.candidates.push_back({"long", longText, {}, {}});
+        const auto scores = Scorer(m_model, {4, true, false, {}, nullptr}).scoreQuery(q);
+        QVERIFY(scores[0].ok() && scores[1].ok());
+        QVERIFY2(scores[2].error.find("nope.png") != std::string::npos, scores[2].error.c_str());
+        QVERIFY2(scores[3].error.find("corrupt.png") != std::string::npos, scores[3].error.c_str());
+        QVERIFY2(scores[4].error.find("30000x30000") != std::string::npos, scores[4].error.c_str());
+        QVERIFY2(scores[5].error.find("neither text nor an image") != std::string::npos, scores[5].error.c_str());
+        QVERIFY2(scores[6].ok(), scores[6].error.c_str());
+        QVERIFY(scores[6].truncated);
+        QCOMPARE(scores[6].promptTokens, m_model->prompt->prompt().maxCandidateTokens +
+                                             static_cast<std::int64_t>(m_model->prompt->candidateIds(q.text, "x", 0).ids.size()) - 1);
+    }
+
+    void textAsImageBaseline()
+    {
+        auto q = m_queries[0];
+        std::erase_if(q.candidates, [](const ScoringCandidate &c) { return !c.image.empty(); });
+        q.candidates.resize(std::min<std::size_t>(q.candidates.size(), 4));
+        const auto native = Scorer(m_model, {4, true, false, {}, nullptr}).scoreQuery(q);
+        const auto rendered = Scorer(m_model, {4, true, true, {}, nullptr}).scoreQuery(q);
+        for (std::size_t i = 0; i < q.candidates.size(); ++i) {
+            QVERIFY(native[i].ok() && rendered[i].ok());
+            QCOMPARE(native[i].imageTokens, std::int64_t(0));
+            QVERIFY(rendered[i].imageTokens > 0); // the text went through the vision tower instead
+        }
+    }
+
+    void cancellationStopsWithinOneBatch()
+    {
+        int checks = 0;
+        const auto &q = m_queries[0];
+        Scorer scorer(m_model, {2, true, false, {}, nullptr});
+        QVERIFY_THROWS_EXCEPTION(Cancelled, scorer.scoreQuery(q, [&] { return ++checks > 3; }));
+        QCOMPARE(checks, 4); // three batches ran, the fourth check stopped it
+
+        // Latest request wins: a second submit cancels the first.
+        ScoringJob job(m_model, {2, true, false, {}, nullptr});
+        std::atomic<int> cancelled = 0, finished = 0;
+        std::atomic<std::size_t> lastTotal = 0, secondScored = 0;
+        std::vector<ScoringQuery> many(20, q);
+        job.submit(many, {{}, [&](ScoringResult) { ++finished; }, {}, [&] { ++cancelled; }});
+        job.submit({m_queries[1]}, {[&](std::size_t, std::size_t total) { lastTotal = total; },
+                                    [&](ScoringResult r) {
+                                        ++finished;
+                                        secondScored = r.scores.size();
+                                    },
+                                    {}, {}});
+        job.waitIdle();
+        QCOMPARE(finished.load() + cancelled.load(), 2);
+        QCOMPARE(lastTotal.load(), std::size_t(1));
+        QCOMPARE(secondScored.load(), std::size_t(1));
+        // An exception inside the worker (here: a batch size the scorer refuses) becomes onFailed.
+        ScoringJob broken(m_model, {0, true, false, {}, nullptr});
+        std::atomic<bool> failed = false;
+        broken.submit({q}, {{}, {}, [&](const Error &e) { failed = e.kind == ErrorKind::BadInput; }, {}});
+        broken.waitIdle();
+        QVERIFY(failed.load());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestScorer)
+#include "test_scorer.moc"
