@@ -41,6 +41,8 @@ void addImportCommand(CLI::App &app);
 void addExportCommand(CLI::App &app);
 void addStatsCommand(CLI::App &app);
 void addBenchStorageCommand(CLI::App &bench);
+void addScoreCommand(CLI::App &app);
+void addBenchScoreCommand(CLI::App &bench);
 void addTokenizeCommand(CLI::App &app);
 void addPreprocessCommand(CLI::App &app);
 void addParityCommand(CLI::App &app);

@@ -20,6 +20,7 @@ int main(int argc, char **argv)
     addExportCommand(app);
     addStatsCommand(app);
     addBenchStorageCommand(*bench);
+    addScoreCommand(app);
     addTokenizeCommand(app);
     addPreprocessCommand(app);
 #endif

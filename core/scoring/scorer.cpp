@@ -15,8 +15,9 @@ namespace fs = std::filesystem;
 namespace unirank::scoring {
 namespace {
 
-/// sha256 over the weight files (sorted by name) and, when given, the adapter's.
-std::string weightsHash(const fs::path &folder, const fs::path &adapter)
+} // namespace
+
+std::string weightsHashOf(const fs::path &folder, const fs::path &adapter)
 {
     std::vector<fs::path> files;
     for (const auto &dir : {folder, adapter}) {
@@ -32,6 +33,8 @@ std::string weightsHash(const fs::path &folder, const fs::path &adapter)
         all += f.filename().string() + ":" + sha256File(f) + "\n";
     return sha256Hex(all);
 }
+
+namespace {
 
 double sigmoid(double x)
 {
@@ -82,7 +85,7 @@ Result<std::shared_ptr<ScoringModel>> loadScoringModel(const fs::path &folder, c
         sm->prompt = std::make_unique<BoundTemplate>(*tmpl, sm->tokenizer, static_cast<std::int32_t>(tok.imageToken),
                                                      static_cast<std::int32_t>(tok.visionStart),
                                                      static_cast<std::int32_t>(tok.visionEnd));
-        sm->weightsHash = weightsHash(folder, adapter);
+        sm->weightsHash = weightsHashOf(folder, adapter);
     } catch (const InputError &e) {
         return std::unexpected(Error{ErrorKind::BadInput, e.what()});
     }

@@ -38,6 +38,9 @@ struct ScoringModel {
     std::filesystem::path folder;
 };
 
+/// sha256 over a model folder's .safetensors files (and an adapter folder's, when given).
+std::string weightsHashOf(const std::filesystem::path &folder, const std::filesystem::path &adapter = {});
+
 /// Loads a model folder (config.json, weights, tokenizer.json, optional preprocessor_config.json and
 /// unirank_prompt.json); an adapter folder (PEFT LoRA) is merged into the weights when given.
 Result<std::shared_ptr<ScoringModel>> loadScoringModel(const std::filesystem::path &folder,

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <QDir>
+#include <map>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
@@ -84,6 +85,65 @@ private slots:
         const auto missing = cli({"preprocess", "--image", m_dir.filePath("none.png"), "--out", out});
         QCOMPARE(missing.code, 1);
         QVERIFY(missing.err.contains("none.png"));
+    }
+
+    void scoreDatasetAndProject()
+    {
+        const auto model = QString::fromStdString((unirank::test::sourceDir() / "resources/models/tiny-random").string());
+        const auto smoke = QString::fromStdString(unirank::test::smokeDataset().string());
+        const auto runA = m_dir.filePath("a.trec");
+        const auto r = cli({"score", "--model", model, "--dataset", smoke, "--out", runA, "--batch-size", "5"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QFile f(runA);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const auto lines = QString::fromUtf8(f.readAll()).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 599); // every first-stage pair of the smoke set
+        // Strictly decreasing scores within each query, ranks 1..n.
+        QString query;
+        double previous = 0;
+        int rank = 0;
+        for (const auto &line : lines) {
+            const auto cols = line.split(' ');
+            QCOMPARE(cols.size(), 6);
+            const double score = cols[4].toDouble();
+            if (cols[0] != query) {
+                query = cols[0];
+                rank = 0;
+            } else {
+                QVERIFY2(score < previous, qPrintable(line));
+            }
+            QCOMPARE(cols[3].toInt(), ++rank);
+            previous = score;
+        }
+        // The same lists from a project give the same run, and the run is stored there.
+        const auto project = m_dir.filePath("s.unirank");
+        QCOMPARE(cli({"init", project}).code, 0);
+        QCOMPARE(cli({"import", project, "--dataset", smoke}).code, 0);
+        const auto runB = m_dir.filePath("b.trec");
+        const auto p = cli({"score", "--model", model, "--project", project, "--out", runB, "--no-prefix-cache"});
+        QVERIFY2(p.code == 0, qPrintable(p.err));
+        QVERIFY(p.err.contains("stored score run"));
+        QFile g(runB);
+        QVERIFY(g.open(QIODevice::ReadOnly));
+        const auto linesB = QString::fromUtf8(g.readAll()).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(linesB.size(), lines.size());
+        // Same pairs with the same scores within float noise (near-ties may swap places).
+        std::map<QString, double> scoresA;
+        for (const auto &line : lines)
+            scoresA[line.section(' ', 0, 0) + " " + line.section(' ', 2, 2)] = line.section(' ', 4, 4).toDouble();
+        for (const auto &line : linesB) {
+            const auto key = line.section(' ', 0, 0) + " " + line.section(' ', 2, 2);
+            QVERIFY(scoresA.contains(key));
+            QVERIFY(std::abs(scoresA[key] - line.section(' ', 4, 4).toDouble()) < 1e-4);
+        }
+        const auto stats = cli({"stats", project, "--json"});
+        const auto j = json::parse(stats.out.toStdString());
+        QCOMPARE(j.at("score_runs").get<int>(), 1);
+        QCOMPARE(j.at("model_versions").get<int>(), 1);
+        QCOMPARE(cli({"score", "--model", model, "--out", runB}).code, 1); // neither --dataset nor --project
+        const auto noModel = cli({"score", "--model", m_dir.filePath("nothing"), "--dataset", smoke, "--out", runB});
+        QCOMPARE(noModel.code, 1);
+        QVERIFY2(noModel.err.contains("config.json"), qPrintable(noModel.err));
     }
 
     void parityJson()

@@ -2,6 +2,7 @@
 // Model pieces on their own: config layouts, loader errors and naming schemes, get_rope_index rules,
 // KV-cache continuation equal to one full forward, logits only where asked.
 #include "core/model/loader.h"
+#include "core/model/lora.h"
 #include "core/model/rope_index.h"
 #include "core/model/torch_io.h"
 #include "test_support.h"
@@ -35,6 +36,7 @@ class TestModelUnits : public QObject {
     Q_OBJECT
     QTemporaryDir m_tmp;
     fs::path dir() const { return m_tmp.path().toStdString(); }
+    fs::path dir_() const { return dir(); }
 
     /// A copy of model_a whose tensors went through `edit` first.
     fs::path editedCheckpoint(const std::string &name,
@@ -184,6 +186,36 @@ private slots:
         QVERIFY2(model.has_value(), model ? "" : model.error().message.c_str());
         QCOMPARE((*model)->dtype(), torch::kFloat32);
         QVERIFY(!torch::equal((*model)->lmHeadWeight(), (*model)->decoder()->embedTokens()->weight));
+    }
+
+    void loraAdapterMerge()
+    {
+        const fs::path dir = dir_() / "adapter";
+        fs::create_directories(dir);
+        test::writeText(dir / "adapter_config.json",
+                        R"({"peft_type": "LORA", "r": 4, "lora_alpha": 8, "target_modules": ["q_proj"]})");
+        torch::manual_seed(3);
+        const auto a = torch::randn({4, 64}), b = torch::randn({64, 4});
+        // New-layout module path, as transformers >= 4.52 would save it.
+        writeTensors(dir / "adapter_model.safetensors",
+                     {{"base_model.model.model.language_model.layers.1.self_attn.q_proj.lora_A.weight", a},
+                      {"base_model.model.model.language_model.layers.1.self_attn.q_proj.lora_B.weight", b}});
+        auto model = *loadQwen2VL(test::goldenDir() / "model_a");
+        const auto before = model->named_parameters()["model.layers.1.self_attn.q_proj.weight"].clone();
+        auto merged = mergeLoraAdapter(model, dir);
+        QVERIFY2(merged.has_value(), merged ? "" : merged.error().message.c_str());
+        QCOMPARE(merged->mergedModules, std::size_t(1));
+        const auto after = model->named_parameters()["model.layers.1.self_attn.q_proj.weight"];
+        QVERIFY(torch::allclose(after, before + 2.0 * torch::matmul(b, a), 1e-5, 1e-5));
+        // An unpaired or misplaced tensor is refused with its name.
+        writeTensors(dir / "adapter_model.safetensors", {{"base_model.model.model.layers.0.mlp.up_proj.lora_A.weight", a}});
+        auto unpaired = mergeLoraAdapter(model, dir);
+        QVERIFY(!unpaired);
+        QVERIFY2(unpaired.error().message.find("only one of lora_A and lora_B") != std::string::npos,
+                 unpaired.error().message.c_str());
+        writeTensors(dir / "adapter_model.safetensors", {{"base_model.model.model.layers.0.nothing.lora_A.weight", a},
+                                                         {"base_model.model.model.layers.0.nothing.lora_B.weight", b}});
+        QVERIFY(!mergeLoraAdapter(model, dir));
     }
 
     void ropeIndexRules()

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// unirank-cli score --model DIR [--adapter DIR] (--dataset DIR | --project FILE [--collection NAME])
+//                   [--device cpu|cuda] [--dtype fp32|bf16] [--text-as-image] [--batch-size N]
+//                   [--no-prefix-cache] [--tag TAG] --out run.trec
+//
+// Reranks the first-stage lists (a dataset's run.trec, or a project collection's list) with the hybrid
+// scorer and writes a TREC run, scores strictly decreasing within a query. The run score is the label
+// logit margin (monotone in the probability, without its saturation). With --project the run is also
+// stored in the project, tied to the model version, and image embeddings are cached beside the project.
+// Candidates that cannot be scored are reported on stderr and ranked last, in first-stage order.
+#include "cli_project.h"
+
+#include "core/formats/beir.h"
+#include "core/formats/trec.h"
+#include "core/model/loader.h"
+#include "core/scoring/scoring_job.h"
+#include "storage/dataset_export.h"
+#include "storage/score_store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <future>
+#include <iostream>
+#include <map>
+#include <numeric>
+
+namespace fs = std::filesystem;
+
+namespace unirank::cli {
+namespace {
+
+struct Args {
+    std::string model, adapter, dataset, project, collection, device = "cpu", dtype = "fp32", tag, out;
+    bool textAsImage = false, noPrefixCache = false;
+    std::int64_t batchSize = 8;
+};
+
+/// Lists from a BEIR folder's run.trec, in run order.
+std::vector<scoring::ScoringQuery> datasetQueries(const fs::path &dir)
+{
+    const auto data = readBeirFolder(dir);
+    if (!data.run)
+        throw InputError(dir.string() + ": has no run.trec with first-stage lists to rerank");
+    std::map<std::string, const Candidate *> candidates;
+    for (const auto &c : data.candidates)
+        candidates[c.id] = &c;
+    std::map<std::string, const Query *> queries;
+    for (const auto &q : data.queries)
+        queries[q.id] = &q;
+    std::vector<scoring::ScoringQuery> out;
+    std::map<std::string, std::size_t> index;
+    for (const auto &r : *data.run) {
+        auto [it, fresh] = index.emplace(r.queryId, out.size());
+        if (fresh)
+            out.push_back({r.queryId, queries.at(r.queryId)->text, {}});
+        const auto *c = candidates.at(r.docId);
+        const auto image = c->imagePath.empty() ? fs::path() : data.root / c->imagePath;
+        const auto img = data.images.find(c->imagePath);
+        out[it->second].candidates.push_back({c->id, c->text, image, img == data.images.end() ? "" : img->second.sha256});
+    }
+    return out;
+}
+
+/// Waits for the job; progress on stderr.
+scoring::ScoringResult runJob(scoring::ScoringJob &job, std::vector<scoring::ScoringQuery> queries)
+{
+    std::promise<scoring::ScoringResult> done;
+    auto future = done.get_future();
+    job.submit(std::move(queries),
+               {[](std::size_t i, std::size_t n) {
+                    if (i == n || i % 10 == 0)
+                        std::cerr << "scored " << i << " of " << n << " queries\n";
+                },
+                [&](scoring::ScoringResult r) { done.set_value(std::move(r)); },
+                [&](const Error &e) { done.set_exception(std::make_exception_ptr(CommandFailed{e})); },
+                [&] { done.set_exception(std::make_exception_ptr(CommandFailed{{ErrorKind::Internal, "cancelled"}})); }});
+    return future.get();
+}
+
+void score(const Args &a)
+{
+    const auto device = model::parseDevice(a.device);
+    const auto dtype = model::parseDtype(a.dtype);
+    std::cerr << "loading " << a.model << (a.adapter.empty() ? "" : " + adapter " + a.adapter) << "\n";
+    auto loaded = require(scoring::loadScoringModel(a.model, {device, dtype, [](const std::string &s) {
+                                                                  std::cerr << "note: " << s << "\n";
+                                                              }},
+                                                    a.adapter));
+    scoring::ScorerOptions options;
+    options.batchSize = a.batchSize;
+    options.prefixCache = !a.noPrefixCache;
+    options.textAsImage = a.textAsImage;
+
+    std::unique_ptr<storage::Project> project;
+    std::int64_t collectionId = 0;
+    std::vector<storage::CandidateList> lists;
+    std::vector<scoring::ScoringQuery> queries;
+    if (!a.project.empty()) {
+        project = openProject(a.project);
+        collectionId = storage::resolveCollection(project->db(), a.collection);
+        lists = storage::firstStageLists(*project, collectionId);
+        for (const auto &l : lists) {
+            scoring::ScoringQuery q{l.queryExtId, l.queryText, {}};
+            for (const auto &item : l.items)
+                q.candidates.push_back({item.extId, item.text, item.image, item.imageHash});
+            queries.push_back(std::move(q));
+        }
+        const auto cacheDir = fs::path(a.project).parent_path() / (fs::path(a.project).stem().string() + ".cache");
+        options.imageCache = std::make_shared<scoring::EmbeddingCache>(512ull << 20, cacheDir / "image-embeddings");
+    } else {
+        queries = datasetQueries(a.dataset);
+        options.imageCache = std::make_shared<scoring::EmbeddingCache>(512ull << 20);
+    }
+    scoring::ScoringJob job(loaded, options);
+    const auto result = runJob(job, queries);
+
+    const auto tag = a.tag.empty() ? "unirank-" + fs::path(a.model).filename().string() : a.tag;
+    std::vector<RunEntry> run;
+    std::vector<storage::ScoredItem> stored;
+    std::size_t failed = 0;
+    for (std::size_t qi = 0; qi < result.queries.size(); ++qi) {
+        const auto &q = result.queries[qi];
+        const auto &scores = result.scores[qi];
+        std::vector<std::size_t> order(scores.size());
+        std::iota(order.begin(), order.end(), 0);
+        // Scored candidates by margin, then the failed ones in first-stage order.
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+            if (scores[x].ok() != scores[y].ok())
+                return scores[x].ok();
+            return scores[x].ok() && scores[x].margin > scores[y].margin;
+        });
+        double lowest = 0;
+        for (const auto &s : scores)
+            if (s.ok())
+                lowest = std::min(lowest, s.margin);
+        int rank = 0;
+        for (const auto i : order) {
+            const auto &s = scores[i];
+            ++rank;
+            if (!s.ok()) {
+                ++failed;
+                std::cerr << "warning: query " << q.id << ", candidate " << s.candidateId << ": " << s.error << "\n";
+            }
+            run.push_back({q.id, s.candidateId, rank, s.ok() ? s.margin : lowest - 1.0 - rank, tag, 0});
+            if (project && s.ok())
+                stored.push_back({lists[qi].queryId, lists[qi].items[i].candidateId, s.margin});
+        }
+    }
+    writeRun(a.out, run, tag);
+    std::cerr << "wrote " << run.size() << " run lines for " << result.queries.size() << " queries to " << a.out
+              << " in " << result.seconds << " s";
+    if (failed)
+        std::cerr << " (" << failed << " candidates could not be scored and are ranked last)";
+    std::cerr << "\n";
+    if (project) {
+        const auto &prompt = loaded->prompt->prompt();
+        const nlohmann::json params{{"score", "label logit margin"},   {"template", prompt.toJson()},
+                                    {"device", a.device},              {"dtype", a.dtype},
+                                    {"batch_size", a.batchSize},       {"text_as_image", a.textAsImage},
+                                    {"adapter", a.adapter},            {"failed_candidates", failed}};
+        auto &db = project->db();
+        auto version = storage::ensureModelVersion(db, fs::path(a.model).filename().string(), storage::ModelKind::Base,
+                                                   fs::absolute(a.model).string(), scoring::weightsHashOf(a.model));
+        if (!a.adapter.empty())
+            version = storage::ensureModelVersion(db, fs::path(a.adapter).filename().string(),
+                                                  storage::ModelKind::Adapter, fs::absolute(a.adapter).string(),
+                                                  loaded->weightsHash, version);
+        const auto runId = storage::storeScoreRun(db, version, collectionId, params, stored);
+        std::cerr << "stored score run " << runId << " in " << a.project << "\n";
+    }
+}
+
+} // namespace
+
+void addScoreCommand(CLI::App &app)
+{
+    auto a = std::make_shared<Args>();
+    auto *cmd = app.add_subcommand("score", "Rerank first-stage lists with the hybrid scorer; write a TREC run");
+    cmd->add_option("--model", a->model, "Model folder (config.json, weights, tokenizer.json)")->required();
+    cmd->add_option("--adapter", a->adapter, "PEFT LoRA adapter folder merged into the model");
+    auto *dataset = cmd->add_option("--dataset", a->dataset, "BEIR folder with run.trec");
+    auto *project = cmd->add_option("--project", a->project, "Project file: score a collection's list, store the run");
+    dataset->excludes(project);
+    cmd->add_option("--collection", a->collection, "Collection in the project (default: the only one)")->needs(project);
+    cmd->add_option("--device", a->device, "cpu or cuda[:N]");
+    cmd->add_option("--dtype", a->dtype, "fp32 or bf16 (fp16 on CUDA)");
+    cmd->add_flag("--text-as-image", a->textAsImage, "Baseline: render text candidates into images");
+    cmd->add_option("--batch-size", a->batchSize, "Candidates per forward")->check(CLI::Range(1, 1024));
+    cmd->add_flag("--no-prefix-cache", a->noPrefixCache, "Recompute the query prefix for every batch");
+    cmd->add_option("--tag", a->tag, "Run tag (default unirank-<model folder>)");
+    cmd->add_option("--out", a->out, "TREC run file to write")->required();
+    cmd->callback([a] {
+        if (a->dataset.empty() == a->project.empty())
+            throw InputError("give exactly one of --dataset and --project");
+        score(*a);
+    });
+}
+
+} // namespace unirank::cli
