@@ -75,6 +75,29 @@ double visionForwardFlops(const Qwen2VLConfig &c, std::int64_t patches)
     return n * 2 * static_cast<double>(c.vision.patchFeatures()) * E + static_cast<double>(c.vision.depth) * perBlock + merger;
 }
 
+double measureGemmPeak(torch::Device device, torch::ScalarType dtype, const std::vector<std::array<std::int64_t, 3>> &extra,
+                       double minSeconds, std::string *shape)
+{
+    c10::InferenceMode inference;
+    const auto opts = torch::TensorOptions().dtype(dtype).device(device);
+    std::vector<std::array<std::int64_t, 3>> shapes{{1024, 1024, 1024}, {2048, 2048, 2048}};
+    if (device.is_cuda())
+        shapes.push_back({8192, 8192, 8192});
+    shapes.insert(shapes.end(), extra.begin(), extra.end());
+    double best = 0;
+    for (const auto &[m, k, n] : shapes) {
+        const auto a = torch::randn({m, k}, opts), b = torch::randn({k, n}, opts);
+        const double s = timeIt([&] { sync(torch::matmul(a, b)); }, minSeconds);
+        const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(n) / s;
+        if (flops > best) {
+            best = flops;
+            if (shape)
+                *shape = std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n);
+        }
+    }
+    return best;
+}
+
 ModelBenchResult benchmarkModel(const ModelBenchOptions &o, const std::function<void(const std::string &)> &progress)
 {
     const auto say = [&](const std::string &s) {
@@ -91,24 +114,13 @@ ModelBenchResult benchmarkModel(const ModelBenchOptions &o, const std::function<
     r.threads = torch::get_num_threads();
     torch::InferenceMode inference;
     const auto opts = torch::TensorOptions().dtype(o.dtype).device(o.device);
-    const bool cuda = o.device.is_cuda();
+    [[maybe_unused]] const bool cuda = o.device.is_cuda(); // read by the CUDA memory statistics
 
     // 1. libtorch's own GEMM peak in this dtype: square products and the model's largest GEMM shape.
     say("measuring the GEMM peak");
     const auto tokens = o.batch * o.seqLen;
-    std::vector<std::array<std::int64_t, 3>> shapes{{1024, 1024, 1024}, {2048, 2048, 2048}};
-    if (cuda)
-        shapes.push_back({8192, 8192, 8192});
-    shapes.push_back({tokens, r.config.text.hiddenSize, r.config.text.intermediateSize});
-    for (const auto &[m, k, n] : shapes) {
-        const auto a = torch::randn({m, k}, opts), b = torch::randn({k, n}, opts);
-        const double s = timeIt([&] { sync(torch::matmul(a, b)); }, std::min(0.5, o.minSeconds));
-        const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(n) / s;
-        if (flops > r.gemmPeakFlops) {
-            r.gemmPeakFlops = flops;
-            r.gemmPeakShape = std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n);
-        }
-    }
+    r.gemmPeakFlops = measureGemmPeak(o.device, o.dtype, {{tokens, r.config.text.hiddenSize, r.config.text.intermediateSize}},
+                                      std::min(0.5, o.minSeconds), &r.gemmPeakShape);
 
     // 2. The model with random weights.
     say("building the model");

@@ -53,6 +53,11 @@ double textForwardFlops(const Qwen2VLConfig &c, std::int64_t batch, std::int64_t
 /// Matmul FLOPs of the vision tower on `patches` patches in one attention block, merger included.
 double visionForwardFlops(const Qwen2VLConfig &c, std::int64_t patches);
 
+/// libtorch's best matmul FLOP/s here in this dtype over square products (and 8192^3 on CUDA) and the
+/// given extra shapes {m, k, n}; `shape` receives the winner "MxKxN".
+double measureGemmPeak(torch::Device device, torch::ScalarType dtype, const std::vector<std::array<std::int64_t, 3>> &extra,
+                       double minSeconds, std::string *shape = nullptr);
+
 ModelBenchResult benchmarkModel(const ModelBenchOptions &options,
                                 const std::function<void(const std::string &)> &progress = {});
 

@@ -146,6 +146,19 @@ private slots:
         QVERIFY2(noModel.err.contains("config.json"), qPrintable(noModel.err));
     }
 
+    void benchScoreRuns()
+    {
+        const auto r = cli({"bench", "score", "--queries", "1", "--candidates", "2", "--json", "--dataset",
+                            QString::fromStdString(unirank::test::smokeDataset().string()), "--model",
+                            QString::fromStdString((unirank::test::sourceDir() / "resources/models/tiny-random").string())});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const auto j = json::parse(r.out.toStdString());
+        for (const auto *key : {"text", "text_no_prefix_cache", "text_as_image", "image_cold_cache", "image_warm_cache"})
+            QVERIFY2(j.at(key).at("pairs").get<int>() > 0, key);
+        QVERIFY(j.at("gemm_peak_gflops").get<double>() > 0);
+        QVERIFY(j.at("text_as_image").at("tokens_per_pair").get<double>() > 0);
+    }
+
     void parityJson()
     {
         const auto r = cli({"parity", "--model", golden("model_a"), "--golden", golden(""), "--json"});

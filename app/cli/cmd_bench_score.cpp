@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// unirank-cli bench score [--preset tiny|2b] [--layers N] [--dataset DIR] [--model DIR] [--queries N]
+//                         [--candidates N] [--batch-size N] [--device cpu|cuda] [--dtype fp32|bf16] [--json]
+// Scoring throughput with and without each cache, native text vs text-as-image, and MFU; see
+// core/scoring/score_bench.h. Defaults use the embedded smoke set and tiny model (run from the
+// repository root or pass the folders).
+#include "cli_common.h"
+
+#include "core/model/loader.h"
+#include "core/scoring/score_bench.h"
+
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+namespace unirank::cli {
+
+void addBenchScoreCommand(CLI::App &bench)
+{
+    struct Args {
+        scoring::ScoreBenchOptions o;
+        std::string device = "cpu", dtype = "fp32", dataset = "resources/demo/clipart-smoke",
+                    model = "resources/models/tiny-random";
+        bool json = false;
+    };
+    auto a = std::make_shared<Args>();
+    auto *cmd = bench.add_subcommand("score", "Scoring throughput: caches, native text vs text-as-image, MFU");
+    cmd->add_option("--preset", a->o.preset, "tiny or 2b (Qwen2-VL-2B shapes, random weights)")
+        ->check(CLI::IsMember({"tiny", "2b"}));
+    cmd->add_option("--layers", a->o.layers, "Decoder layers and vision blocks of the 2b preset")->check(CLI::Range(1, 64));
+    cmd->add_option("--dataset", a->dataset, "BEIR folder with run.trec")->check(CLI::ExistingDirectory);
+    cmd->add_option("--model", a->model, "The tiny model folder (its tokenizer also serves the 2b preset)")
+        ->check(CLI::ExistingDirectory);
+    cmd->add_option("--queries", a->o.queries, "Queries per measurement")->check(CLI::Range(1, 10000));
+    cmd->add_option("--candidates", a->o.candidatesPerQuery, "Candidates per query and modality")->check(CLI::Range(1, 1000));
+    cmd->add_option("--batch-size", a->o.batchSize, "Candidates per forward")->check(CLI::Range(1, 1024));
+    cmd->add_option("--device", a->device, "cpu or cuda[:N]");
+    cmd->add_option("--dtype", a->dtype, "fp32, bf16 or fp16");
+    cmd->add_flag("--json", a->json, "Print the figures as JSON");
+    cmd->callback([a] {
+        auto o = a->o;
+        o.device = model::parseDevice(a->device);
+        o.dtype = model::parseDtype(a->dtype);
+        o.dataset = a->dataset;
+        o.tinyModel = a->model;
+        const auto r = scoring::benchmarkScoring(o, [](const std::string &s) { std::cerr << s << "\n"; });
+        if (a->json)
+            std::cout << r.figures.dump(1) << "\n";
+        else
+            std::cout << r.text;
+    });
+}
+
+} // namespace unirank::cli
