@@ -30,7 +30,11 @@ std::vector<CandidateList> firstStageLists(Project &project, std::int64_t collec
         auto [it, fresh] = listOf.emplace(entry.queryId, lists.size());
         if (fresh) {
             const auto *q = queries.at(entry.queryId);
-            lists.push_back({q->id, q->query.id, q->query.text, {}});
+            CandidateList list{q->id, q->query.id, q->query.text, {}, q->imageHash.value_or(""), {}};
+            if (q->imageHash)
+                if (const auto row = findMedia(db, *q->imageHash))
+                    list.queryImage = media.absolutePath(row->relPath);
+            lists.push_back(std::move(list));
         }
         const auto *c = candidates.at(entry.docId);
         ListItem item{c->id, c->candidate.id, c->candidate.text, {}, c->imageHash.value_or("")};

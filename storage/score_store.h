@@ -26,6 +26,8 @@ struct CandidateList {
     std::int64_t queryId = 0;
     std::string queryExtId;
     std::string queryText;
+    std::filesystem::path queryImage; ///< absolute; empty when the query has no image
+    std::string queryImageHash;
     std::vector<ListItem> items; ///< first-stage order
 };
 

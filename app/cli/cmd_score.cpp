@@ -51,8 +51,16 @@ std::vector<scoring::ScoringQuery> datasetQueries(const fs::path &dir)
     std::map<std::string, std::size_t> index;
     for (const auto &r : *data.run) {
         auto [it, fresh] = index.emplace(r.queryId, out.size());
-        if (fresh)
-            out.push_back({r.queryId, queries.at(r.queryId)->text, {}});
+        if (fresh) {
+            const auto *q = queries.at(r.queryId);
+            scoring::ScoringQuery sq{r.queryId, q->text, {}};
+            if (!q->imagePath.empty()) {
+                sq.image = data.root / q->imagePath;
+                if (const auto img = data.images.find(q->imagePath); img != data.images.end())
+                    sq.imageHash = img->second.sha256;
+            }
+            out.push_back(std::move(sq));
+        }
         const auto *c = candidates.at(r.docId);
         const auto image = c->imagePath.empty() ? fs::path() : data.root / c->imagePath;
         const auto img = data.images.find(c->imagePath);
@@ -100,7 +108,7 @@ void score(const Args &a)
         collectionId = storage::resolveCollection(project->db(), a.collection);
         lists = storage::firstStageLists(*project, collectionId);
         for (const auto &l : lists) {
-            scoring::ScoringQuery q{l.queryExtId, l.queryText, {}};
+            scoring::ScoringQuery q{l.queryExtId, l.queryText, {}, l.queryImage, l.queryImageHash};
             for (const auto &item : l.items)
                 q.candidates.push_back({item.extId, item.text, item.image, item.imageHash});
             queries.push_back(std::move(q));

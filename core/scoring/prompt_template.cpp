@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/scoring/prompt_template.h"
 
+#include "core/text/chat_prompt.h"
 #include "core/util/atomic_file.h"
+
+#include <algorithm>
 
 #include <nlohmann/json.hpp>
 
@@ -128,9 +131,20 @@ BoundTemplate::BoundTemplate(PromptTemplate tmpl, std::shared_ptr<const text::To
     m_after = user.substr(at + kCandidate.size()) + "<|im_end|>\n<|im_start|>assistant\n";
 }
 
-std::vector<std::int32_t> BoundTemplate::prefixIds(const std::string &query) const
+std::vector<std::int32_t> BoundTemplate::prefixIds(const std::string &query, std::int64_t queryImageTokens) const
 {
     auto before = m_before;
+    if (queryImageTokens > 0) {
+        if (before.find("{query}") == std::string::npos)
+            throw InputError("prompt template '" + m_template.name +
+                             "': an image query needs {query} before {candidate} in 'user'");
+        replaceAll(before, "{query}", "<|vision_start|><|image_pad|><|vision_end|>" + query);
+        const auto ids = m_tokenizer->encode(m_head + before);
+        if (std::count(ids.begin(), ids.end(), m_imagePad) != 1)
+            throw InputError("prompt template '" + m_template.name + "': the query prefix must hold exactly one image");
+        const std::vector<std::int64_t> counts{queryImageTokens};
+        return text::expandImagePads(ids, m_imagePad, counts);
+    }
     replaceAll(before, "{query}", query);
     return m_tokenizer->encode(m_head + before);
 }

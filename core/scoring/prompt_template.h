@@ -60,7 +60,9 @@ public:
     std::int32_t negativeId() const { return m_negative; }
 
     /// Ids shared by every candidate of `query` (system turn, user head, text before {candidate}).
-    std::vector<std::int32_t> prefixIds(const std::string &query) const;
+    /// `queryImageTokens` > 0 puts the query's image block before its text; that needs {query} before
+    /// {candidate} (InputError otherwise).
+    std::vector<std::int32_t> prefixIds(const std::string &query, std::int64_t queryImageTokens = 0) const;
     struct CandidateIds {
         std::vector<std::int32_t> ids; ///< candidate + rest of the prompt + generation prompt
         bool truncated = false;        ///< the candidate text was cut to maxCandidateTokens

@@ -96,9 +96,7 @@ struct Scorer::Prepared {
     std::size_t index = 0;
     CandidateScore result;
     std::vector<std::int32_t> ids; ///< candidate part + prompt tail
-    torch::Tensor imageEmbeds;     ///< [tokens, H] or undefined
-    torch::Tensor pixels;          ///< for the uncached reference path
-    torch::Tensor grid;            ///< [1, 3] or undefined
+    Image image;
 };
 
 Scorer::Scorer(std::shared_ptr<ScoringModel> model, ScorerOptions options)
@@ -108,51 +106,66 @@ Scorer::Scorer(std::shared_ptr<ScoringModel> model, ScorerOptions options)
         throw InputError("the batch size must be at least 1");
 }
 
+Scorer::Image Scorer::finishImage(const vision::PreprocessedImage &image, const std::string &hash, bool useCache)
+{
+    auto &model = m_model->model;
+    Image out;
+    out.grid = torch::tensor(std::vector<std::int64_t>(image.gridThw.begin(), image.gridThw.end())).view({1, 3});
+    out.pixels = torch::from_blob(const_cast<float *>(image.pixelValues.data()), {image.patches, image.features},
+                                  torch::kFloat32)
+                     .clone();
+    out.tokens = image.tokenCount(m_model->imageConfig.mergeSize);
+    if (!useCache)
+        return out; // the reference path encodes inside the forward
+    std::optional<torch::Tensor> hit;
+    std::string key;
+    if (m_options.imageCache) {
+        key = EmbeddingCache::makeKey(m_model->weightsHash, hash, processorKey(m_model->imageConfig, model->dtype()));
+        hit = m_options.imageCache->get(key);
+    }
+    if (hit) {
+        out.embeds = *hit;
+    } else {
+        out.embeds = model->visual()(out.pixels.to(model->device()), out.grid);
+        if (m_options.imageCache)
+            m_options.imageCache->put(key, out.embeds);
+    }
+    return out;
+}
+
+Scorer::Image Scorer::encodeImage(const fs::path &file, std::string hash, bool useCache)
+{
+    const auto image = vision::preprocessImageFile(file, m_model->imageConfig, m_options.limits);
+    if (hash.empty() && useCache && m_options.imageCache)
+        hash = sha256File(file);
+    return finishImage(image, hash, useCache);
+}
+
+Scorer::Image Scorer::encodeRgb(const std::vector<std::uint8_t> &rgb, int width, int height, bool useCache)
+{
+    const auto image = vision::preprocessRgb(rgb.data(), width, height, m_model->imageConfig);
+    return finishImage(image, "rendered:" + sha256Hex({reinterpret_cast<const char *>(rgb.data()), rgb.size()}), useCache);
+}
+
 Scorer::Prepared Scorer::prepare(const std::string &queryText, const ScoringCandidate &c, bool useCache)
 {
     Prepared p;
     p.result.candidateId = c.id;
     try {
         std::string text = c.text;
-        std::optional<vision::PreprocessedImage> image;
-        std::string imageHash = c.imageHash;
         if (!c.image.empty()) {
-            image = vision::preprocessImageFile(c.image, m_model->imageConfig, m_options.limits);
-            if (imageHash.empty() && useCache && m_options.imageCache)
-                imageHash = sha256File(c.image);
+            p.image = encodeImage(c.image, c.imageHash, useCache);
         } else if (m_options.textAsImage) {
             if (text.empty())
                 throw InputError("the candidate has neither text nor an image");
             const auto rendered = vision::renderTextImage(text);
-            image = vision::preprocessRgb(rendered.rgb.data(), rendered.width, rendered.height, m_model->imageConfig);
-            imageHash = "rendered:" + sha256Hex({reinterpret_cast<const char *>(rendered.rgb.data()), rendered.rgb.size()});
+            p.image = encodeRgb(rendered.rgb, rendered.width, rendered.height, useCache);
             text.clear();
         }
-        std::int64_t imageTokens = 0;
-        if (image) {
-            auto &model = m_model->model;
-            p.grid = torch::tensor(std::vector<std::int64_t>(image->gridThw.begin(), image->gridThw.end())).view({1, 3});
-            p.pixels = torch::from_blob(image->pixelValues.data(), {image->patches, image->features}, torch::kFloat32).clone();
-            if (useCache) {
-                const auto key = EmbeddingCache::makeKey(m_model->weightsHash, imageHash,
-                                                         processorKey(m_model->imageConfig, model->dtype()));
-                std::optional<torch::Tensor> hit;
-                if (m_options.imageCache)
-                    hit = m_options.imageCache->get(key);
-                if (hit) {
-                    p.imageEmbeds = *hit;
-                } else {
-                    p.imageEmbeds = model->visual()(p.pixels.to(model->device()), p.grid);
-                    if (m_options.imageCache)
-                        m_options.imageCache->put(key, p.imageEmbeds);
-                }
-            }
-            imageTokens = image->tokenCount(m_model->imageConfig.mergeSize);
-        }
-        auto ids = m_model->prompt->candidateIds(queryText, text, imageTokens);
+        auto ids = m_model->prompt->candidateIds(queryText, text, p.image.tokens);
         p.ids = std::move(ids.ids);
         p.result.truncated = ids.truncated;
-        p.result.imageTokens = imageTokens;
+        p.result.imageTokens = p.image.tokens;
         p.result.promptTokens = static_cast<std::int64_t>(p.ids.size());
     } catch (const InputError &e) {
         p.result.error = e.what();
@@ -161,7 +174,7 @@ Scorer::Prepared Scorer::prepare(const std::string &queryText, const ScoringCand
 }
 
 void Scorer::runBatch(const std::vector<std::int32_t> &prefix, const model::KVCache *prefixCache,
-                      std::vector<Prepared *> &batch)
+                      const Image &queryImage, std::vector<Prepared *> &batch)
 {
     auto &model = m_model->model;
     const auto b = static_cast<std::int64_t>(batch.size());
@@ -186,20 +199,26 @@ void Scorer::runBatch(const std::vector<std::int32_t> &prefix, const model::KVCa
             ids[r][pad + static_cast<std::int64_t>(i)] = row[i];
             mask[r][pad + static_cast<std::int64_t>(i)] = 1;
         }
-        auto *p = batch[static_cast<std::size_t>(r)];
-        if (p->grid.defined()) {
-            grids.push_back(p->grid);
-            if (p->imageEmbeds.defined())
-                embeds.push_back(p->imageEmbeds.to(model->device()));
+        const auto add = [&](const Image &img) {
+            if (!img.grid.defined())
+                return;
+            grids.push_back(img.grid);
+            if (img.embeds.defined())
+                embeds.push_back(img.embeds.to(model->device()));
             else
-                pixels.push_back(p->pixels);
-        }
+                pixels.push_back(img.pixels);
+        };
+        if (!prefixCache)
+            add(queryImage); // the query's image comes first in the row
+        add(batch[static_cast<std::size_t>(r)]->image);
     }
     model::ForwardInput in;
     in.inputIds = ids;
     in.attentionMask = mask;
     if (!grids.empty()) {
         in.imageGridThw = torch::cat(grids, 0);
+        if (!pixels.empty() && !embeds.empty())
+            throw std::logic_error("a batch mixes cached and uncached images");
         if (!embeds.empty())
             in.imageEmbeds = torch::cat(embeds, 0);
         else
@@ -224,12 +243,27 @@ void Scorer::runBatch(const std::vector<std::int32_t> &prefix, const model::KVCa
 std::vector<CandidateScore> Scorer::scoreQuery(const ScoringQuery &query, const CancelCheck &cancelled)
 {
     c10::InferenceMode inference;
-    const auto prefix = m_model->prompt->prefixIds(query.text);
+    Image queryImage;
+    if (!query.image.empty()) {
+        try {
+            queryImage = encodeImage(query.image, query.imageHash, true);
+        } catch (const InputError &e) { // every candidate of this query fails, the job goes on
+            std::vector<CandidateScore> failed;
+            for (const auto &c : query.candidates)
+                failed.push_back({c.id, std::string("the query image: ") + e.what()});
+            return failed;
+        }
+    }
+    const auto prefix = m_model->prompt->prefixIds(query.text, queryImage.tokens);
     std::optional<model::KVCache> prefixCache;
     if (m_options.prefixCache) {
         prefixCache.emplace();
         model::ForwardInput in;
         in.inputIds = torch::tensor(std::vector<std::int64_t>(prefix.begin(), prefix.end())).view({1, -1});
+        if (queryImage.tokens > 0) {
+            in.imageEmbeds = queryImage.embeds;
+            in.imageGridThw = queryImage.grid;
+        }
         model::forward(m_model->model, in, &*prefixCache);
     }
     std::vector<Prepared> prepared;
@@ -249,7 +283,7 @@ std::vector<CandidateScore> Scorer::scoreQuery(const ScoringQuery &query, const 
             throw Cancelled();
         std::vector<Prepared *> batch(order.begin() + static_cast<std::ptrdiff_t>(start),
                                       order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + static_cast<std::size_t>(m_options.batchSize))));
-        runBatch(prefix, prefixCache ? &*prefixCache : nullptr, batch);
+        runBatch(prefix, prefixCache ? &*prefixCache : nullptr, queryImage, batch);
     }
     std::vector<CandidateScore> out;
     out.reserve(prepared.size());
@@ -258,14 +292,17 @@ std::vector<CandidateScore> Scorer::scoreQuery(const ScoringQuery &query, const 
     return out;
 }
 
-CandidateScore Scorer::scoreSinglePair(const std::string &queryText, const ScoringCandidate &candidate)
+CandidateScore Scorer::scoreSinglePair(const ScoringQuery &query, const ScoringCandidate &candidate)
 {
     c10::InferenceMode inference;
-    auto p = prepare(queryText, candidate, false);
+    Image queryImage;
+    if (!query.image.empty())
+        queryImage = encodeImage(query.image, query.imageHash, false);
+    auto p = prepare(query.text, candidate, false);
     if (!p.result.ok())
         return p.result;
     std::vector<Prepared *> batch{&p};
-    runBatch(m_model->prompt->prefixIds(queryText), nullptr, batch);
+    runBatch(m_model->prompt->prefixIds(query.text, queryImage.tokens), nullptr, queryImage, batch);
     return p.result;
 }
 

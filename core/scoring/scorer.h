@@ -58,6 +58,8 @@ struct ScoringQuery {
     std::string id;
     std::string text;
     std::vector<ScoringCandidate> candidates;
+    std::filesystem::path image = {}; ///< a query image (e.g. a design-patent drawing); empty for none
+    std::string imageHash = {};
 };
 
 struct CandidateScore {
@@ -93,12 +95,21 @@ public:
     std::vector<CandidateScore> scoreQuery(const ScoringQuery &query, const CancelCheck &cancelled = {});
 
     /// The reference path for tests: one pair, full prompt, no cache of any kind, no batching.
-    CandidateScore scoreSinglePair(const std::string &queryText, const ScoringCandidate &candidate);
+    CandidateScore scoreSinglePair(const ScoringQuery &query, const ScoringCandidate &candidate);
 
 private:
     struct Prepared;
+    struct Image {
+        torch::Tensor embeds, pixels, grid; ///< embeds only when computed through the cache path
+        std::int64_t tokens = 0;
+    };
+    Image encodeImage(const std::filesystem::path &file, std::string hash, bool useCache);
+    Image encodeRgb(const std::vector<std::uint8_t> &rgb, int width, int height, bool useCache);
+    Image finishImage(const vision::PreprocessedImage &image, const std::string &hash, bool useCache);
     Prepared prepare(const std::string &queryText, const ScoringCandidate &candidate, bool useCache);
-    void runBatch(const std::vector<std::int32_t> &prefix, const model::KVCache *prefixCache,
+    /// Without a prefix cache each row is prefix + candidate, and `queryImage` (when it has tokens)
+    /// comes first in every row.
+    void runBatch(const std::vector<std::int32_t> &prefix, const model::KVCache *prefixCache, const Image &queryImage,
                   std::vector<Prepared *> &batch);
 
     std::shared_ptr<ScoringModel> m_model;

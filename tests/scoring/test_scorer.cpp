@@ -93,7 +93,7 @@ private slots:
         double worst = 0;
         for (std::size_t i = 0; i < q.candidates.size(); ++i) {
             QVERIFY2(batched[i].ok(), batched[i].error.c_str());
-            const auto single = scorer.scoreSinglePair(q.text, q.candidates[i]);
+            const auto single = scorer.scoreSinglePair(q, q.candidates[i]);
             QVERIFY(single.ok());
             worst = std::max(worst, std::abs(single.margin - batched[i].margin));
             QCOMPARE(batched[i].candidateId, q.candidates[i].id);
@@ -172,7 +172,7 @@ private slots:
         const auto &q = m_queries[2];
         const auto scores = scorer.scoreQuery(q);
         for (std::size_t i = 0; i < 4; ++i) {
-            const auto single = scorer.scoreSinglePair(q.text, q.candidates[i]);
+            const auto single = scorer.scoreSinglePair(q, q.candidates[i]);
             QVERIFY(std::abs(single.margin - scores[i].margin) <= kMarginTolerance);
             QVERIFY(std::abs(scores[i].calibrated - 1 / (1 + std::exp(-scores[i].margin / 2.0))) < 1e-12);
         }
@@ -217,6 +217,32 @@ private slots:
         QVERIFY(scores[6].truncated);
         QCOMPARE(scores[6].promptTokens, m_model->prompt->prompt().maxCandidateTokens +
                                              static_cast<std::int64_t>(m_model->prompt->candidateIds(q.text, "x", 0).ids.size()) - 1);
+    }
+
+    void imageQueries()
+    {
+        // A design-drawing style query: an image plus a little text, against text and image candidates.
+        auto q = m_queries[0];
+        for (const auto &c : q.candidates)
+            if (!c.image.empty()) {
+                q.image = c.image;
+                break;
+            }
+        q.candidates.resize(8);
+        Scorer scorer(m_model, {3, true, false, {}, std::make_shared<EmbeddingCache>()});
+        const auto scores = scorer.scoreQuery(q);
+        const auto textOnly = margins(Scorer(m_model, {3, true, false, {}, nullptr}).scoreQuery(m_queries[0]));
+        double worst = 0, changed = 0;
+        for (std::size_t i = 0; i < q.candidates.size(); ++i) {
+            QVERIFY2(scores[i].ok(), scores[i].error.c_str());
+            worst = std::max(worst, std::abs(scorer.scoreSinglePair(q, q.candidates[i]).margin - scores[i].margin));
+            changed = std::max(changed, std::abs(textOnly.at(q.candidates[i].id) - scores[i].margin));
+        }
+        QVERIFY(worst <= kMarginTolerance);
+        QVERIFY(changed > 1e-3); // the query image reaches the model
+        const auto noCache = margins(Scorer(m_model, {5, false, false, {}, nullptr}).scoreQuery(q));
+        for (const auto &s : scores)
+            QVERIFY(std::abs(noCache.at(s.candidateId) - s.margin) <= kMarginTolerance);
     }
 
     void textAsImageBaseline()
