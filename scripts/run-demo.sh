@@ -2,8 +2,9 @@
 # Builds UniRank Studio (release preset) and runs the main job on the embedded demo data set
 # (resources/demo/clipart-smoke, 20 queries over 515 text and image candidates): creates a project,
 # imports the data set, shows what it holds, and exports qrels, the first-stage run and the dataset;
-# then checks the Qwen2-VL implementation against the reference outputs shipped with the tests and
-# preprocesses and tokenizes one demo candidate the way the model sees it.
+# then checks the Qwen2-VL implementation against the reference outputs shipped with the tests,
+# preprocesses and tokenizes one demo candidate the way the model sees it, and reranks every list with
+# the tiny model (random weights until a later issue trains it), storing the score run in the project.
 # Everything lands in build/demo/. Idempotent; installs missing Debian packages first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,4 +30,6 @@ image=$(ls resources/demo/clipart-smoke/images | head -n 1)
 "$cli" preprocess --image "resources/demo/clipart-smoke/images/$image" --config "$golden/model_a/preprocessor_config.json" \
   --out "$out/$image.safetensors"
 echo '"A red apple on a table"' | "$cli" tokenize --tokenizer "$golden/tiny_tokenizer/tokenizer.json"
+echo "== reranking the first-stage lists with resources/models/tiny-random"
+"$cli" score --model resources/models/tiny-random --project "$out/demo.unirank" --out "$out/tiny-random.trec"
 echo "demo project: $out/demo.unirank (open it with build/release/app/unirank $out/demo.unirank)"
