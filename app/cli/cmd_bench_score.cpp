@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// unirank-cli bench score [--preset tiny|2b] [--layers N] [--dataset DIR] [--model DIR] [--queries N]
+// unirank-cli bench score [--preset tiny|2b] [--layers N] [--dataset DIR] [--model DIR] [--tokenizer FILE] [--queries N]
 //                         [--candidates N] [--batch-size N] [--device cpu|cuda] [--dtype fp32|bf16] [--json]
 // Scoring throughput with and without each cache, native text vs text-as-image, and MFU; see
 // core/scoring/score_bench.h. Defaults use the embedded smoke set and tiny model (run from the
@@ -31,6 +31,8 @@ void addBenchScoreCommand(CLI::App &bench)
     cmd->add_option("--dataset", a->dataset, "BEIR folder with run.trec")->check(CLI::ExistingDirectory);
     cmd->add_option("--model", a->model, "The tiny model folder (its tokenizer also serves the 2b preset)")
         ->check(CLI::ExistingDirectory);
+    cmd->add_option("--tokenizer", a->o.tokenizer, "2b preset: a real tokenizer.json (default: the tiny model's)")
+        ->check(CLI::ExistingFile);
     cmd->add_option("--queries", a->o.queries, "Queries per measurement")->check(CLI::Range(1, 10000));
     cmd->add_option("--candidates", a->o.candidatesPerQuery, "Candidates per query and modality")->check(CLI::Range(1, 1000));
     cmd->add_option("--batch-size", a->o.batchSize, "Candidates per forward")->check(CLI::Range(1, 1024));

@@ -94,6 +94,12 @@ std::shared_ptr<ScoringModel> buildModel(const ScoreBenchOptions &o)
     sm->model->eval();
     sm->model->to(o.device, o.dtype);
     sm->tokenizer = (*tiny)->tokenizer; // ids < 512 are valid in the 2B vocabulary
+    if (!o.tokenizer.empty()) {          // the real Qwen tokenizer: realistic token counts
+        auto real = text::Tokenizer::load(o.tokenizer);
+        if (!real)
+            throw InputError(real.error().message);
+        sm->tokenizer = *real;
+    }
     sm->prompt = std::make_unique<BoundTemplate>(PromptTemplate::builtIn(), sm->tokenizer,
                                                  static_cast<std::int32_t>(cfg.tokens.imageToken),
                                                  static_cast<std::int32_t>(cfg.tokens.visionStart),

@@ -20,6 +20,7 @@ struct ScoreBenchOptions {
     std::string preset = "tiny";          ///< "tiny" (resources/models/tiny-random) or "2b" (random, 2B shapes)
     std::filesystem::path tinyModel;      ///< the tiny model folder; its tokenizer serves the 2b preset too
     std::filesystem::path dataset;        ///< BEIR folder with run.trec (the smoke set)
+    std::filesystem::path tokenizer;      ///< 2b preset: a real tokenizer.json (else the tiny model's)
     std::int64_t layers = 2;              ///< 2b preset: decoder layers and vision blocks
     std::int64_t queries = 5;             ///< lists scored per measurement
     std::int64_t candidatesPerQuery = 16; ///< of each modality, at most
