@@ -42,6 +42,7 @@ void addExportCommand(CLI::App &app);
 void addStatsCommand(CLI::App &app);
 void addBenchStorageCommand(CLI::App &bench);
 void addScoreCommand(CLI::App &app);
+void addEvalCommand(CLI::App &app);
 void addBenchScoreCommand(CLI::App &bench);
 void addTokenizeCommand(CLI::App &app);
 void addPreprocessCommand(CLI::App &app);

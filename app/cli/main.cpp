@@ -21,6 +21,7 @@ int main(int argc, char **argv)
     addStatsCommand(app);
     addBenchStorageCommand(*bench);
     addScoreCommand(app);
+    addEvalCommand(app);
     addBenchScoreCommand(*bench);
     addTokenizeCommand(app);
     addPreprocessCommand(app);

@@ -159,6 +159,44 @@ private slots:
         QVERIFY(j.at("text_as_image").at("tokens_per_pair").get<double>() > 0);
     }
 
+    void evalCommand()
+    {
+        const auto smoke = QString::fromStdString(unirank::test::smokeDataset().string());
+        const auto qrels = smoke + "/qrels.tsv", run = smoke + "/run.trec";
+        // Values confirmed with trec_eval 10.0 on the same files (map 0.7476, recip_rank 0.8798, P_5 0.6100,
+        // recall_10 0.6912, ndcg_cut_10 0.7453, success_1 0.8500).
+        const auto r = cli({"eval", "--qrels", qrels, "--run", run, "--run", run, "--metrics",
+                            "map,recip_rank,P_5,recall_10,ndcg_cut_10,success_1", "--per-query", "--corpus", smoke,
+                            "--json", "--permutations", "1000"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const auto j = json::parse(r.out.toStdString());
+        const auto &mean = j.at("runs")[0].at("mean");
+        const auto four = [](double v) { return QString::number(v, 'f', 4); };
+        QCOMPARE(four(mean.at("map").get<double>()), QString("0.7476"));
+        QCOMPARE(four(mean.at("recip_rank").get<double>()), QString("0.8798"));
+        QCOMPARE(four(mean.at("P_5").get<double>()), QString("0.6100"));
+        QCOMPARE(four(mean.at("recall_10").get<double>()), QString("0.6912"));
+        QCOMPARE(four(mean.at("ndcg_cut_10").get<double>()), QString("0.7453"));
+        QCOMPARE(four(mean.at("success_1").get<double>()), QString("0.8500"));
+        QCOMPARE(j.at("runs")[0].at("per_query").size(), std::size_t(20));
+        QVERIFY(j.at("runs")[0].contains("modality_bias"));
+        QCOMPARE(j.at("runs")[1].at("name").get<std::string>(), std::string("run#2"));
+        for (const auto &c : j.at("comparisons")) // a run against itself: no difference, p = 1
+            QCOMPARE(c.at("p").get<double>(), 1.0);
+        const auto text = cli({"eval", "--qrels", qrels, "--run", run});
+        QVERIFY(text.out.contains("success_1") && text.out.contains("Recall@k as UniRank reports it is success_k"));
+        // Bad input names the file and line; an unknown metric is refused.
+        const auto bad = m_dir.filePath("bad.trec");
+        QFile f(bad);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("q Q0 d 1 0.5 r\nq Q0 d 2 0.4 r\n");
+        f.close();
+        const auto dup = cli({"eval", "--qrels", qrels, "--run", bad});
+        QCOMPARE(dup.code, 1);
+        QVERIFY2(dup.err.contains("bad.trec:2"), qPrintable(dup.err));
+        QCOMPARE(cli({"eval", "--qrels", qrels, "--run", run, "--metrics", "bpref"}).code, 1);
+    }
+
     void parityJson()
     {
         const auto r = cli({"parity", "--model", golden("model_a"), "--golden", golden(""), "--json"});
