@@ -166,9 +166,22 @@ CREATE TABLE audit_log (
 );
 )sql";
 
+// v2: evaluations of score runs (metric means, comparisons, modality bias, agreement) as JSON.
+constexpr const char *kSchemaV2 = R"sql(
+CREATE TABLE evaluations (
+    id           INTEGER PRIMARY KEY,
+    score_run_id INTEGER NOT NULL REFERENCES score_runs(id) ON DELETE CASCADE,
+    options      TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(options)),
+    results      TEXT NOT NULL CHECK (json_valid(results)),
+    created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+CREATE INDEX evaluations_by_run ON evaluations(score_run_id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema: collections, media, queries, candidates, lists, labels, models, runs, training, audit",
      kSchemaV1},
+    {2, "evaluations of score runs", kSchemaV2},
 };
 
 } // namespace

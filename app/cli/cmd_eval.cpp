@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// unirank-cli eval --qrels FILE --run FILE [--run FILE ...] [--prefs FILE] [--metrics LIST] [--per-query]
+// unirank-cli eval (--qrels FILE --run FILE [--run FILE ...] | --project FILE [--collection NAME]
+//                  [--model-version NAME ...] [--no-store]) [--prefs FILE] [--metrics LIST] [--per-query]
 //                  [--complete] [--relevance-level N] [--corpus DIR] [--calibration [--temperature T]]
 //                  [--seed N] [--permutations N] [--json]
 // trec_eval-exact metrics per run, paired comparisons against the first run, modality split and bias
 // (--corpus: a BEIR folder giving each candidate's modality), agreement with human preferences
 // (--prefs, trec_eval prefs format), calibration of scores read as logit margins. See core/eval.
-#include "cli_common.h"
+// With --project: the collection's labels, first-stage list and newest score run per model version;
+// the results are stored with each score run.
+#include "cli_project.h"
 
 #include "core/eval/report.h"
 #include "core/formats/beir.h"
 #include "core/formats/trec.h"
+#include "storage/project_eval.h"
 
 #include <iostream>
 #include <set>
@@ -20,17 +24,21 @@ namespace unirank::cli {
 void addEvalCommand(CLI::App &app)
 {
     struct Args {
-        std::string qrels, prefs, metrics, corpus;
-        std::vector<std::string> runs;
-        bool perQuery = false, complete = false, calibration = false, json = false;
+        std::string qrels, prefs, metrics, corpus, project, collection;
+        std::vector<std::string> runs, modelVersions;
+        bool perQuery = false, complete = false, calibration = false, json = false, noStore = false;
         int relevanceLevel = 1, permutations = 10000;
         double temperature = 1.0;
         std::uint64_t seed = 20261127;
     };
     auto a = std::make_shared<Args>();
     auto *cmd = app.add_subcommand("eval", "Evaluate runs like trec_eval, compare them, split by modality");
-    cmd->add_option("--qrels", a->qrels, "Qrels (TREC or BEIR qrels.tsv)")->required()->check(CLI::ExistingFile);
-    cmd->add_option("--run", a->runs, "TREC run; repeat to compare (the first is the baseline)")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--qrels", a->qrels, "Qrels (TREC or BEIR qrels.tsv)")->check(CLI::ExistingFile);
+    cmd->add_option("--run", a->runs, "TREC run; repeat to compare (the first is the baseline)")->check(CLI::ExistingFile);
+    cmd->add_option("--project", a->project, "Evaluate a project collection's score runs and store the results");
+    cmd->add_option("--collection", a->collection, "Collection in the project (default: the only one)");
+    cmd->add_option("--model-version", a->modelVersions, "Model versions to evaluate (default: all with a score run)");
+    cmd->add_flag("--no-store", a->noStore, "With --project: do not store the results");
     cmd->add_option("--prefs", a->prefs, "Human pairwise preferences (trec_eval prefs format)")->check(CLI::ExistingFile);
     cmd->add_option("--metrics", a->metrics, "Comma-separated trec_eval names, e.g. success_1,recall_10,ndcg_cut_10,map");
     cmd->add_flag("--per-query", a->perQuery, "Include per-query values (JSON)");
@@ -59,6 +67,18 @@ void addEvalCommand(CLI::App &app)
         o.temperature = a->temperature;
         o.seed = a->seed;
         o.permutations = a->permutations;
+        if (!a->project.empty()) {
+            if (!a->qrels.empty() || !a->runs.empty() || !a->prefs.empty() || !a->corpus.empty())
+                throw InputError("--project takes its labels, runs, preferences and modalities from the project; "
+                                 "do not combine it with --qrels, --run, --prefs or --corpus");
+            auto project = openProject(a->project);
+            const auto report = require(storage::evaluateProject(
+                *project, {a->collection, a->modelVersions, o, !a->noStore}));
+            std::cout << (a->json ? report.json.dump(1) + "\n" : report.text);
+            return;
+        }
+        if (a->qrels.empty() || a->runs.empty())
+            throw InputError("give --qrels and at least one --run, or --project");
         const auto qrels = eval::toQrels(readQrels(a->qrels, {-1, 1000}));
         std::vector<eval::NamedRun> runs;
         std::set<std::string> names;

@@ -65,19 +65,22 @@ Report evaluateRuns(const Qrels &qrels, const std::vector<NamedRun> &runs, const
     t << "relevance: grade >= " << o.eval.relevanceLevel << "; Recall@k as UniRank reports it is success_k; "
       << (o.eval.complete ? "queries missing from a run count as 0 (-c)" : "queries missing from a run are left out")
       << "\n\n";
+    int width = 14;
+    for (const auto &run : runs)
+        width = std::max(width, std::min(40, static_cast<int>(run.name.size()) + 2));
     t << std::left << std::setw(20) << "metric";
     for (const auto &run : runs)
-        t << std::right << std::setw(14) << run.name.substr(0, 13);
+        t << std::right << std::setw(width) << run.name;
     t << "\n";
     for (std::size_t m = 0; m < metrics.size(); ++m) {
         t << std::left << std::setw(20) << metrics[m];
         for (const auto &e : evals)
-            t << std::right << std::setw(14) << fixed(e.mean[m]);
+            t << std::right << std::setw(width) << fixed(e.mean[m]);
         t << "\n";
     }
     t << std::left << std::setw(20) << "queries";
     for (const auto &e : evals)
-        t << std::right << std::setw(14) << e.evaluatedQueries;
+        t << std::right << std::setw(width) << e.evaluatedQueries;
     t << "\n";
     for (std::size_t i = 0; i < runs.size(); ++i) {
         nlohmann::json jr{{"name", runs[i].name}, {"queries", evals[i].evaluatedQueries}, {"mean", means(evals[i])}};
@@ -123,7 +126,7 @@ Report evaluateRuns(const Qrels &qrels, const std::vector<NamedRun> &runs, const
                                                  {"p", cmp[i].pValue},
                                                  {"p_holm", cmp[i].holmP},
                                                  {"ci95", {cmp[i].ciLower, cmp[i].ciUpper}}});
-                t << "  " << std::left << std::setw(18) << metric << std::setw(14) << runs[i + 1].name.substr(0, 13)
+                t << "  " << std::left << std::setw(18) << metric << std::setw(width) << runs[i + 1].name
                   << " diff " << std::showpos << fixed(cmp[i].meanDifference) << std::noshowpos << "  p " << fixed(cmp[i].pValue)
                   << "  p_holm " << fixed(cmp[i].holmP) << "  CI [" << fixed(cmp[i].ciLower) << ", "
                   << fixed(cmp[i].ciUpper) << "]\n";

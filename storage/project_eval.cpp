@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "storage/project_eval.h"
+
+#include "storage/dataset_export.h"
+#include "storage/errors.h"
+#include "storage/repo/catalog.h"
+#include "storage/repo/judgements.h"
+#include "storage/repo/models.h"
+
+#include <algorithm>
+
+namespace unirank::storage {
+namespace {
+
+eval::Report evaluate(Project &project, const ProjectEvalOptions &o)
+{
+    auto &db = project.db();
+    const auto collectionId = resolveCollection(db, o.collection);
+    const auto qrels = eval::toQrels(currentQrels(db, collectionId));
+    if (qrels.empty())
+        throw InputError("the collection has no graded labels to evaluate against");
+    std::vector<eval::NamedRun> runs;
+    const auto firstStage = listFirstStageRuns(db, collectionId);
+    if (!firstStage.empty())
+        runs.push_back({"first-stage:" + firstStage.back().tag, eval::toRun(firstStageEntries(db, firstStage.back().id))});
+    std::vector<std::int64_t> scoreRuns; // parallel to runs[1..] (or runs[0..] without a first stage)
+    for (const auto &v : listModelVersions(db)) {
+        if (!o.modelVersions.empty() &&
+            std::find(o.modelVersions.begin(), o.modelVersions.end(), v.name) == o.modelVersions.end())
+            continue;
+        const auto run = latestScoreRun(db, v.id, collectionId);
+        if (!run)
+            continue;
+        runs.push_back({v.name, eval::toRun(scoreRunEntries(db, *run))});
+        scoreRuns.push_back(*run);
+    }
+    for (const auto &wanted : o.modelVersions)
+        if (std::none_of(runs.begin(), runs.end(), [&](const eval::NamedRun &r) { return r.name == wanted; }))
+            throw InputError("model version '" + wanted + "' has no score run on this collection");
+    if (runs.empty())
+        throw InputError("the collection has neither a first-stage list nor a score run");
+    auto options = o.report;
+    eval::Modalities modalities;
+    for (const auto &c : listCandidates(db, collectionId))
+        modalities[c.candidate.id] = c.candidate.modality;
+    options.modalities = std::move(modalities);
+    std::vector<eval::PairJudgement> pairs;
+    for (const auto &p : currentPreferences(db, collectionId))
+        pairs.push_back({p.queryId, p.leftId, p.rightId, p.outcome, p.annotator});
+    if (!pairs.empty())
+        options.preferences = std::move(pairs);
+    auto report = eval::evaluateRuns(qrels, runs, options);
+    if (o.store && !scoreRuns.empty()) {
+        const nlohmann::json stored{{"relevance_level", options.eval.relevanceLevel},
+                                    {"complete", options.eval.complete},
+                                    {"baseline", runs.front().name},
+                                    {"seed", options.seed}};
+        Transaction tx(db);
+        const auto offset = runs.size() - scoreRuns.size();
+        for (std::size_t i = 0; i < scoreRuns.size(); ++i) {
+            auto results = report.json.at("runs")[offset + i];
+            results["comparisons"] = nlohmann::json::array();
+            for (const auto &c : report.json.value("comparisons", nlohmann::json::array()))
+                if (c.at("run") == runs[offset + i].name)
+                    results["comparisons"].push_back(c);
+            db.prepare("INSERT INTO evaluations (score_run_id, options, results) VALUES (?1, ?2, ?3)")
+                .bindAll(scoreRuns[i], stored.dump(), results.dump())
+                .run();
+        }
+        tx.commit();
+    }
+    return report;
+}
+
+} // namespace
+
+Result<eval::Report> evaluateProject(Project &project, const ProjectEvalOptions &options)
+{
+    return capture([&] { return evaluate(project, options); });
+}
+
+std::vector<StoredEvaluation> listEvaluations(Database &db, std::int64_t scoreRunId)
+{
+    auto st = db.prepare("SELECT id, score_run_id, options, results, created_at FROM evaluations "
+                         "WHERE score_run_id = ?1 ORDER BY id");
+    st.bindAll(scoreRunId);
+    return st.collect([](const Statement &s) {
+        return StoredEvaluation{s.columnInt(0), s.columnInt(1), nlohmann::json::parse(s.columnText(2)),
+                                nlohmann::json::parse(s.columnText(3)), s.columnText(4)};
+    });
+}
+
+} // namespace unirank::storage
