@@ -92,6 +92,16 @@ Report evaluateRuns(const Qrels &qrels, const std::vector<NamedRun> &runs, const
             t << "note: " << runs[i].name << " lacks " << missing << " of " << qrelsQueries
               << " qrels queries (left out; --complete counts them as 0, as trec_eval -c)\n";
         if (o.perQuery) {
+            t << "\nper query, " << runs[i].name << ":\n" << std::left << std::setw(20) << "query";
+            for (const auto &m : metrics)
+                t << std::right << std::setw(std::max<int>(10, static_cast<int>(m.size()) + 2)) << m;
+            t << "\n";
+            for (const auto &q : evals[i].perQuery) {
+                t << std::left << std::setw(20) << q.queryId;
+                for (std::size_t m = 0; m < metrics.size(); ++m)
+                    t << std::right << std::setw(std::max<int>(10, static_cast<int>(metrics[m].size()) + 2)) << fixed(q.values[m]);
+                t << (q.inRun ? "" : "  (not in the run)") << "\n";
+            }
             nlohmann::json pq = nlohmann::json::object();
             for (const auto &q : evals[i].perQuery) {
                 nlohmann::json v = nlohmann::json::object();
