@@ -4,7 +4,8 @@
 # imports the data set, shows what it holds, and exports qrels, the first-stage run and the dataset;
 # then checks the Qwen2-VL implementation against the reference outputs shipped with the tests,
 # preprocesses and tokenizes one demo candidate the way the model sees it, and reranks every list with
-# the tiny model (random weights until a later issue trains it), storing the score run in the project.
+# the tiny model (random weights until a later issue trains it), storing the score run in the project,
+# and evaluates both rankings against the labels (trec_eval metrics, significance, modality bias).
 # Everything lands in build/demo/. Idempotent; installs missing Debian packages first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,4 +33,6 @@ image=$(ls resources/demo/clipart-smoke/images | head -n 1)
 echo '"A red apple on a table"' | "$cli" tokenize --tokenizer "$golden/tiny_tokenizer/tokenizer.json"
 echo "== reranking the first-stage lists with resources/models/tiny-random"
 "$cli" score --model resources/models/tiny-random --project "$out/demo.unirank" --out "$out/tiny-random.trec"
+echo "== evaluating the first stage and the tiny model against the labels (stored with the score run)"
+"$cli" eval --project "$out/demo.unirank" --metrics success_1,success_10,recall_10,ndcg_cut_10,map
 echo "demo project: $out/demo.unirank (open it with build/release/app/unirank $out/demo.unirank)"
