@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/vision/image_probe.h"
 
+#include "core/vision/image_header.h"
+
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
@@ -41,6 +43,11 @@ std::optional<ImageInfo> probeImage(std::string_view bytes, const ImageLimits &l
     info.format = formatBySignature(bytes);
     if (info.format.empty())
         return fail("not a PNG, JPEG, WebP, BMP, TIFF or GIF file");
+    // A decompression bomb is refused from its header, before any pixel memory is spent.
+    if (const auto declared = vision::readDeclaredSize(bytes);
+        declared && declared->width * declared->height > limits.maxPixels)
+        return fail("the header declares " + std::to_string(declared->width) + "x" + std::to_string(declared->height) +
+                    " pixels, more than the limit of " + std::to_string(limits.maxPixels) + "; not decoded");
     cv::Mat decoded;
     try {
         const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char *>(bytes.data()));

@@ -59,6 +59,17 @@ const std::vector<BadCase> &badCases()
              test::writeText(d / "images" / "i1.png", bytes.substr(0, 100)); // truncated PNG
          },
          "corpus.jsonl:4: field 'image': image 'images/i1.png': cannot decode the image"},
+        {"decompression bomb",
+         [](const fs::path &d) {
+             // A PNG header declaring 30000 x 30000 pixels (900 M, above the 64 M limit).
+             std::string png("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
+             for (const std::uint32_t v : {30000u, 30000u})
+                 for (int s = 24; s >= 0; s -= 8)
+                     png += static_cast<char>((v >> s) & 0xFF);
+             png += std::string("\x08\x02\0\0\0", 5);
+             test::writeText(d / "images" / "i2.png", png);
+         },
+         "corpus.jsonl:5: field 'image': image 'images/i2.png': the header declares 30000x30000 pixels"},
         {"not an image", [](const fs::path &d) { test::writeText(d / "images" / "i2.png", "plain text"); },
          "corpus.jsonl:5: field 'image': image 'images/i2.png': not a PNG, JPEG"},
         {"empty image", [](const fs::path &d) { test::writeText(d / "images" / "i2.png", ""); },
