@@ -168,7 +168,7 @@ void score(const Args &a)
                                     {"adapter", a.adapter},            {"failed_candidates", failed}};
         auto &db = project->db();
         auto version = storage::ensureModelVersion(db, fs::path(a.model).filename().string(), storage::ModelKind::Base,
-                                                   fs::absolute(a.model).string(), scoring::weightsHashOf(a.model));
+                                                   fs::absolute(a.model).string(), loaded->baseWeightsHash);
         if (!a.adapter.empty())
             version = storage::ensureModelVersion(db, fs::path(a.adapter).filename().string(),
                                                   storage::ModelKind::Adapter, fs::absolute(a.adapter).string(),

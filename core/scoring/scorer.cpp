@@ -13,20 +13,13 @@
 namespace fs = std::filesystem;
 
 namespace unirank::scoring {
-namespace {
 
-} // namespace
-
-std::string weightsHashOf(const fs::path &folder, const fs::path &adapter)
+std::string weightsHashOf(const fs::path &folder)
 {
     std::vector<fs::path> files;
-    for (const auto &dir : {folder, adapter}) {
-        if (dir.empty())
-            continue;
-        for (const auto &e : fs::directory_iterator(dir))
-            if (e.is_regular_file() && e.path().extension() == ".safetensors")
-                files.push_back(e.path());
-    }
+    for (const auto &e : fs::directory_iterator(folder))
+        if (e.is_regular_file() && e.path().extension() == ".safetensors")
+            files.push_back(e.path());
     std::sort(files.begin(), files.end());
     std::string all;
     for (const auto &f : files)
@@ -85,7 +78,9 @@ Result<std::shared_ptr<ScoringModel>> loadScoringModel(const fs::path &folder, c
         sm->prompt = std::make_unique<BoundTemplate>(*tmpl, sm->tokenizer, static_cast<std::int32_t>(tok.imageToken),
                                                      static_cast<std::int32_t>(tok.visionStart),
                                                      static_cast<std::int32_t>(tok.visionEnd));
-        sm->weightsHash = weightsHashOf(folder, adapter);
+        sm->baseWeightsHash = weightsHashOf(folder); // every weight file is read once
+        sm->weightsHash = adapter.empty() ? sm->baseWeightsHash
+                                          : sha256Hex(sm->baseWeightsHash + "+" + weightsHashOf(adapter));
     } catch (const InputError &e) {
         return std::unexpected(Error{ErrorKind::BadInput, e.what()});
     }

@@ -34,12 +34,13 @@ struct ScoringModel {
     std::shared_ptr<const text::Tokenizer> tokenizer;
     vision::ImageProcessorConfig imageConfig;
     std::unique_ptr<BoundTemplate> prompt;
-    std::string weightsHash; ///< sha256 over the weight files (and the adapter's)
+    std::string weightsHash;     ///< identifies the weights in use: the base's hash, combined with the adapter's
+    std::string baseWeightsHash; ///< sha256 over the base model's weight files alone
     std::filesystem::path folder;
 };
 
-/// sha256 over a model folder's .safetensors files (and an adapter folder's, when given).
-std::string weightsHashOf(const std::filesystem::path &folder, const std::filesystem::path &adapter = {});
+/// sha256 over a model or adapter folder's .safetensors files.
+std::string weightsHashOf(const std::filesystem::path &folder);
 
 /// Loads a model folder (config.json, weights, tokenizer.json, optional preprocessor_config.json and
 /// unirank_prompt.json); an adapter folder (PEFT LoRA) is merged into the weights when given.

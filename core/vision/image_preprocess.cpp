@@ -2,13 +2,12 @@
 #include "core/vision/image_preprocess.h"
 
 #include "core/util/atomic_file.h"
-#include "core/vision/image_header.h"
+#include "core/vision/decode.h"
 #include "core/vision/pil_resample.h"
 #include "core/vision/smart_resize.h"
 
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 namespace unirank::vision {
@@ -183,19 +182,11 @@ PreprocessedImage preprocessImage(std::string_view bytes, const ImageProcessorCo
         const auto declared = readDeclaredSize(bytes, &why);
         if (!declared)
             throw InputError(why);
-        if (declared->width * declared->height > limits.maxPixels)
-            throw InputError("the header declares " + std::to_string(declared->width) + "x" +
-                             std::to_string(declared->height) + " pixels, more than the limit of " +
-                             std::to_string(limits.maxPixels) + "; not decoded");
-        cv::Mat decoded;
-        try {
-            const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char *>(bytes.data()));
-            decoded = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
-        } catch (const cv::Exception &e) {
-            throw InputError(std::string("cannot decode the image: ") + e.what());
-        }
+        if (auto problem = pixelLimitProblem(*declared, limits.maxPixels))
+            throw InputError(*problem);
+        const auto decoded = decodeUnchanged(bytes, declared->format, &why);
         if (decoded.empty())
-            throw InputError("cannot decode the " + declared->format + " data (corrupt or unsupported)");
+            throw InputError(why);
         const auto rgb = toRgb8(decoded);
         return preprocessRgb(rgb.ptr<std::uint8_t>(), rgb.cols, rgb.rows, config);
     } catch (const InputError &e) {

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/vision/image_probe.h"
 
-#include "core/vision/image_header.h"
+#include "core/vision/decode.h"
 
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 
 namespace unirank {
 namespace {
@@ -44,19 +43,13 @@ std::optional<ImageInfo> probeImage(std::string_view bytes, const ImageLimits &l
     if (info.format.empty())
         return fail("not a PNG, JPEG, WebP, BMP, TIFF or GIF file");
     // A decompression bomb is refused from its header, before any pixel memory is spent.
-    if (const auto declared = vision::readDeclaredSize(bytes);
-        declared && declared->width * declared->height > limits.maxPixels)
-        return fail("the header declares " + std::to_string(declared->width) + "x" + std::to_string(declared->height) +
-                    " pixels, more than the limit of " + std::to_string(limits.maxPixels) + "; not decoded");
-    cv::Mat decoded;
-    try {
-        const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char *>(bytes.data()));
-        decoded = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
-    } catch (const cv::Exception &e) {
-        return fail(std::string("cannot decode the image: ") + e.what());
-    }
+    if (const auto declared = vision::readDeclaredSize(bytes))
+        if (auto problem = vision::pixelLimitProblem(*declared, limits.maxPixels))
+            return fail(std::move(*problem));
+    std::string why;
+    const auto decoded = vision::decodeUnchanged(bytes, info.format, &why);
     if (decoded.empty())
-        return fail("cannot decode the image (corrupt or unsupported " + info.format + " data)");
+        return fail(why);
     if (static_cast<std::uint64_t>(decoded.cols) * static_cast<std::uint64_t>(decoded.rows) > limits.maxPixels)
         return fail("the image has more than " + std::to_string(limits.maxPixels) + " pixels");
     info.width = decoded.cols;
