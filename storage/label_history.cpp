@@ -62,4 +62,23 @@ std::string LabelHistory::undoText() const
     return canUndo() ? m_commands[m_index - 1].text : std::string();
 }
 
+std::string LabelHistory::redoText() const
+{
+    return canRedo() ? m_commands[m_index].text : std::string();
+}
+
+std::optional<LabelHistory::LabelRef> LabelHistory::undoTarget() const
+{
+    if (!canUndo())
+        return std::nullopt;
+    return LabelRef{m_commands[m_index - 1].table, m_commands[m_index - 1].labelId};
+}
+
+std::optional<LabelHistory::LabelRef> LabelHistory::redoTarget() const
+{
+    if (!canRedo())
+        return std::nullopt;
+    return LabelRef{m_commands[m_index].table, m_commands[m_index].labelId};
+}
+
 } // namespace unirank::storage

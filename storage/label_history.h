@@ -12,6 +12,7 @@
 
 #include "storage/label_writer.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,16 @@ public:
     bool canRedo() const { return m_index < m_commands.size(); }
     Result<void> undo();
     Result<void> redo();
-    std::string undoText() const; ///< e.g. "pair label (left better)"; empty when nothing to undo
+    std::string undoText() const; ///< e.g. "pair label (left)"; empty when nothing to undo
+    std::string redoText() const;
+
+    struct LabelRef {
+        LabelTable table = LabelTable::Graded;
+        std::int64_t labelId = 0;
+    };
+    /// The label undo() would retract / redo() would restore, so a view can show that item again.
+    std::optional<LabelRef> undoTarget() const;
+    std::optional<LabelRef> redoTarget() const;
     std::size_t size() const { return m_commands.size(); }
 
 private:

@@ -20,10 +20,12 @@ eval::Report evaluate(Project &project, const ProjectEvalOptions &o)
     if (qrels.empty())
         throw InputError("the collection has no graded labels to evaluate against");
     std::vector<eval::NamedRun> runs;
+    std::vector<std::optional<std::int64_t>> scoreRuns; // parallel to runs; none for the first stage
     const auto firstStage = listFirstStageRuns(db, collectionId);
-    if (!firstStage.empty())
+    if (!firstStage.empty()) {
         runs.push_back({"first-stage:" + firstStage.back().tag, eval::toRun(firstStageEntries(db, firstStage.back().id))});
-    std::vector<std::int64_t> scoreRuns; // parallel to runs[1..] (or runs[0..] without a first stage)
+        scoreRuns.emplace_back();
+    }
     for (const auto &v : listModelVersions(db)) {
         if (!o.modelVersions.empty() &&
             std::find(o.modelVersions.begin(), o.modelVersions.end(), v.name) == o.modelVersions.end())
@@ -39,6 +41,14 @@ eval::Report evaluate(Project &project, const ProjectEvalOptions &o)
             throw InputError("model version '" + wanted + "' has no score run on this collection");
     if (runs.empty())
         throw InputError("the collection has neither a first-stage list nor a score run");
+    if (!o.baseline.empty()) {
+        const auto it = std::find_if(runs.begin(), runs.end(), [&](const eval::NamedRun &r) { return r.name == o.baseline; });
+        if (it == runs.end())
+            throw InputError("baseline '" + o.baseline + "' is neither the first stage nor a version with a score run");
+        const auto at = it - runs.begin();
+        std::rotate(runs.begin(), it, it + 1);
+        std::rotate(scoreRuns.begin(), scoreRuns.begin() + at, scoreRuns.begin() + at + 1);
+    }
     auto options = o.report;
     eval::Modalities modalities;
     for (const auto &c : listCandidates(db, collectionId))
@@ -50,21 +60,22 @@ eval::Report evaluate(Project &project, const ProjectEvalOptions &o)
     if (!pairs.empty())
         options.preferences = std::move(pairs);
     auto report = eval::evaluateRuns(qrels, runs, options);
-    if (o.store && !scoreRuns.empty()) {
+    if (o.store && std::any_of(scoreRuns.begin(), scoreRuns.end(), [](const auto &r) { return r.has_value(); })) {
         const nlohmann::json stored{{"relevance_level", options.eval.relevanceLevel},
                                     {"complete", options.eval.complete},
                                     {"baseline", runs.front().name},
                                     {"seed", options.seed}};
         Transaction tx(db);
-        const auto offset = runs.size() - scoreRuns.size();
-        for (std::size_t i = 0; i < scoreRuns.size(); ++i) {
-            auto results = report.json.at("runs")[offset + i];
+        for (std::size_t i = 0; i < runs.size(); ++i) {
+            if (!scoreRuns[i])
+                continue;
+            auto results = report.json.at("runs")[i];
             results["comparisons"] = nlohmann::json::array();
             for (const auto &c : report.json.value("comparisons", nlohmann::json::array()))
-                if (c.at("run") == runs[offset + i].name)
+                if (c.at("run") == runs[i].name)
                     results["comparisons"].push_back(c);
             db.prepare("INSERT INTO evaluations (score_run_id, options, results) VALUES (?1, ?2, ?3)")
-                .bindAll(scoreRuns[i], stored.dump(), results.dump())
+                .bindAll(*scoreRuns[i], stored.dump(), results.dump())
                 .run();
         }
         tx.commit();

@@ -16,6 +16,8 @@ namespace unirank::storage {
 struct ProjectEvalOptions {
     std::string collection;                 ///< empty: the only collection
     std::vector<std::string> modelVersions; ///< empty: every version with a score run on the collection
+    std::string baseline;                   ///< the run every other is compared with (a version name or
+                                            ///< "first-stage:<tag>"); empty: the first stage, else the first version
     eval::ReportOptions report;             ///< modalities and preferences are filled from the project
     bool store = true;
 };

@@ -44,9 +44,14 @@ private slots:
         QVERIFY(history.addPair({m_query, m_candidates[2], m_candidates[3], PairOutcome::Right, "ann", PairSource::Human, false, "random"}));
         QCOMPARE(preferences(), before + 2);
         QCOMPARE(history.undoText(), std::string("pair label (right)"));
+        const auto second = history.undoTarget();
+        QVERIFY(second && second->table == LabelTable::Pair);
         QVERIFY(history.undo());
         QCOMPARE(preferences(), before + 1);
         QVERIFY(history.canRedo());
+        QCOMPARE(history.redoText(), std::string("pair label (right)"));
+        QCOMPARE(history.redoTarget()->labelId, second->labelId); // the label redo() restores
+        QVERIFY(history.undoTarget()->labelId != second->labelId);
         QVERIFY(history.redo());
         QCOMPARE(preferences(), before + 2);
         QVERIFY(history.undo());

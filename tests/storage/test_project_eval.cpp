@@ -60,6 +60,23 @@ private slots:
         QCOMPARE(listEvaluations(m_project->db(), m_run).size(), std::size_t(1));
     }
 
+    void chosenBaseline()
+    {
+        ProjectEvalOptions o;
+        o.report.eval.metrics = {"map"};
+        o.report.permutations = 200;
+        o.store = false;
+        o.baseline = "reverse";
+        auto report = evaluateProject(*m_project, o);
+        QVERIFY2(report.has_value(), report ? "" : report.error().message.c_str());
+        QCOMPARE(report->json.at("runs")[0].at("name").get<std::string>(), std::string("reverse"));
+        const auto &c = report->json.at("comparisons")[0];
+        QCOMPARE(c.at("baseline").get<std::string>(), std::string("reverse"));
+        QVERIFY(c.at("mean_difference").get<double>() > 0); // the first stage beats its reversal
+        o.baseline = "missing";
+        QVERIFY(!evaluateProject(*m_project, o));
+    }
+
     void unknownModelVersion()
     {
         ProjectEvalOptions o;
