@@ -27,6 +27,7 @@ struct RankedRow {
     std::optional<double> probability;
     int grade = -1;                 ///< current graded label, -1 when none
     std::optional<int> rankChange;  ///< positive: moved up against the other version
+    std::string error;              ///< why the candidate could not be scored; empty when scored
 };
 
 class RankedListModel : public QAbstractTableModel {
@@ -45,6 +46,9 @@ public:
 
     explicit RankedListModel(QObject *parent = nullptr);
 
+    /// Shows image thumbnails from this cache (not owned); null for none.
+    void setThumbnails(class ThumbnailCache *cache);
+
     void setRows(std::vector<RankedRow> rows); ///< replaces the list (a model reset)
     void clear();
     /// Shows a new graded label on the candidate's row; false when the candidate is not listed.
@@ -57,7 +61,23 @@ public:
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
+    // Drag a candidate onto another: "the dragged one is better". Rows never move; the preference
+    // is reported through preferenceDropped and the view's order stays the model's.
+    Qt::ItemFlags flags(const QModelIndex &index) const override;
+    Qt::DropActions supportedDropActions() const override;
+    QStringList mimeTypes() const override;
+    QMimeData *mimeData(const QModelIndexList &indexes) const override;
+    bool canDropMimeData(const QMimeData *data, Qt::DropAction action, int row, int column,
+                         const QModelIndex &parent) const override;
+    bool dropMimeData(const QMimeData *data, Qt::DropAction action, int row, int column,
+                      const QModelIndex &parent) override;
+
+signals:
+    void preferenceDropped(std::int64_t better, std::int64_t worse);
+
 private:
+    std::optional<std::int64_t> droppedCandidate(const QMimeData *data) const;
+    class ThumbnailCache *m_thumbnails = nullptr;
     std::vector<RankedRow> m_rows;
 };
 

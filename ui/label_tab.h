@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The Label tab: pairwise preferences at keyboard speed. The query on top, two candidates side by
+// side (sides randomised by the queue, the shown order stored with the label). Keys: Left/1 = left
+// better, Right/2 = right better, T = tie, 0 = both irrelevant, Space = skip; Ctrl+Z / Ctrl+Shift+Z
+// (the main window's Edit menu) undo and redo through the project's label history, and an undone
+// pair is shown again. The queue (labeling::PairQueue) draws hard negatives, uncertain pairs,
+// disagreements between the active and the comparison version, and random pairs, never the same pair
+// twice for one annotator; a share is re-served from other annotators for agreement.
+//
+// Threading: GUI thread; the queue's input is read on a pool thread. Errors: in the status line.
+#pragma once
+
+#include "core/labeling/pair_queue.h"
+#include "storage/browse.h"
+#include "ui/project_context.h"
+
+#include <QFutureWatcher>
+#include <QWidget>
+
+#include <deque>
+#include <map>
+
+class QLabel;
+class QPushButton;
+
+namespace unirank::ui {
+
+class CandidateView;
+
+class LabelTab final : public QWidget {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(LabelTab)
+
+public:
+    explicit LabelTab(ProjectContext &context, QWidget *parent = nullptr);
+    ~LabelTab() override;
+
+    /// Rebuilds the queue from the project in the background (queueReady follows).
+    void rebuildQueue();
+    void setQueueOptions(const labeling::PairQueueOptions &options); ///< saved in QSettings, rebuilds
+    labeling::PairQueueOptions queueOptions() const { return m_options; }
+
+    const std::optional<labeling::QueuedPair> &currentPair() const { return m_current; }
+    bool judge(PairOutcome outcome); ///< labels the shown pair; false when nothing was written
+    void skip();
+    int sessionCount() const { return m_sessionCount; }
+    bool isReady() const { return m_queue != nullptr; }
+
+    CandidateView *leftView() const { return m_left; }
+    CandidateView *rightView() const { return m_right; }
+    QString statusText() const;
+    QString progressText() const;
+
+signals:
+    void queueReady();
+    void pairShown();
+    void queueExhausted();
+    void labelWritten(std::int64_t labelId);
+
+private:
+    void showPair();
+    void advance();
+    void updateProgress();
+    void setStatus(const QString &text);
+    void editOptions();
+
+    ProjectContext &m_context;
+    QLabel *m_annotator;
+    QLabel *m_query;
+    QLabel *m_queryImage;
+    CandidateView *m_left;
+    CandidateView *m_right;
+    QLabel *m_progress;
+    QLabel *m_status;
+    QPushButton *m_optionsButton;
+
+    labeling::PairQueueOptions m_options;
+    std::unique_ptr<labeling::PairQueue> m_queue;
+    std::optional<labeling::QueuedPair> m_current;
+    std::deque<labeling::QueuedPair> m_upcoming;           ///< pairs to show before drawing again (after undo)
+    std::map<std::int64_t, labeling::QueuedPair> m_written; ///< this session's pair labels by id
+    int m_sessionCount = 0;
+    std::int64_t m_collection = 0;
+    QFutureWatcher<std::shared_ptr<storage::QueueInput>> m_watcher;
+};
+
+} // namespace unirank::ui

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "ui/project_context.h"
+
+#include "storage/repo/judgements.h"
+
+#include <QCryptographicHash>
+#include <QFileInfo>
+#include <QRegularExpression>
+#include <QSettings>
+#include <QtConcurrent/QtConcurrentRun>
+
+namespace unirank::ui {
+
+ProjectContext::ProjectContext(QObject *parent) : QObject(parent), m_scoring(this)
+{
+    connect(&m_snapshotWatcher, &QFutureWatcherBase::finished, this, [this] {
+        const auto result = m_snapshotWatcher.result();
+        if (!result) {
+            emit snapshotFailed(QString::fromStdString(result.error().message));
+            return;
+        }
+        if (!m_project || (*result)->collectionId != m_collectionId)
+            return; // superseded
+        m_snapshot = *result;
+        emit snapshotReady();
+    });
+    m_annotator = QSettings().value(QStringLiteral("annotator")).toString();
+    if (!isValidAnnotator(m_annotator))
+        m_annotator.clear();
+}
+
+ProjectContext::~ProjectContext() { m_snapshotWatcher.waitForFinished(); }
+
+void ProjectContext::reloadSnapshot()
+{
+    m_snapshot.reset();
+    if (!m_project || m_collectionId == 0)
+        return;
+    m_snapshotWatcher.waitForFinished(); // at most one load at a time; the newest is kept
+    const auto file = m_project->file().string();
+    const auto collection = m_collectionId;
+    m_snapshotWatcher.setFuture(QtConcurrent::run([file, collection] { return loadSnapshot(file, collection); }));
+}
+
+Result<void> ProjectContext::open(const QString &file)
+{
+    auto project = storage::Project::open(file.toStdString());
+    if (!project)
+        return std::unexpected(project.error());
+    return adopt(std::move(*project), file);
+}
+
+Result<void> ProjectContext::create(const QString &file)
+{
+    auto project = storage::Project::create(file.toStdString());
+    if (!project)
+        return std::unexpected(project.error());
+    return adopt(std::move(*project), file);
+}
+
+Result<void> ProjectContext::adopt(std::unique_ptr<storage::Project> project, const QString &file)
+{
+    close();
+    m_file = QFileInfo(file).absoluteFilePath();
+    m_project = std::move(project);
+    m_writer = std::make_unique<storage::LabelWriter>(m_project->file());
+    m_history = std::make_unique<storage::LabelHistory>(*m_writer);
+    const auto all = collections();
+    const auto remembered = QSettings().value(settingsKey("collection")).toLongLong();
+    m_collectionId = all.empty() ? 0 : all.front().id;
+    for (const auto &c : all)
+        if (c.id == remembered)
+            m_collectionId = c.id;
+    // The remembered versions, if they still exist.
+    const auto find = [&](const char *key) -> std::optional<std::int64_t> {
+        const auto name = QSettings().value(settingsKey(key)).toString().toStdString();
+        if (name.empty())
+            return std::nullopt;
+        const auto v = storage::findModelVersion(db(), name);
+        return v ? std::optional(v->id) : std::nullopt;
+    };
+    QSettings settings;
+    auto recent = settings.value(QStringLiteral("recentProjects")).toStringList();
+    recent.removeAll(m_file);
+    recent.prepend(m_file);
+    while (recent.size() > 8)
+        recent.removeLast();
+    settings.setValue(QStringLiteral("recentProjects"), recent);
+    emit projectOpened();
+    reloadSnapshot();
+    setActiveVersion(find("activeVersion"));
+    setCompareVersion(find("compareVersion"));
+    emit historyChanged();
+    return {};
+}
+
+void ProjectContext::close()
+{
+    if (!m_project)
+        return;
+    m_scoring.unload();
+    m_history.reset();
+    m_writer.reset(); // finishes every queued label write
+    m_project.reset();
+    m_snapshot.reset();
+    m_collectionId = 0;
+    m_active.reset();
+    m_compare.reset();
+    m_file.clear();
+    emit projectClosed();
+    emit historyChanged();
+}
+
+QString ProjectContext::settingsKey(const char *name) const
+{
+    // QSettings keys treat '/' as groups; a hash of the path keeps one entry per project.
+    const auto id = QString::fromLatin1(QCryptographicHash::hash(m_file.toUtf8(), QCryptographicHash::Sha1).toHex().left(16));
+    return QStringLiteral("projects/%1/%2").arg(id, QLatin1String(name));
+}
+
+void ProjectContext::setCollection(std::int64_t id)
+{
+    if (id == m_collectionId)
+        return;
+    m_collectionId = id;
+    QSettings().setValue(settingsKey("collection"), qlonglong(id));
+    emit collectionChanged();
+    reloadSnapshot();
+}
+
+std::vector<storage::CollectionRow> ProjectContext::collections()
+{
+    return m_project ? storage::listCollections(db()) : std::vector<storage::CollectionRow>{};
+}
+
+void ProjectContext::refreshCollections()
+{
+    const auto all = collections();
+    if (m_collectionId == 0 && !all.empty()) {
+        setCollection(all.back().id);
+    } else {
+        emit collectionChanged();
+        reloadSnapshot();
+    }
+}
+
+bool ProjectContext::isValidAnnotator(const QString &name)
+{
+    static const QRegularExpression whitespace(QStringLiteral("\\s"));
+    const auto bytes = name.toUtf8().size();
+    return bytes >= 1 && bytes <= 64 && !name.contains(whitespace);
+}
+
+bool ProjectContext::setAnnotator(const QString &name)
+{
+    if (!isValidAnnotator(name))
+        return false;
+    m_annotator = name;
+    QSettings().setValue(QStringLiteral("annotator"), name);
+    emit annotatorChanged();
+    return true;
+}
+
+std::vector<storage::ModelVersionRow> ProjectContext::versions()
+{
+    return m_project ? storage::listModelVersions(db()) : std::vector<storage::ModelVersionRow>{};
+}
+
+QString ProjectContext::versionName(std::optional<std::int64_t> id)
+{
+    if (!id)
+        return tr("first stage");
+    for (const auto &v : versions())
+        if (v.id == *id)
+            return QString::fromStdString(v.name);
+    return tr("version %1").arg(*id);
+}
+
+std::optional<ModelSpec> ProjectContext::specOf(std::int64_t versionId)
+{
+    const auto lineage = storage::modelLineage(db(), versionId);
+    if (lineage.empty())
+        return std::nullopt;
+    ModelSpec spec{QString::fromStdString(lineage.front().name), {}, {}};
+    if (lineage.front().kind == storage::ModelKind::Adapter) {
+        if (lineage.size() < 2)
+            return std::nullopt;
+        spec.adapter = QString::fromStdString(lineage.front().path);
+        spec.folder = QString::fromStdString(lineage[1].path);
+    } else {
+        spec.folder = QString::fromStdString(lineage.front().path);
+    }
+    return spec;
+}
+
+void ProjectContext::setActiveVersion(std::optional<std::int64_t> id)
+{
+    m_active = id;
+    if (m_project)
+        QSettings().setValue(settingsKey("activeVersion"), id ? versionName(id) : QString());
+    m_scoring.unload();
+    if (id) {
+        if (const auto spec = specOf(*id))
+            m_scoring.load(*spec, ScoringSettings::load(), cacheDir());
+    }
+    emit activeVersionChanged();
+}
+
+void ProjectContext::setCompareVersion(std::optional<std::int64_t> id)
+{
+    m_compare = id;
+    if (m_project)
+        QSettings().setValue(settingsKey("compareVersion"), id ? versionName(id) : QString());
+    emit compareVersionChanged();
+}
+
+QString ProjectContext::cacheDir() const
+{
+    if (m_file.isEmpty())
+        return {};
+    const QFileInfo info(m_file);
+    return info.absolutePath() + QLatin1Char('/') + info.completeBaseName() + QStringLiteral(".cache/image-embeddings");
+}
+
+Result<std::int64_t> ProjectContext::addGraded(std::int64_t queryId, std::int64_t candidateId, int grade)
+{
+    if (!m_history)
+        return std::unexpected(Error{ErrorKind::BadInput, "no project is open"});
+    if (m_annotator.isEmpty())
+        return std::unexpected(Error{ErrorKind::BadInput, "no annotator: set your name first"});
+    auto id = m_history->addGraded({queryId, candidateId, grade, m_annotator.toStdString()});
+    if (id)
+        emit labelsChanged(queryId);
+    emit historyChanged();
+    return id;
+}
+
+Result<std::int64_t> ProjectContext::addPair(const storage::PairLabelWrite &label)
+{
+    if (!m_history)
+        return std::unexpected(Error{ErrorKind::BadInput, "no project is open"});
+    if (label.source == PairSource::Human && m_annotator.isEmpty())
+        return std::unexpected(Error{ErrorKind::BadInput, "no annotator: set your name first"});
+    auto write = label;
+    if (write.source == PairSource::Human)
+        write.annotator = m_annotator.toStdString();
+    auto id = m_history->addPair(std::move(write));
+    if (id)
+        emit labelsChanged(label.queryId);
+    emit historyChanged();
+    return id;
+}
+
+QString ProjectContext::undoText() const
+{
+    return m_history ? QString::fromStdString(m_history->undoText()) : QString();
+}
+
+QString ProjectContext::redoText() const
+{
+    return m_history ? QString::fromStdString(m_history->redoText()) : QString();
+}
+
+std::int64_t ProjectContext::queryOfLabel(storage::LabelTable table, std::int64_t labelId)
+{
+    if (table == storage::LabelTable::Graded) {
+        const auto row = storage::findGradedLabel(db(), labelId);
+        return row ? row->queryId : 0;
+    }
+    const auto row = storage::findPairLabel(db(), labelId);
+    return row ? row->input.queryId : 0;
+}
+
+Result<void> ProjectContext::undo()
+{
+    if (!m_history || !m_history->canUndo())
+        return std::unexpected(Error{ErrorKind::BadInput, "nothing to undo"});
+    const auto target = *m_history->undoTarget();
+    auto done = m_history->undo();
+    if (done) {
+        emit labelUndone(int(target.table), target.labelId);
+        emit labelsChanged(queryOfLabel(target.table, target.labelId));
+    } else {
+        emit errorOccurred(QString::fromStdString(done.error().message));
+    }
+    emit historyChanged();
+    return done;
+}
+
+Result<void> ProjectContext::redo()
+{
+    if (!m_history || !m_history->canRedo())
+        return std::unexpected(Error{ErrorKind::BadInput, "nothing to redo"});
+    const auto target = *m_history->redoTarget();
+    auto done = m_history->redo();
+    if (done) {
+        emit labelRedone(int(target.table), target.labelId);
+        emit labelsChanged(queryOfLabel(target.table, target.labelId));
+    } else {
+        emit errorOccurred(QString::fromStdString(done.error().message));
+    }
+    emit historyChanged();
+    return done;
+}
+
+} // namespace unirank::ui

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The open project as the tabs share it: the GUI thread's connection (small reads: one query's
+// ranking, the versions), the collection shown, the annotator, the active and comparison model
+// versions, the one label writer with its undo history, and the scoring service of the active
+// version. Tabs hold a pointer to it and react to its signals; it owns no widget.
+//
+// Threading: GUI thread only. Whole-collection work (snapshots, evaluations, imports) runs on workers
+// that open their own connection to file(). Errors: open/create return Result; label writes return
+// the writer's Result and emit labelsChanged only when they succeed.
+#pragma once
+
+#include "core/util/error.h"
+#include "storage/label_history.h"
+#include "storage/project.h"
+#include "storage/repo/catalog.h"
+#include "storage/repo/models.h"
+#include "ui/collection_snapshot.h"
+#include "ui/scoring_service.h"
+
+#include <QFutureWatcher>
+#include <QObject>
+
+#include <memory>
+#include <optional>
+
+namespace unirank::ui {
+
+class ProjectContext final : public QObject {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ProjectContext)
+
+public:
+    explicit ProjectContext(QObject *parent = nullptr);
+    ~ProjectContext() override;
+
+    Result<void> open(const QString &file);
+    Result<void> create(const QString &file);
+    void close();
+    bool isOpen() const { return m_project != nullptr; }
+    QString file() const { return m_file; }
+    storage::Database &db() { return m_project->db(); }
+    storage::Project &project() { return *m_project; }
+
+    /// The collection the tabs show (the first by default; 0 when the project has none).
+    std::int64_t collectionId() const { return m_collectionId; }
+    void setCollection(std::int64_t id);
+    std::vector<storage::CollectionRow> collections();
+    /// Re-reads the collections after an import and selects the newest when none was selected.
+    void refreshCollections();
+
+    /// The collection's lists, loaded in the background after open and on a collection change; null
+    /// until snapshotReady().
+    std::shared_ptr<const CollectionSnapshot> snapshot() const { return m_snapshot; }
+    void reloadSnapshot();
+
+    QString annotator() const { return m_annotator; }
+    /// Names are 1-64 bytes without whitespace; returns false (and changes nothing) otherwise.
+    bool setAnnotator(const QString &name);
+    static bool isValidAnnotator(const QString &name);
+
+    std::vector<storage::ModelVersionRow> versions();
+    /// nullopt means the first-stage list.
+    std::optional<std::int64_t> activeVersion() const { return m_active; }
+    std::optional<std::int64_t> compareVersion() const { return m_compare; }
+    void setActiveVersion(std::optional<std::int64_t> id); ///< also loads its model in the background
+    void setCompareVersion(std::optional<std::int64_t> id);
+    QString versionName(std::optional<std::int64_t> id);
+    /// Base folder and adapter of a version (an adapter's base is its parent's folder).
+    std::optional<ModelSpec> specOf(std::int64_t versionId);
+    void notifyVersionsChanged() { emit versionsChanged(); }
+
+    ScoringService &scoring() { return m_scoring; }
+    /// Folder beside the project for caches (image embeddings).
+    QString cacheDir() const;
+
+    // Labels, through the undo history.
+    Result<std::int64_t> addGraded(std::int64_t queryId, std::int64_t candidateId, int grade);
+    Result<std::int64_t> addPair(const storage::PairLabelWrite &label);
+    bool canUndo() const { return m_history && m_history->canUndo(); }
+    bool canRedo() const { return m_history && m_history->canRedo(); }
+    QString undoText() const;
+    QString redoText() const;
+    Result<void> undo();
+    Result<void> redo();
+
+signals:
+    void projectOpened();
+    void projectClosed();
+    void collectionChanged();
+    void snapshotReady();
+    void snapshotFailed(const QString &message);
+    void versionsChanged();
+    void activeVersionChanged();
+    void compareVersionChanged();
+    void annotatorChanged();
+    /// A label was written, undone or redone for this query.
+    void labelsChanged(std::int64_t queryId);
+    void historyChanged();
+    void labelUndone(int table, std::int64_t labelId);
+    void labelRedone(int table, std::int64_t labelId);
+    void errorOccurred(const QString &message);
+
+private:
+    Result<void> adopt(std::unique_ptr<storage::Project> project, const QString &file);
+    std::int64_t queryOfLabel(storage::LabelTable table, std::int64_t labelId);
+    QString settingsKey(const char *name) const;
+
+    QString m_file;
+    std::unique_ptr<storage::Project> m_project;
+    std::unique_ptr<storage::LabelWriter> m_writer;
+    std::unique_ptr<storage::LabelHistory> m_history;
+    std::int64_t m_collectionId = 0;
+    QString m_annotator;
+    std::optional<std::int64_t> m_active, m_compare;
+    std::shared_ptr<const CollectionSnapshot> m_snapshot;
+    QFutureWatcher<Result<std::shared_ptr<const CollectionSnapshot>>> m_snapshotWatcher;
+    ScoringService m_scoring;
+};
+
+} // namespace unirank::ui

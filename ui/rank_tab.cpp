@@ -1,0 +1,553 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "ui/rank_tab.h"
+
+#include "core/eval/metrics.h"
+#include "storage/browse.h"
+#include "storage/repo/judgements.h"
+#include "ui/candidate_view.h"
+#include "ui/query_list_model.h"
+#include "ui/ranked_list_delegate.h"
+#include "ui/thumbnail_cache.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QKeyEvent>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QTableView>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <cmath>
+
+namespace unirank::ui {
+namespace {
+
+constexpr qlonglong kFirstStage = -1;
+
+double sigmoid(double x) { return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x)); }
+
+std::optional<std::int64_t> versionFromCombo(const QComboBox *combo)
+{
+    const auto v = combo->currentData().toLongLong();
+    return v == kFirstStage ? std::nullopt : std::optional<std::int64_t>(v);
+}
+
+} // namespace
+
+RankTab::RankTab(ProjectContext &context, QWidget *parent)
+    : QWidget(parent)
+    , m_context(context)
+    , m_queryModel(new QueryListModel(this))
+    , m_queryProxy(new QSortFilterProxyModel(this))
+    , m_rankedModel(new RankedListModel(this))
+    , m_thumbnails(new ThumbnailCache(48, this))
+    , m_search(new QLineEdit(this))
+    , m_queries(new QTableView(this))
+    , m_ranked(new QTableView(this))
+    , m_detail(new CandidateView(this))
+    , m_activeCombo(new QComboBox(this))
+    , m_compareCombo(new QComboBox(this))
+    , m_scoreAll(new QPushButton(tr("Score all queries"), this))
+    , m_progress(new QProgressBar(this))
+    , m_queryHeader(new QLabel(this))
+    , m_status(new QLabel(this))
+{
+    m_queryProxy->setSourceModel(m_queryModel);
+    m_queryProxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    m_queryProxy->setFilterKeyColumn(-1);
+    m_queryProxy->setSortRole(Qt::DisplayRole);
+    m_search->setPlaceholderText(tr("Search queries"));
+    m_search->setClearButtonEnabled(true);
+    connect(m_search, &QLineEdit::textChanged, m_queryProxy, &QSortFilterProxyModel::setFilterFixedString);
+
+    m_queries->setModel(m_queryProxy);
+    m_queries->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_queries->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_queries->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_queries->setSortingEnabled(true);
+    m_queries->verticalHeader()->hide();
+    m_queries->horizontalHeader()->setSectionResizeMode(QueryListModel::TextColumn, QHeaderView::Stretch);
+    connect(m_queries->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex &current) {
+        if (!current.isValid())
+            return;
+        const auto id = m_queryProxy->data(current, QueryListModel::QueryIdRole).toLongLong();
+        if (id != m_query) {
+            m_query = id;
+            refreshRanking();
+        }
+    });
+
+    m_rankedModel->setThumbnails(m_thumbnails);
+    m_ranked->setModel(m_rankedModel);
+    m_ranked->setItemDelegate(new RankedListDelegate(m_ranked));
+    m_ranked->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_ranked->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_ranked->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_ranked->setIconSize({48, 48});
+    m_ranked->verticalHeader()->hide();
+    m_ranked->verticalHeader()->setDefaultSectionSize(52);
+    m_ranked->horizontalHeader()->setSectionResizeMode(RankedListModel::CandidateColumn, QHeaderView::Stretch);
+    m_ranked->setDragEnabled(true);
+    m_ranked->setAcceptDrops(true);
+    m_ranked->setDropIndicatorShown(true);
+    m_ranked->setDragDropMode(QAbstractItemView::DragDrop);
+    m_ranked->setDefaultDropAction(Qt::CopyAction);
+    m_ranked->setToolTip(tr("Keys 0-3: graded label. Drag a candidate onto another: it is better."));
+    m_ranked->installEventFilter(this);
+    connect(m_ranked->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &RankTab::showDetail);
+    connect(m_rankedModel, &QAbstractItemModel::modelReset, this, &RankTab::showDetail);
+    connect(m_rankedModel, &RankedListModel::preferenceDropped, this, [this](std::int64_t better, std::int64_t worse) {
+        storage::PairLabelWrite label{m_query, better, worse, PairOutcome::Left, {}, PairSource::Human, false, "rank-tab drag"};
+        const auto done = m_context.addPair(label);
+        setStatus(done ? tr("Recorded: candidate %1 better than %2").arg(better).arg(worse)
+                       : tr("Could not record the preference: %1").arg(QString::fromStdString(done.error().message)));
+    });
+
+    m_queryHeader->setWordWrap(true);
+    m_queryHeader->setTextFormat(Qt::PlainText);
+    m_progress->setVisible(false);
+    m_progress->setMaximumWidth(200);
+    m_status->setTextFormat(Qt::PlainText);
+    m_detail->setTitle(tr("Detail"));
+
+    auto *top = new QHBoxLayout;
+    top->addWidget(new QLabel(tr("Model version:"), this));
+    top->addWidget(m_activeCombo, 1);
+    top->addWidget(new QLabel(tr("Compare with:"), this));
+    top->addWidget(m_compareCombo, 1);
+    top->addWidget(m_scoreAll);
+    top->addWidget(m_progress);
+
+    auto *left = new QWidget(this);
+    auto *leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(0, 0, 0, 0);
+    leftLayout->addWidget(m_search);
+    leftLayout->addWidget(m_queries);
+    auto *middle = new QWidget(this);
+    auto *middleLayout = new QVBoxLayout(middle);
+    middleLayout->setContentsMargins(0, 0, 0, 0);
+    middleLayout->addWidget(m_queryHeader);
+    middleLayout->addWidget(m_ranked);
+    auto *split = new QSplitter(this);
+    split->addWidget(left);
+    split->addWidget(middle);
+    split->addWidget(m_detail);
+    split->setStretchFactor(0, 2);
+    split->setStretchFactor(1, 3);
+    split->setStretchFactor(2, 2);
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addWidget(split, 1);
+    layout->addWidget(m_status);
+
+    connect(m_activeCombo, &QComboBox::activated, this, [this] { m_context.setActiveVersion(versionFromCombo(m_activeCombo)); });
+    connect(m_compareCombo, &QComboBox::activated, this, [this] { m_context.setCompareVersion(versionFromCombo(m_compareCombo)); });
+    connect(m_scoreAll, &QPushButton::clicked, this, &RankTab::scoreAll);
+
+    connect(&m_context, &ProjectContext::projectOpened, this, &RankTab::fillVersionCombos);
+    connect(&m_context, &ProjectContext::versionsChanged, this, &RankTab::fillVersionCombos);
+    connect(&m_context, &ProjectContext::projectClosed, this, [this] {
+        m_queryModel->setRows({});
+        m_rankedModel->clear();
+        m_cache.clear();
+        m_query = 0;
+    });
+    connect(&m_context, &ProjectContext::snapshotReady, this, &RankTab::rebuildQueries);
+    connect(&m_context, &ProjectContext::activeVersionChanged, this, [this] {
+        fillVersionCombos();
+        refreshStatus();
+        refreshRanking();
+    });
+    connect(&m_context, &ProjectContext::compareVersionChanged, this, [this] {
+        fillVersionCombos();
+        refreshRanking();
+    });
+    connect(&m_context, &ProjectContext::labelsChanged, this, [this](std::int64_t queryId) {
+        if (queryId == m_query && m_context.isOpen()) {
+            const auto grades = storage::currentGrades(m_context.db(), m_query);
+            for (int row = 0; row < m_rankedModel->rowCount(); ++row) {
+                const auto id = m_rankedModel->rowAt(row)->candidateId;
+                const auto g = grades.find(id);
+                m_rankedModel->setGrade(id, g == grades.end() ? -1 : g->second);
+            }
+        }
+        refreshStatus();
+    });
+
+    auto &scoring = m_context.scoring();
+    connect(&scoring, &ScoringService::loaded, this, [this](const QString &what) {
+        setStatus(tr("Model ready: %1").arg(what));
+        refreshRanking();
+    });
+    connect(&scoring, &ScoringService::loadFailed, this, [this](const QString &message) {
+        setStatus(tr("Cannot load the model: %1").arg(message));
+    });
+    connect(&scoring, &ScoringService::scored, this, &RankTab::onScored);
+    connect(&scoring, &ScoringService::progress, this, [this](quint64 request, int done, int total) {
+        if (request == m_scoreAllRequest) {
+            m_progress->setRange(0, total);
+            m_progress->setValue(done);
+        }
+    });
+    connect(&scoring, &ScoringService::failed, this, [this](quint64 request, const QString &message) {
+        setStatus(tr("Scoring failed: %1").arg(message));
+        if (request == m_scoreAllRequest) {
+            m_progress->hide();
+            emit scoreAllFinished(false);
+        }
+    });
+    connect(&scoring, &ScoringService::cancelled, this, [this](quint64 request) {
+        if (request == m_scoreAllRequest) {
+            m_progress->hide();
+            setStatus(tr("Scoring all queries was cancelled."));
+            emit scoreAllFinished(false);
+        }
+    });
+
+    connect(&m_storeWatcher, &QFutureWatcherBase::finished, this, [this] {
+        const auto error = m_storeWatcher.result();
+        m_progress->hide();
+        setStatus(error.isEmpty() ? tr("Score run stored.") : tr("Could not store the score run: %1").arg(error));
+        m_context.notifyVersionsChanged();
+        refreshStatus();
+        emit scoreAllFinished(error.isEmpty());
+    });
+    connect(&m_statusWatcher, &QFutureWatcherBase::finished, this, [this] {
+        const auto loaded = m_statusWatcher.result();
+        if (loaded.collectionId != m_context.collectionId())
+            return;
+        for (const auto &[query, counts] : loaded.status)
+            m_queryModel->setStatus(query, counts.first, counts.second);
+        m_queryModel->setMetric(tr("nDCG@10"), loaded.metric);
+    });
+    fillVersionCombos();
+}
+
+RankTab::~RankTab()
+{
+    m_storeWatcher.waitForFinished();
+    m_statusWatcher.waitForFinished();
+}
+
+QString RankTab::statusText() const { return m_status->text(); }
+
+void RankTab::setStatus(const QString &text)
+{
+    m_status->setText(text);
+    emit statusMessage(text);
+}
+
+void RankTab::fillVersionCombos()
+{
+    for (auto *combo : {m_activeCombo, m_compareCombo}) {
+        const QSignalBlocker block(combo);
+        combo->clear();
+        combo->addItem(tr("first stage"), kFirstStage);
+        if (!m_context.isOpen())
+            continue;
+        for (const auto &v : m_context.versions())
+            combo->addItem(QStringLiteral("%1 (%2)").arg(QString::fromStdString(v.name), QString::fromUtf8(toString(v.kind).data())),
+                           qlonglong(v.id));
+    }
+    const auto select = [](QComboBox *combo, std::optional<std::int64_t> v) {
+        const QSignalBlocker block(combo);
+        combo->setCurrentIndex(std::max(0, combo->findData(v ? qlonglong(*v) : kFirstStage)));
+    };
+    select(m_activeCombo, m_context.activeVersion());
+    select(m_compareCombo, m_context.compareVersion());
+    m_scoreAll->setEnabled(m_context.activeVersion().has_value());
+}
+
+void RankTab::rebuildQueries()
+{
+    const auto snapshot = m_context.snapshot();
+    std::vector<QueryRowData> rows;
+    if (snapshot)
+        for (const auto &l : snapshot->lists)
+            rows.push_back({l.queryId, QString::fromStdString(l.queryExtId), QString::fromStdString(l.queryText),
+                            !l.queryImage.empty(), int(l.items.size()), 0, 0, std::nullopt});
+    m_queryModel->setRows(std::move(rows));
+    m_cache.clear();
+    refreshStatus();
+    if (m_queryModel->rowOf(m_query) >= 0)
+        selectQuery(m_query);
+    else if (m_queryProxy->rowCount() > 0)
+        m_queries->setCurrentIndex(m_queryProxy->index(0, 0));
+}
+
+void RankTab::refreshStatus()
+{
+    if (!m_context.isOpen() || m_context.collectionId() == 0)
+        return;
+    const auto file = m_context.project().file().string();
+    const auto collection = m_context.collectionId();
+    const auto version = m_context.activeVersion();
+    if (m_statusWatcher.isRunning())
+        m_statusWatcher.waitForFinished(); // small; keeps one read in flight
+    m_statusWatcher.setFuture(QtConcurrent::run([file, collection, version] {
+        StatusData out;
+        out.collectionId = collection;
+        try { // the thread boundary: a failed read leaves the list as it was
+            auto db = storage::Database::open(file, storage::Database::Mode::ReadOnly);
+            for (const auto &[query, s] : storage::queryStatus(db, collection))
+                out.status[query] = {int(s.gradedLabels), int(s.pairLabels)};
+            for (const auto &q : storage::listQueries(db, collection))
+                out.status.try_emplace(q.id, 0, 0);
+            const auto qrels = eval::toQrels(storage::currentQrels(db, collection));
+            std::vector<RunEntry> entries;
+            if (version) {
+                if (const auto run = storage::latestScoreRun(db, *version, collection))
+                    entries = storage::scoreRunEntries(db, *run);
+            } else if (const auto runs = storage::listFirstStageRuns(db, collection); !runs.empty()) {
+                entries = storage::firstStageEntries(db, runs.back().id);
+            }
+            if (!entries.empty() && !qrels.empty()) {
+                const auto evaluation = eval::evaluateRun(qrels, eval::toRun(entries), {1, false, {"ndcg_cut_10"}});
+                std::map<std::string, std::int64_t> ids;
+                for (const auto &q : storage::listQueries(db, collection))
+                    ids[q.query.id] = q.id;
+                for (const auto &q : evaluation.perQuery)
+                    if (const auto it = ids.find(q.queryId); it != ids.end())
+                        out.metric[it->second] = q.values.at(0);
+            }
+        } catch (const std::exception &) {
+            out.collectionId = -1;
+        }
+        return out;
+    }));
+}
+
+void RankTab::selectQuery(std::int64_t queryId)
+{
+    const int row = m_queryModel->rowOf(queryId);
+    if (row < 0)
+        return;
+    auto index = m_queryProxy->mapFromSource(m_queryModel->index(row, 0));
+    if (!index.isValid()) { // filtered out: show everything again
+        m_search->clear();
+        index = m_queryProxy->mapFromSource(m_queryModel->index(row, 0));
+    }
+    m_queries->setCurrentIndex(index);
+    m_queries->scrollTo(index);
+    if (m_query != queryId) {
+        m_query = queryId;
+        refreshRanking();
+    }
+}
+
+std::optional<std::vector<RankTab::Scored>> RankTab::rankingOf(std::optional<std::int64_t> version, std::int64_t queryId)
+{
+    auto &db = m_context.db();
+    std::vector<Scored> out;
+    if (!version) {
+        for (const auto &e : storage::firstStageQuery(db, queryId))
+            out.push_back({e.candidateId, e.score, std::nullopt, {}});
+        return out;
+    }
+    if (const auto it = m_cache.find({*version, queryId}); it != m_cache.end())
+        return it->second;
+    const auto run = storage::latestScoreRun(db, *version, m_context.collectionId());
+    if (!run)
+        return std::nullopt;
+    for (const auto &e : storage::scoreRunQuery(db, *run, queryId))
+        out.push_back({e.candidateId, e.score, sigmoid(e.score), {}});
+    // Candidates the run could not score come last, in first-stage order.
+    if (const auto snapshot = m_context.snapshot())
+        if (const auto *list = snapshot->list(queryId))
+            for (const auto &item : list->items)
+                if (std::none_of(out.begin(), out.end(), [&](const Scored &s) { return s.candidateId == item.candidateId; }))
+                    out.push_back({item.candidateId, 0, std::nullopt, "not in the stored score run"});
+    return out;
+}
+
+void RankTab::refreshRanking()
+{
+    const auto snapshot = m_context.snapshot();
+    if (!m_context.isOpen() || !snapshot || !snapshot->list(m_query)) {
+        m_rankedModel->clear();
+        m_queryHeader->clear();
+        return;
+    }
+    const auto *list = snapshot->list(m_query);
+    m_queryHeader->setText(tr("%1: %2").arg(QString::fromStdString(list->queryExtId), QString::fromStdString(list->queryText)));
+    const auto active = m_context.activeVersion();
+    if (const auto ranking = rankingOf(active, m_query)) {
+        if (m_request != 0) {
+            m_context.scoring().cancel(); // the old request is not wanted any more
+            m_request = 0;
+        }
+        showRows(*ranking);
+        setStatus(tr("%1 candidates ranked by %2").arg(ranking->size()).arg(m_context.versionName(active)));
+        emit rankingShown(m_query);
+        return;
+    }
+    m_rankedModel->clear();
+    auto &scoring = m_context.scoring();
+    if (scoring.isReady() && m_scoreAllRequest != 0) {
+        setStatus(tr("Scoring every query; this one is shown when that finishes."));
+    } else if (scoring.isReady()) {
+        m_request = scoring.score({*list});
+        setStatus(tr("Scoring %1 candidates with %2 ...").arg(list->items.size()).arg(m_context.versionName(active)));
+        emit scoringStarted(m_query);
+    } else if (scoring.isLoading()) {
+        setStatus(tr("Loading %1 ...").arg(m_context.versionName(active)));
+    } else {
+        setStatus(tr("%1 has no score run here and its model could not be loaded.").arg(m_context.versionName(active)));
+    }
+}
+
+void RankTab::onScored(quint64 request, const std::vector<QueryScores> &results)
+{
+    const auto active = m_context.activeVersion();
+    if (!active)
+        return;
+    for (const auto &q : results) {
+        std::vector<Scored> ranking;
+        for (const auto &c : q.candidates)
+            ranking.push_back({c.candidateId, c.ok ? c.margin : 0, c.ok ? std::optional(c.probability) : std::nullopt,
+                               c.ok ? std::string() : c.error.toStdString()});
+        std::stable_sort(ranking.begin(), ranking.end(), [](const Scored &a, const Scored &b) {
+            if (a.error.empty() != b.error.empty())
+                return a.error.empty();
+            return a.error.empty() && a.score > b.score;
+        });
+        m_cache[{*active, q.queryId}] = std::move(ranking);
+    }
+    if (request == m_scoreAllRequest) {
+        m_scoreAllRequest = 0;
+        std::vector<storage::ScoredItem> items;
+        std::size_t failed = 0;
+        for (const auto &q : results)
+            for (const auto &c : q.candidates) {
+                if (c.ok)
+                    items.push_back({q.queryId, c.candidateId, c.margin});
+                else
+                    ++failed;
+            }
+        const auto file = m_context.project().file().string();
+        const auto collection = m_context.collectionId();
+        const auto version = *active;
+        const auto settings = ScoringSettings::load();
+        const nlohmann::json params{{"score", "label logit margin"}, {"source", "gui"},
+                                    {"device", settings.device.toStdString()}, {"dtype", settings.dtype.toStdString()},
+                                    {"batch_size", settings.batchSize}, {"failed_candidates", failed}};
+        setStatus(tr("Storing the score run ..."));
+        m_storeWatcher.setFuture(QtConcurrent::run([file, collection, version, params, items]() -> QString {
+            try {
+                auto db = storage::Database::open(file, storage::Database::Mode::ReadWrite);
+                storage::storeScoreRun(db, version, collection, params, items);
+                return {};
+            } catch (const std::exception &e) {
+                return QString::fromUtf8(e.what());
+            }
+        }));
+    }
+    if (request == m_request || m_cache.contains({*active, m_query})) {
+        m_request = 0;
+        if (const auto it = m_cache.find({*active, m_query}); it != m_cache.end()) {
+            showRows(it->second);
+            setStatus(tr("%1 candidates scored by %2").arg(it->second.size()).arg(m_context.versionName(active)));
+            emit rankingShown(m_query);
+        }
+    }
+}
+
+void RankTab::showRows(const std::vector<Scored> &ranking)
+{
+    const auto snapshot = m_context.snapshot();
+    const auto grades = storage::currentGrades(m_context.db(), m_query);
+    std::map<std::int64_t, int> compareRank;
+    if (m_context.compareVersion() != m_context.activeVersion())
+        if (const auto other = rankingOf(m_context.compareVersion(), m_query))
+            for (std::size_t i = 0; i < other->size(); ++i)
+                compareRank[(*other)[i].candidateId] = int(i) + 1;
+    std::vector<RankedRow> rows;
+    for (std::size_t i = 0; i < ranking.size(); ++i) {
+        const auto &s = ranking[i];
+        RankedRow row;
+        row.candidateId = s.candidateId;
+        row.modality = snapshot->modalityOf(s.candidateId);
+        if (const auto *item = snapshot->item(m_query, s.candidateId)) {
+            row.extId = item->extId;
+            row.snippet = item->text.substr(0, 160);
+            row.image = item->image;
+        }
+        row.score = s.score;
+        row.probability = s.probability;
+        row.error = s.error;
+        const auto g = grades.find(s.candidateId);
+        row.grade = g == grades.end() ? -1 : g->second;
+        if (const auto r = compareRank.find(s.candidateId); r != compareRank.end())
+            row.rankChange = r->second - (int(i) + 1);
+        rows.push_back(std::move(row));
+    }
+    m_rankedModel->setRows(std::move(rows));
+    if (m_rankedModel->rowCount() > 0)
+        m_ranked->setCurrentIndex(m_rankedModel->index(0, 0));
+}
+
+void RankTab::showDetail()
+{
+    const auto *row = m_rankedModel->rowAt(m_ranked->currentIndex().row());
+    const auto snapshot = m_context.snapshot();
+    if (!row || !snapshot) {
+        m_detail->clear();
+        return;
+    }
+    const auto *item = snapshot->item(m_query, row->candidateId);
+    m_detail->setTitle(tr("%1 (%2)").arg(QString::fromStdString(row->extId), QString::fromUtf8(toString(row->modality).data())));
+    m_detail->show(QString::fromStdString(row->extId), item ? QString::fromStdString(item->text) : QString(),
+                   QString::fromStdString(row->image.string()));
+}
+
+void RankTab::gradeCurrent(int grade)
+{
+    const auto *row = m_rankedModel->rowAt(m_ranked->currentIndex().row());
+    if (!row)
+        return;
+    const auto done = m_context.addGraded(m_query, row->candidateId, grade);
+    if (!done)
+        setStatus(tr("Could not save the label: %1").arg(QString::fromStdString(done.error().message)));
+}
+
+bool RankTab::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_ranked && event->type() == QEvent::KeyPress) {
+        const auto *key = static_cast<QKeyEvent *>(event);
+        if (key->modifiers() == Qt::NoModifier || key->modifiers() == Qt::KeypadModifier) {
+            if (key->key() >= Qt::Key_0 && key->key() <= Qt::Key_3) {
+                gradeCurrent(key->key() - Qt::Key_0);
+                return true;
+            }
+        }
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
+void RankTab::scoreAll()
+{
+    const auto snapshot = m_context.snapshot();
+    auto &scoring = m_context.scoring();
+    if (!snapshot || !m_context.activeVersion()) {
+        setStatus(tr("Choose a model version to score with."));
+        return;
+    }
+    if (!scoring.isReady()) {
+        setStatus(tr("The model is not loaded yet."));
+        return;
+    }
+    m_request = 0;
+    m_scoreAllRequest = scoring.score(snapshot->lists);
+    m_progress->setRange(0, int(snapshot->lists.size()));
+    m_progress->setValue(0);
+    m_progress->show();
+    setStatus(tr("Scoring %1 queries with %2 ...").arg(snapshot->lists.size()).arg(m_context.versionName(m_context.activeVersion())));
+}
+
+} // namespace unirank::ui

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The Rank tab: the query list (search, labelling status, nDCG@10 of the active version), the ranked
+// list of the selected query from the active version, and a detail pane with the zoomable image and
+// the full text. A version's ranking comes from its newest stored score run; without one the query
+// is scored on demand by the ScoringService, and selecting another query cancels that request
+// (latest wins). "Score all" reranks every list and stores the run. Keys 0-3 on a row give a graded
+// label; dragging a row onto another records "dragged better than target" as a pairwise preference.
+//
+// Threading: GUI thread; whole-collection reads and the storing of a run happen on pool threads with
+// their own connections. Errors: shown in the status line and emitted as statusMessage.
+#pragma once
+
+#include "ui/project_context.h"
+#include "ui/ranked_list_model.h"
+
+#include <QFutureWatcher>
+#include <QWidget>
+
+#include <map>
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+class QSortFilterProxyModel;
+class QTableView;
+
+namespace unirank::ui {
+
+class CandidateView;
+class QueryListModel;
+class ThumbnailCache;
+
+class RankTab final : public QWidget {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(RankTab)
+
+public:
+    explicit RankTab(ProjectContext &context, QWidget *parent = nullptr);
+    ~RankTab() override;
+
+    void selectQuery(std::int64_t queryId);
+    std::int64_t currentQuery() const { return m_query; }
+    /// Reranks every list of the collection with the active version and stores the score run.
+    void scoreAll();
+
+    QTableView *queryView() const { return m_queries; }
+    QTableView *rankedView() const { return m_ranked; }
+    QueryListModel *queryModel() const { return m_queryModel; }
+    RankedListModel *rankedModel() const { return m_rankedModel; }
+    QLineEdit *searchField() const { return m_search; }
+    CandidateView *detail() const { return m_detail; }
+    QComboBox *activeCombo() const { return m_activeCombo; }
+    QComboBox *compareCombo() const { return m_compareCombo; }
+    QString statusText() const;
+
+signals:
+    /// The ranked list of this query is on screen (from a stored run or from scoring).
+    void rankingShown(std::int64_t queryId);
+    void scoringStarted(std::int64_t queryId);
+    void scoreAllFinished(bool ok);
+    void statusMessage(const QString &message);
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
+private:
+    struct Scored {
+        std::int64_t candidateId = 0;
+        double score = 0;
+        std::optional<double> probability;
+        std::string error;
+    };
+    /// The version's ranking of the query from the on-demand cache or the store; nullopt when neither.
+    std::optional<std::vector<Scored>> rankingOf(std::optional<std::int64_t> version, std::int64_t queryId);
+    void fillVersionCombos();
+    void rebuildQueries();
+    void refreshStatus();
+    void refreshRanking();
+    void showRows(const std::vector<Scored> &ranking);
+    void onScored(quint64 request, const std::vector<QueryScores> &results);
+    void showDetail();
+    void setStatus(const QString &text);
+    void gradeCurrent(int grade);
+
+    ProjectContext &m_context;
+    QueryListModel *m_queryModel;
+    QSortFilterProxyModel *m_queryProxy;
+    RankedListModel *m_rankedModel;
+    ThumbnailCache *m_thumbnails;
+    QLineEdit *m_search;
+    QTableView *m_queries;
+    QTableView *m_ranked;
+    CandidateView *m_detail;
+    QComboBox *m_activeCombo;
+    QComboBox *m_compareCombo;
+    QPushButton *m_scoreAll;
+    QProgressBar *m_progress;
+    QLabel *m_queryHeader;
+    QLabel *m_status;
+
+    std::int64_t m_query = 0;
+    quint64 m_request = 0;          ///< on-demand request for m_query
+    quint64 m_scoreAllRequest = 0;
+    std::map<std::pair<std::int64_t, std::int64_t>, std::vector<Scored>> m_cache; ///< (version, query)
+    QFutureWatcher<QString> m_storeWatcher;
+    struct StatusData {
+        std::map<std::int64_t, std::pair<int, int>> status; ///< graded, pairs
+        std::map<std::int64_t, double> metric;
+        std::int64_t collectionId = 0;
+    };
+    QFutureWatcher<StatusData> m_statusWatcher;
+};
+
+} // namespace unirank::ui
