@@ -120,8 +120,6 @@ void CandidateView::render()
     if (m_zoom <= 0) {
         const QSize room = m_scroll->viewport()->size() - QSize(4, 4);
         size = m_image.size().scaled(room.expandedTo({16, 16}), Qt::KeepAspectRatio);
-        if (size.width() > m_image.width() * 4)
-            size = m_image.size() * 4;
     } else {
         size = m_image.size() * m_zoom;
     }

@@ -118,6 +118,7 @@ LabelTab::LabelTab(ProjectContext &context, QWidget *parent)
             m_queue->markJudged(j.annotator, j.queryId, j.a, j.b);
         m_upcoming.clear();
         m_current.reset();
+        setStatus(tr("Queue ready."));
         advance();
         emit queueReady();
     });

@@ -1,15 +1,25 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The application window. For now: open a project and see what it holds; the Rank, Label, Evaluate and
-// Train tabs plug in here as they arrive.
+// The application window: File (new, open, recent, import, close), Edit (undo/redo of labels),
+// Model (versions, settings) menus over four tabs: Project (what the file holds), Rank, Label and
+// Evaluate. The tabs share one ProjectContext owned here.
 //
-// Threading: GUI thread only.
+// Threading: GUI thread only. Errors: message boxes for user actions, the status bar otherwise.
 #pragma once
 
 #include <QMainWindow>
 
+class QAction;
+class QComboBox;
+class QMenu;
+class QTabWidget;
+
 namespace unirank::ui {
 
+class EvaluateTab;
+class LabelTab;
+class ProjectContext;
 class ProjectSummary;
+class RankTab;
 
 class MainWindow final : public QMainWindow {
     Q_OBJECT
@@ -17,12 +27,40 @@ class MainWindow final : public QMainWindow {
 
 public:
     explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
 
-    void openProject(const QString &file);
+    /// Opens a project file; false (with a message in the status bar) when it cannot be opened.
+    bool openProject(const QString &file);
+    /// Starts importing a dataset folder into the open project (a progress dialog shows it).
+    class ImportDialog *importDataset(const QString &folder);
+
+    ProjectContext &context() const { return *m_context; }
     ProjectSummary *summary() const { return m_summary; }
+    RankTab *rankTab() const { return m_rank; }
+    LabelTab *labelTab() const { return m_label; }
+    EvaluateTab *evaluateTab() const { return m_evaluate; }
+    QTabWidget *tabs() const { return m_tabs; }
+    QAction *undoAction() const { return m_undo; }
+    QAction *redoAction() const { return m_redo; }
 
 private:
+    void buildMenus();
+    void updateRecentMenu();
+    void updateUndoActions();
+    void fillCollections();
+    void askAnnotator();
+    void openQueryInRankTab(const QString &queryExtId);
+
+    ProjectContext *m_context;
+    QTabWidget *m_tabs;
     ProjectSummary *m_summary;
+    RankTab *m_rank;
+    LabelTab *m_label;
+    EvaluateTab *m_evaluate;
+    QComboBox *m_collection;
+    QMenu *m_recent = nullptr;
+    QAction *m_undo = nullptr;
+    QAction *m_redo = nullptr;
 };
 
 } // namespace unirank::ui

@@ -71,7 +71,9 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
     m_queries->setSelectionMode(QAbstractItemView::SingleSelection);
     m_queries->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_queries->setSortingEnabled(true);
+    m_queries->sortByColumn(-1, Qt::AscendingOrder); // import order until the user sorts
     m_queries->verticalHeader()->hide();
+    m_queries->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_queries->horizontalHeader()->setSectionResizeMode(QueryListModel::TextColumn, QHeaderView::Stretch);
     connect(m_queries->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex &current) {
         if (!current.isValid())
@@ -141,6 +143,7 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
     split->setStretchFactor(0, 2);
     split->setStretchFactor(1, 3);
     split->setStretchFactor(2, 2);
+    split->setSizes({420, 620, 360});
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(top);
     layout->addWidget(split, 1);

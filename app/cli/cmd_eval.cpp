@@ -24,7 +24,7 @@ namespace unirank::cli {
 void addEvalCommand(CLI::App &app)
 {
     struct Args {
-        std::string qrels, prefs, metrics, corpus, project, collection;
+        std::string qrels, prefs, metrics, corpus, project, collection, baseline;
         std::vector<std::string> runs, modelVersions;
         bool perQuery = false, complete = false, calibration = false, json = false, noStore = false;
         int relevanceLevel = 1, permutations = 10000;
@@ -38,6 +38,8 @@ void addEvalCommand(CLI::App &app)
     cmd->add_option("--project", a->project, "Evaluate a project collection's score runs and store the results");
     cmd->add_option("--collection", a->collection, "Collection in the project (default: the only one)");
     cmd->add_option("--model-version", a->modelVersions, "Model versions to evaluate (default: all with a score run)");
+    cmd->add_option("--baseline", a->baseline,
+                    "With --project: the run the others are compared with (a version name or first-stage:<tag>)");
     cmd->add_flag("--no-store", a->noStore, "With --project: do not store the results");
     cmd->add_option("--prefs", a->prefs, "Human pairwise preferences (trec_eval prefs format)")->check(CLI::ExistingFile);
     cmd->add_option("--metrics", a->metrics, "Comma-separated trec_eval names, e.g. success_1,recall_10,ndcg_cut_10,map");
@@ -73,7 +75,7 @@ void addEvalCommand(CLI::App &app)
                                  "do not combine it with --qrels, --run, --prefs or --corpus");
             auto project = openProject(a->project);
             const auto report = require(storage::evaluateProject(
-                *project, {a->collection, a->modelVersions, o, !a->noStore}));
+                *project, {a->collection, a->modelVersions, a->baseline, o, !a->noStore}));
             std::cout << (a->json ? report.json.dump(1) + "\n" : report.text);
             return;
         }

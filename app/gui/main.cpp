@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// unirank: the desktop application. Usage: unirank [PROJECT.unirank]
+// unirank: the desktop application.
+//   unirank [PROJECT.unirank]
+//   unirank --screenshots DIR [--version NAME] PROJECT    one PNG per tab (see gui_tools.h)
+//   unirank --bench-latency [--version NAME] [--threads N] PROJECT
+#include "gui_tools.h"
 #include "ui/main_window.h"
 
 #include <QApplication>
@@ -17,11 +21,31 @@ int main(int argc, char **argv)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("project"), QStringLiteral("Project file to open (*.unirank)"));
+    const QCommandLineOption screenshots(QStringLiteral("screenshots"), QStringLiteral("Save one PNG per tab into DIR and exit"),
+                                         QStringLiteral("DIR"));
+    const QCommandLineOption bench(QStringLiteral("bench-latency"),
+                                   QStringLiteral("Measure GUI event-loop latency while every query is scored; print JSON"));
+    const QCommandLineOption version(QStringLiteral("version-name"), QStringLiteral("Model version to make active"),
+                                     QStringLiteral("NAME"));
+    const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("Scoring threads for --bench-latency (0: libtorch default)"),
+                                     QStringLiteral("N"), QStringLiteral("0"));
+    parser.addOptions({screenshots, bench, version, threads});
     parser.process(app);
+    const auto args = parser.positionalArguments();
+
+    if (parser.isSet(screenshots) || parser.isSet(bench)) {
+        if (args.size() != 1) {
+            std::fprintf(stderr, "error: give exactly one project file\n");
+            return 2;
+        }
+        if (parser.isSet(screenshots))
+            return unirank::app::takeScreenshots(args.front(), parser.value(screenshots), parser.value(version));
+        return unirank::app::benchLatency(args.front(), parser.value(version), parser.value(threads).toInt());
+    }
 
     unirank::ui::MainWindow window;
-    if (!parser.positionalArguments().isEmpty())
-        window.openProject(parser.positionalArguments().constFirst());
+    if (!args.isEmpty())
+        window.openProject(args.constFirst());
     window.show();
     return QApplication::exec();
 }

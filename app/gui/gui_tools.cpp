@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "gui_tools.h"
+
+#include "storage/repo/models.h"
+#include "ui/candidate_view.h"
+#include "ui/evaluate_tab.h"
+#include "ui/label_tab.h"
+#include "ui/main_window.h"
+#include "ui/project_context.h"
+#include "ui/project_summary.h"
+#include "ui/query_list_model.h"
+#include "ui/rank_tab.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QGuiApplication>
+#include <QScreen>
+#include <QSettings>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTimer>
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+
+namespace unirank::app {
+namespace {
+
+/// Runs the event loop until `done()` holds or `seconds` pass; false on timeout.
+bool waitFor(const std::function<bool()> &done, double seconds)
+{
+    QElapsedTimer clock;
+    clock.start();
+    while (!done()) {
+        if (clock.elapsed() > seconds * 1000)
+            return false;
+        QApplication::processEvents(QEventLoop::AllEvents, 20);
+    }
+    return true;
+}
+
+void settle(int ms)
+{
+    QElapsedTimer clock;
+    clock.start();
+    while (clock.elapsed() < ms)
+        QApplication::processEvents(QEventLoop::AllEvents, 10);
+}
+
+bool activate(ui::MainWindow &window, const QString &versionName)
+{
+    auto &context = window.context();
+    if (versionName.isEmpty())
+        return true;
+    const auto v = storage::findModelVersion(context.db(), versionName.toStdString());
+    if (!v) {
+        std::fprintf(stderr, "error: the project has no model version '%s'\n", qPrintable(versionName));
+        return false;
+    }
+    context.setActiveVersion(v->id);
+    return true;
+}
+
+bool save(ui::MainWindow &window, const QString &file)
+{
+    QPixmap shot;
+    if (QGuiApplication::platformName() == QLatin1String("xcb") && window.screen())
+        shot = window.screen()->grabWindow(window.winId()); // the real window as X shows it
+    if (shot.isNull())
+        shot = window.grab();
+    if (!shot.save(file)) {
+        std::fprintf(stderr, "error: cannot write %s\n", qPrintable(file));
+        return false;
+    }
+    std::printf("wrote %s (%dx%d)\n", qPrintable(file), shot.width(), shot.height());
+    return true;
+}
+
+} // namespace
+
+int takeScreenshots(const QString &projectFile, const QString &outDir, const QString &versionName)
+{
+    if (!QDir().mkpath(outDir)) {
+        std::fprintf(stderr, "error: cannot create %s\n", qPrintable(outDir));
+        return 1;
+    }
+    ui::MainWindow window;
+    auto &context = window.context();
+    if (context.annotator().isEmpty())
+        context.setAnnotator(QStringLiteral("reviewer"));
+    if (!window.openProject(projectFile)) {
+        std::fprintf(stderr, "error: cannot open %s\n", qPrintable(projectFile));
+        return 1;
+    }
+    if (!activate(window, versionName))
+        return 1;
+    window.resize(1400, 860);
+    window.show();
+    if (!waitFor([&] { return context.snapshot() != nullptr; }, 60)) {
+        std::fprintf(stderr, "error: the collection did not load\n");
+        return 1;
+    }
+    bool ok = true;
+    // Project tab.
+    window.tabs()->setCurrentWidget(window.summary());
+    settle(800);
+    ok = save(window, outDir + QStringLiteral("/project.png")) && ok;
+    // Rank tab: the second query, with a candidate that has an image selected for the detail pane.
+    auto *rank = window.rankTab();
+    window.tabs()->setCurrentWidget(rank);
+    if (rank->queryModel()->rowCount() > 1)
+        rank->queryView()->selectRow(1);
+    waitFor([&] { return rank->rankedModel()->rowCount() > 0; }, 120);
+    for (int row = 0; row < rank->rankedModel()->rowCount(); ++row)
+        if (!rank->rankedModel()->rowAt(row)->image.empty()) {
+            rank->rankedView()->selectRow(row);
+            break;
+        }
+    waitFor([&] { return rank->detail()->shownImage().isEmpty() || rank->detail()->imageLoaded(); }, 30);
+    settle(1500); // thumbnails
+    ok = save(window, outDir + QStringLiteral("/rank.png")) && ok;
+    // Label tab: a pair with both sides loaded.
+    auto *label = window.labelTab();
+    window.tabs()->setCurrentWidget(label);
+    waitFor([&] { return label->currentPair().has_value(); }, 60);
+    const auto loaded = [](ui::CandidateView *v) { return v->shownImage().isEmpty() || v->imageLoaded(); };
+    waitFor([&] { return loaded(label->leftView()) && loaded(label->rightView()); }, 30);
+    settle(500);
+    ok = save(window, outDir + QStringLiteral("/label.png")) && ok;
+    // Evaluate tab.
+    auto *evaluate = window.evaluateTab();
+    window.tabs()->setCurrentWidget(evaluate);
+    bool evaluated = false;
+    QObject::connect(evaluate, &ui::EvaluateTab::evaluated, [&] { evaluated = true; });
+    QObject::connect(evaluate, &ui::EvaluateTab::evaluationFailed, [&](const QString &m) {
+        std::fprintf(stderr, "error: evaluation failed: %s\n", qPrintable(m));
+        evaluated = true;
+        ok = false;
+    });
+    evaluate->evaluate();
+    waitFor([&] { return evaluated; }, 120);
+    settle(800);
+    ok = save(window, outDir + QStringLiteral("/evaluate.png")) && ok;
+    return ok ? 0 : 1;
+}
+
+int benchLatency(const QString &projectFile, const QString &versionName, int threads)
+{
+    ui::ScoringSettings settings = ui::ScoringSettings::load();
+    settings.threads = threads;
+    settings.save();
+    ui::MainWindow window;
+    auto &context = window.context();
+    if (!window.openProject(projectFile) || !activate(window, versionName))
+        return 1;
+    window.show();
+    auto *rank = window.rankTab();
+    window.tabs()->setCurrentWidget(rank);
+    if (!waitFor([&] { return context.snapshot() && context.scoring().isReady(); }, 120)) {
+        std::fprintf(stderr, "error: the model or the collection did not load\n");
+        return 1;
+    }
+    settle(500);
+
+    std::vector<double> lateness; // ms beyond the timer's period
+    QElapsedTimer clock;
+    QTimer probe;
+    probe.setTimerType(Qt::PreciseTimer);
+    constexpr int period = 5;
+    qint64 last = 0;
+    QObject::connect(&probe, &QTimer::timeout, [&] {
+        const auto now = clock.nsecsElapsed();
+        if (last != 0)
+            lateness.push_back(std::max(0.0, double(now - last) / 1e6 - period));
+        last = now;
+    });
+    int switches = 0;
+    QTimer user;
+    QObject::connect(&user, &QTimer::timeout, [&] {
+        const int rows = rank->queryModel()->rowCount();
+        if (rows > 0)
+            rank->queryView()->selectRow(++switches % rows);
+    });
+    bool finished = false, stored = false;
+    QObject::connect(rank, &ui::RankTab::scoreAllFinished, [&](bool ok) {
+        finished = true;
+        stored = ok;
+    });
+    clock.start();
+    probe.start(period);
+    user.start(150);
+    QElapsedTimer scoring;
+    scoring.start();
+    rank->scoreAll();
+    const bool done = waitFor([&] { return finished; }, 1800);
+    const double seconds = scoring.elapsed() / 1000.0;
+    probe.stop();
+    user.stop();
+    if (!done || !stored || lateness.size() < 20) {
+        std::fprintf(stderr, "error: scoring did not finish and store a run (%zu samples)\n", lateness.size());
+        return 1;
+    }
+    std::sort(lateness.begin(), lateness.end());
+    const auto pct = [&](double p) { return lateness[std::min(lateness.size() - 1, std::size_t(p * double(lateness.size())))]; };
+    std::printf("{\"bench\": \"gui-latency\", \"platform\": \"%s\", \"scoring_threads\": %d, \"queries\": %zu, "
+                "\"scoring_seconds\": %.2f, \"samples\": %zu, \"query_switches\": %d, \"timer_period_ms\": %d, "
+                "\"lateness_ms\": {\"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"max\": %.2f}, \"p99_under_50ms\": %s}\n",
+                qPrintable(QGuiApplication::platformName()), threads, context.snapshot()->lists.size(), seconds,
+                lateness.size(), switches, period, pct(0.5), pct(0.9), pct(0.99), lateness.back(),
+                pct(0.99) < 50 ? "true" : "false");
+    return 0;
+}
+
+} // namespace unirank::app

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The Label tab driven by key clicks in the main window (offscreen): every key writes the expected
+// pair_labels row (shown sides, outcome, annotator, reason), Ctrl+Z retracts the newest and shows its
+// pair again, Ctrl+Shift+Z restores it, Space writes nothing, and the queue never serves a pair twice
+// until it runs dry.
+#include "storage/dataset_import.h"
+#include "storage/repo/judgements.h"
+#include "test_support.h"
+#include "ui/candidate_view.h"
+#include "ui/label_tab.h"
+#include "ui/main_window.h"
+#include "ui/project_context.h"
+
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <set>
+
+using namespace unirank;
+
+namespace {
+
+struct Row {
+    std::int64_t left = 0, right = 0;
+    std::string outcome, annotator, reason;
+    bool swapped = false, retracted = false;
+};
+
+std::vector<Row> pairRows(storage::Database &db)
+{
+    auto s = db.prepare(R"sql(
+        SELECT p.left_id, p.right_id, p.outcome, coalesce(a.name, ''), p.reason, p.shown_swapped,
+               p.retracted_at IS NOT NULL
+        FROM pair_labels p LEFT JOIN annotators a ON a.id = p.annotator_id ORDER BY p.id)sql");
+    return s.collect([](const storage::Statement &r) {
+        return Row{r.columnInt(0), r.columnInt(1), r.columnText(2), r.columnText(3), r.columnText(4), r.columnInt(5) != 0,
+                   r.columnInt(6) != 0};
+    });
+}
+
+} // namespace
+
+class TestLabelTab : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_dir;
+
+    QString makeProject(const std::string &name, bool tiny)
+    {
+        const auto file = std::filesystem::path(m_dir.path().toStdString()) / name;
+        auto project = std::move(storage::Project::create(file).value());
+        auto data = test::smokeDataset();
+        if (tiny) {
+            data = std::filesystem::path(m_dir.path().toStdString()) / (name + "-data");
+            test::makeTinyDataset(data);
+        }
+        const auto imported = storage::importDataset(*project, data, {});
+        if (!imported)
+            qFatal("import failed: %s", imported.error().message.c_str());
+        return QString::fromStdString(file.string());
+    }
+
+    /// Opens the project in a shown, active main window with the Label tab current and the queue built.
+    bool openInWindow(ui::MainWindow &window, const QString &file)
+    {
+        window.context().setAnnotator(QStringLiteral("alice"));
+        QSignalSpy ready(window.labelTab(), &ui::LabelTab::queueReady);
+        if (!window.openProject(file))
+            return false;
+        window.tabs()->setCurrentWidget(window.labelTab());
+        window.show();
+        window.activateWindow();
+        if (!QTest::qWaitForWindowActive(&window))
+            return false;
+        window.labelTab()->setFocus();
+        return ready.count() > 0 || ready.wait(20000);
+    }
+
+private slots:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+
+    void keysWriteRowsAndUndoRedo()
+    {
+        const auto file = makeProject("keys.unirank", false);
+        ui::MainWindow window;
+        QVERIFY(openInWindow(window, file));
+        auto *tab = window.labelTab();
+        QVERIFY(tab->currentPair().has_value());
+
+        struct Expect {
+            std::int64_t left, right;
+            std::string outcome, reason;
+            bool swapped;
+        };
+        std::vector<Expect> expected;
+        const auto press = [&](Qt::Key key, const char *outcome) {
+            const auto shown = *tab->currentPair();
+            // What the screen shows is what gets stored: the candidate ids of the two panes.
+            QCOMPARE(tab->leftView()->shownId().isEmpty(), false);
+            QTest::keyClick(&window, key);
+            expected.push_back({std::stoll(shown.left), std::stoll(shown.right), outcome,
+                                labeling::toString(shown.reason), shown.shownSwapped});
+        };
+        press(Qt::Key_Left, "left");
+        press(Qt::Key_1, "left");
+        press(Qt::Key_Right, "right");
+        press(Qt::Key_2, "right");
+        press(Qt::Key_T, "tie");
+        press(Qt::Key_0, "both-irrelevant");
+        const auto beforeSkip = *tab->currentPair();
+        QTest::keyClick(&window, Qt::Key_Space); // skip: nothing written, another pair shown
+        QVERIFY(!(tab->currentPair()->left == beforeSkip.left && tab->currentPair()->right == beforeSkip.right &&
+                  tab->currentPair()->queryId == beforeSkip.queryId));
+
+        auto &db = window.context().db();
+        auto rows = pairRows(db);
+        QCOMPARE(rows.size(), expected.size());
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            QCOMPARE(rows[i].left, expected[i].left);
+            QCOMPARE(rows[i].right, expected[i].right);
+            QCOMPARE(rows[i].outcome, expected[i].outcome);
+            QCOMPARE(rows[i].reason, expected[i].reason);
+            QCOMPARE(rows[i].swapped, expected[i].swapped);
+            QCOMPARE(rows[i].annotator, std::string("alice"));
+            QVERIFY(!rows[i].retracted);
+        }
+        QCOMPARE(tab->sessionCount(), 6);
+
+        // Ctrl+Z retracts the newest label and shows its pair again; Ctrl+Shift+Z restores it.
+        QVERIFY(window.undoAction()->isEnabled());
+        QVERIFY(window.undoAction()->text().contains("both-irrelevant"));
+        QTest::keyClick(&window, Qt::Key_Z, Qt::ControlModifier);
+        rows = pairRows(db);
+        QVERIFY(rows.back().retracted);
+        QVERIFY(!rows[4].retracted);
+        QCOMPARE(std::stoll(tab->currentPair()->left), expected.back().left);
+        QCOMPARE(std::stoll(tab->currentPair()->right), expected.back().right);
+        QCOMPARE(tab->sessionCount(), 5);
+        QTest::keyClick(&window, Qt::Key_Z, Qt::ControlModifier);
+        QVERIFY(pairRows(db)[4].retracted);
+        QTest::keyClick(&window, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+        QTest::keyClick(&window, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+        rows = pairRows(db);
+        QCOMPARE(rows.size(), expected.size()); // undo/redo never adds or deletes rows
+        for (const auto &r : rows)
+            QVERIFY(!r.retracted);
+        QCOMPARE(tab->sessionCount(), 6);
+        QCOMPARE(currentPreferences(db, storage::listCollections(db).front().id).size(), std::size_t(6));
+        QVERIFY(!window.redoAction()->isEnabled());
+
+        // Relabelling after an undo: the undone pair comes back and the new key replaces the label.
+        QTest::keyClick(&window, Qt::Key_Z, Qt::ControlModifier);
+        const auto again = *tab->currentPair();
+        QTest::keyClick(&window, Qt::Key_T);
+        rows = pairRows(db);
+        QCOMPARE(rows.size(), expected.size() + 1);
+        QCOMPARE(rows.back().left, std::stoll(again.left));
+        QCOMPARE(rows.back().outcome, std::string("tie"));
+        QVERIFY(rows[expected.size() - 1].retracted);
+    }
+
+    void queueNeverRepeatsUntilEmpty()
+    {
+        const auto file = makeProject("tiny.unirank", true);
+        ui::MainWindow window;
+        QVERIFY(openInWindow(window, file));
+        auto *tab = window.labelTab();
+        QSignalSpy exhausted(tab, &ui::LabelTab::queueExhausted);
+        std::set<std::tuple<std::string, std::string, std::string>> seen;
+        int labelled = 0;
+        while (tab->currentPair()) {
+            const auto p = *tab->currentPair();
+            const auto key = std::make_tuple(p.queryId, std::min(p.left, p.right), std::max(p.left, p.right));
+            QVERIFY2(seen.insert(key).second, "a pair was served twice");
+            QTest::keyClick(&window, labelled % 2 ? Qt::Key_Left : Qt::Key_Right);
+            ++labelled;
+            QVERIFY(labelled <= 4);
+        }
+        // The tiny set: 3 candidates for q1 (3 pairs) and 2 for q2 (1 pair).
+        QCOMPARE(labelled, 4);
+        QCOMPARE(exhausted.count(), 1);
+        QCOMPARE(pairRows(window.context().db()).size(), std::size_t(4));
+        QVERIFY(tab->statusText().contains("empty"));
+        QTest::keyClick(&window, Qt::Key_Left); // nothing shown: nothing written
+        QCOMPARE(pairRows(window.context().db()).size(), std::size_t(4));
+
+        // Another annotator starts afresh, and a reopened session remembers alice's pairs.
+        window.context().close();
+        ui::MainWindow second;
+        QVERIFY(openInWindow(second, file));
+        QVERIFY(!second.labelTab()->currentPair().has_value());
+        QVERIFY(second.context().setAnnotator(QStringLiteral("bob")));
+        QVERIFY(second.labelTab()->currentPair().has_value());
+    }
+
+    void needsAnAnnotator()
+    {
+        const auto file = makeProject("anon.unirank", true);
+        ui::ProjectContext context;
+        QVERIFY(!context.setAnnotator(QStringLiteral("two words")));
+        QVERIFY(!context.setAnnotator(QString()));
+        QVERIFY(context.open(file));
+        const auto collection = context.collectionId();
+        QVERIFY(collection > 0);
+    }
+};
+
+QTEST_MAIN(TestLabelTab)
+#include "test_label_tab.moc"

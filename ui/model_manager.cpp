@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "ui/model_manager.h"
+
+#include "storage/score_store.h"
+
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <map>
+
+namespace unirank::ui {
+
+ModelManagerDialog::ModelManagerDialog(ProjectContext &context, QWidget *parent)
+    : QDialog(parent)
+    , m_context(context)
+    , m_tree(new QTreeWidget(this))
+    , m_status(new QLabel(this))
+{
+    setWindowTitle(tr("Model versions"));
+    m_tree->setColumnCount(6);
+    m_tree->setHeaderLabels({tr("Version"), tr("Kind"), tr("Score runs"), tr("Weights"), tr("Created"), tr("Folder")});
+    m_tree->header()->setSectionResizeMode(5, QHeaderView::Stretch);
+    m_status->setWordWrap(true);
+    m_status->setTextFormat(Qt::PlainText);
+    auto *addModel = new QPushButton(tr("Add model folder..."), this);
+    auto *addAdapter = new QPushButton(tr("Add adapter..."), this);
+    auto *makeActive = new QPushButton(tr("Use as active"), this);
+    auto *makeCompare = new QPushButton(tr("Compare with"), this);
+    auto *buttons = new QHBoxLayout;
+    for (auto *b : {addModel, addAdapter, makeActive, makeCompare})
+        buttons->addWidget(b);
+    buttons->addStretch(1);
+    auto *close = new QDialogButtonBox(QDialogButtonBox::Close, this);
+    connect(close, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(m_tree, 1);
+    layout->addLayout(buttons);
+    layout->addWidget(m_status);
+    layout->addWidget(close);
+    resize(900, 420);
+
+    connect(addModel, &QPushButton::clicked, this, [this] {
+        const auto folder = QFileDialog::getExistingDirectory(this, tr("Hugging Face model folder (config.json, *.safetensors)"));
+        if (!folder.isEmpty())
+            addFolder(folder);
+    });
+    connect(addAdapter, &QPushButton::clicked, this, [this] {
+        const auto parentVersion = selectedVersion();
+        if (!parentVersion) {
+            m_status->setText(tr("Select the version the adapter was trained on first."));
+            return;
+        }
+        const auto folder = QFileDialog::getExistingDirectory(this, tr("PEFT LoRA adapter folder (adapter_config.json)"));
+        if (!folder.isEmpty())
+            addFolder(folder, parentVersion);
+    });
+    connect(makeActive, &QPushButton::clicked, this, [this] {
+        if (const auto v = selectedVersion())
+            m_context.setActiveVersion(v);
+        refresh();
+    });
+    connect(makeCompare, &QPushButton::clicked, this, [this] {
+        if (const auto v = selectedVersion())
+            m_context.setCompareVersion(v);
+        refresh();
+    });
+    connect(&m_watcher, &QFutureWatcherBase::finished, this, [this] {
+        const auto h = m_watcher.result();
+        if (!h.error.isEmpty()) {
+            m_status->setText(h.error);
+            emit addFailed(h.error);
+            return;
+        }
+        try {
+            const auto name = QFileInfo(h.folder).fileName().toStdString();
+            const auto id = storage::ensureModelVersion(m_context.db(), name,
+                                                        h.adapter ? storage::ModelKind::Adapter : storage::ModelKind::Base,
+                                                        QFileInfo(h.folder).absoluteFilePath().toStdString(), h.hash, h.parent);
+            m_status->setText(tr("Added %1.").arg(h.folder));
+            m_context.notifyVersionsChanged();
+            refresh();
+            emit added(id);
+        } catch (const std::exception &e) {
+            m_status->setText(QString::fromUtf8(e.what()));
+            emit addFailed(QString::fromUtf8(e.what()));
+        }
+    });
+    connect(&m_context, &ProjectContext::versionsChanged, this, &ModelManagerDialog::refresh);
+    refresh();
+}
+
+ModelManagerDialog::~ModelManagerDialog() { m_watcher.waitForFinished(); }
+
+std::optional<std::int64_t> ModelManagerDialog::selectedVersion() const
+{
+    const auto *item = m_tree->currentItem();
+    return item ? std::optional<std::int64_t>(item->data(0, Qt::UserRole).toLongLong()) : std::nullopt;
+}
+
+void ModelManagerDialog::refresh()
+{
+    m_tree->clear();
+    if (!m_context.isOpen())
+        return;
+    std::map<std::int64_t, QTreeWidgetItem *> items;
+    const auto versions = m_context.versions(); // parents come before children (ids grow)
+    for (const auto &v : versions) {
+        auto &count = m_context.db().cached("SELECT count(*) FROM score_runs WHERE model_version_id = ?1");
+        count.bind(1, v.id);
+        const auto runs = count.step() ? count.columnInt(0) : 0;
+        count.reset();
+        QString name = QString::fromStdString(v.name);
+        if (m_context.activeVersion() == v.id)
+            name += tr("  [active]");
+        if (m_context.compareVersion() == v.id)
+            name += tr("  [compare]");
+        const QStringList columns{name,
+                                  QString::fromUtf8(toString(v.kind).data()),
+                                  QString::number(runs),
+                                  QString::fromStdString(v.contentHash.substr(0, 12)),
+                                  QString::fromStdString(v.createdAt),
+                                  QString::fromStdString(v.path)};
+        const auto parent = v.parentId ? items.find(*v.parentId) : items.end();
+        auto *item = parent != items.end() ? new QTreeWidgetItem(parent->second, columns) : new QTreeWidgetItem(m_tree, columns);
+        item->setData(0, Qt::UserRole, qlonglong(v.id));
+        item->setToolTip(3, QString::fromStdString(v.contentHash));
+        items[v.id] = item;
+    }
+    m_tree->expandAll();
+    m_tree->resizeColumnToContents(0);
+}
+
+void ModelManagerDialog::addFolder(const QString &folder, std::optional<std::int64_t> parent)
+{
+    const QDir dir(folder);
+    const bool adapter = parent.has_value();
+    const auto required = adapter ? QStringLiteral("adapter_config.json") : QStringLiteral("config.json");
+    if (!dir.exists(required)) {
+        const auto message = tr("%1 has no %2: not a %3 folder")
+                                  .arg(folder, required, adapter ? tr("PEFT adapter") : tr("Hugging Face model"));
+        m_status->setText(message);
+        emit addFailed(message);
+        return;
+    }
+    std::string parentHash;
+    if (adapter)
+        for (const auto &v : m_context.versions())
+            if (v.id == *parent)
+                parentHash = v.contentHash;
+    m_status->setText(tr("Hashing the weights of %1 ...").arg(folder));
+    m_watcher.waitForFinished();
+    m_watcher.setFuture(QtConcurrent::run([folder, parent, adapter, parentHash] {
+        Hashed h{folder, {}, {}, parent, adapter};
+        try {
+            const auto path = folder.toStdString();
+            h.hash = adapter ? ScoringService::adapterHash(parentHash, path) : ScoringService::folderHash(path);
+        } catch (const std::exception &e) {
+            h.error = QString::fromUtf8(e.what());
+        }
+        return h;
+    }));
+}
+
+} // namespace unirank::ui
