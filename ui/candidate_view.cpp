@@ -50,6 +50,9 @@ CandidateView::CandidateView(QWidget *parent)
     m_scroll->setFocusPolicy(Qt::NoFocus);
     m_scroll->viewport()->installEventFilter(this);
     m_text->setOpenExternalLinks(false);
+    QFont readable = m_text->font();
+    readable.setPointSizeF(readable.pointSizeF() * 1.25);
+    m_text->setFont(readable);
     m_text->setFocusPolicy(Qt::NoFocus);
     layout->addWidget(m_scroll, 3);
     layout->addWidget(m_text, 2);
@@ -129,6 +132,8 @@ void CandidateView::render()
 
 bool CandidateView::eventFilter(QObject *watched, QEvent *event)
 {
+    if (watched == m_scroll->viewport() && event->type() == QEvent::Resize && m_zoom <= 0)
+        render(); // fit to the viewport's new size (also when a hidden tab is first shown)
     if (watched == m_scroll->viewport() && event->type() == QEvent::Wheel) {
         auto *wheel = static_cast<QWheelEvent *>(event);
         if (wheel->modifiers() & Qt::ControlModifier) {
@@ -140,11 +145,5 @@ bool CandidateView::eventFilter(QObject *watched, QEvent *event)
     return QWidget::eventFilter(watched, event);
 }
 
-void CandidateView::resizeEvent(QResizeEvent *event)
-{
-    QWidget::resizeEvent(event);
-    if (m_zoom <= 0)
-        render();
-}
 
 } // namespace unirank::ui

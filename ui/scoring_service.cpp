@@ -67,8 +67,6 @@ void ScoringService::load(const ModelSpec &spec, const ScoringSettings &settings
 {
     m_loading = true;
     const auto generation = ++m_loadGeneration;
-    if (settings.threads > 0)
-        torch::set_num_threads(settings.threads);
     m_loadWatcher.setFuture(QtConcurrent::run([spec, settings, cacheDir, generation] {
         auto out = std::make_shared<Loaded>();
         out->generation = generation;
@@ -82,6 +80,7 @@ void ScoringService::load(const ModelSpec &spec, const ScoringSettings &settings
             }
             out->model = *loaded;
             out->options.batchSize = std::max(1, settings.batchSize);
+            out->options.threads = std::max(0, settings.threads);
             const auto bytes = static_cast<std::size_t>(std::max(0, settings.cacheMiB)) << 20;
             out->options.imageCache = cacheDir.isEmpty()
                                           ? std::make_shared<scoring::EmbeddingCache>(bytes)

@@ -149,12 +149,16 @@ int takeScreenshots(const QString &projectFile, const QString &outDir, const QSt
 
 int benchLatency(const QString &projectFile, const QString &versionName, int threads)
 {
-    ui::ScoringSettings settings = ui::ScoringSettings::load();
+    // The model loads with the stored settings; use the benchmark's thread count for this run only.
+    const auto saved = ui::ScoringSettings::load();
+    auto settings = saved;
     settings.threads = threads;
     settings.save();
     ui::MainWindow window;
     auto &context = window.context();
-    if (!window.openProject(projectFile) || !activate(window, versionName))
+    const bool opened = window.openProject(projectFile) && activate(window, versionName);
+    saved.save();
+    if (!opened)
         return 1;
     window.show();
     auto *rank = window.rankTab();

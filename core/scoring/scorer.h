@@ -79,6 +79,7 @@ struct ScorerOptions {
     bool textAsImage = false; ///< the baseline: text candidates rendered to images
     vision::DecodeLimits limits;
     std::shared_ptr<EmbeddingCache> imageCache; ///< may be null
+    int threads = 0; ///< intra-op threads of the scoring worker (ScoringJob); 0: libtorch's default
 };
 
 struct Cancelled : std::exception {

@@ -53,6 +53,9 @@ void ScoringJob::waitIdle()
 void ScoringJob::run(std::stop_token stop)
 {
     pthread_setname_np(pthread_self(), "unirank-score");
+    // Intra-op threads are a per-thread setting (OpenMP): set them on this worker, where the work runs.
+    if (m_options.threads > 0)
+        at::set_num_threads(m_options.threads);
     while (true) {
         Request request;
         std::vector<ScoringCallbacks> dropped;
