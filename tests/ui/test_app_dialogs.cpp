@@ -11,8 +11,10 @@
 #include "ui/main_window.h"
 #include "ui/model_manager.h"
 #include "ui/project_context.h"
+#include "ui/settings_dialog.h"
 
 #include <QProgressBar>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -80,6 +82,45 @@ private slots:
         QCOMPARE(dialog.message(), message); // shown in the dialog
         auto project = std::move(storage::Project::open(file).value());
         QVERIFY(storage::listCollections(project->db()).empty()); // all or nothing
+    }
+
+    void settingsAndRecentProjects()
+    {
+        ui::SettingsDialog dialog;
+        auto s = dialog.settings();
+        QCOMPARE(s.device, QStringLiteral("cpu"));
+        s.dtype = QStringLiteral("bf16");
+        s.threads = 3;
+        s.cacheMiB = 64;
+        s.batchSize = 4;
+        dialog.setSettings(s);
+        dialog.settings().save();
+        const auto loaded = ui::ScoringSettings::load();
+        QCOMPARE(loaded.dtype, QStringLiteral("bf16"));
+        QCOMPARE(loaded.threads, 3);
+        QCOMPARE(loaded.cacheMiB, 64);
+        QCOMPARE(loaded.batchSize, 4);
+        ui::ScoringSettings{}.save();
+
+        // Opening projects keeps a most-recent-first list without duplicates.
+        const auto a = path("recent-a.unirank"), b = path("recent-b.unirank");
+        QVERIFY(storage::Project::create(a));
+        QVERIFY(storage::Project::create(b));
+        ui::ProjectContext context;
+        QVERIFY(context.open(QString::fromStdString(a.string())));
+        QVERIFY(context.open(QString::fromStdString(b.string())));
+        QVERIFY(context.open(QString::fromStdString(a.string())));
+        const auto recent = QSettings().value(QStringLiteral("recentProjects")).toStringList();
+        QCOMPARE(recent.value(0), QString::fromStdString(a.string()));
+        QCOMPARE(recent.value(1), QString::fromStdString(b.string()));
+        QCOMPARE(recent.count(QString::fromStdString(a.string())), 1);
+        // A file that is not a project is refused with a message; the open project stays open.
+        test::writeText(path("not-a-project.unirank"), "hello");
+        const auto refused = context.open(QString::fromStdString(path("not-a-project.unirank").string()));
+        QVERIFY(!refused);
+        QVERIFY(!refused.error().message.empty());
+        QVERIFY(context.isOpen());
+        QCOMPARE(context.file(), QString::fromStdString(a.string()));
     }
 
     void modelManagerRegistersVersions()
