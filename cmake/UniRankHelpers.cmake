@@ -2,6 +2,14 @@
 # Small helpers shared by the per-layer CMakeLists.
 
 # Warnings for our own targets only (never global flags).
+# Debian's libtorch needs libopencv_highgui, which loads Qt 5 into every process that uses libtorch.
+# A Qt 6 program must then not export its copies of Qt's inline functions: Qt 5's libraries would bind
+# to them (an unversioned definition in the executable satisfies their Qt_5 references) and crash in
+# unoptimised builds. Targets that use Qt 6 and libtorch together hide their inline functions.
+function(unirank_hide_inlines target)
+  set_target_properties(${target} PROPERTIES VISIBILITY_INLINES_HIDDEN ON)
+endfunction()
+
 function(unirank_set_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
                                            -Wold-style-cast -Wcast-align -Woverloaded-virtual)
@@ -14,6 +22,7 @@ function(unirank_add_test)
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE ${T_LIBRARIES} Qt6::Test unirank_testsupport)
   unirank_set_warnings(${T_NAME})
+  unirank_hide_inlines(${T_NAME})
   add_test(NAME ${T_NAME} COMMAND ${T_NAME})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)

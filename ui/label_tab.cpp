@@ -176,8 +176,8 @@ void LabelTab::setStatus(const QString &text) { m_status->setText(text); }
 void LabelTab::rebuildQueue()
 {
     m_queue.reset();
-    if (!m_context.isOpen() || m_context.collectionId() == 0)
-        return;
+    if (!m_context.isOpen() || m_context.collectionId() == 0 || !m_context.snapshot())
+        return; // snapshotReady() calls again: the pairs are shown from the snapshot
     setStatus(tr("Building the pair queue ..."));
     const auto file = m_context.project().file().string();
     m_collection = m_context.collectionId();
