@@ -48,5 +48,6 @@ void addTokenizeCommand(CLI::App &app);
 void addPreprocessCommand(CLI::App &app);
 void addParityCommand(CLI::App &app);
 void addBenchModelCommand(CLI::App &bench);
+void addTrainCommand(CLI::App &app);
 
 } // namespace unirank::cli

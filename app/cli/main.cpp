@@ -25,6 +25,7 @@ int main(int argc, char **argv)
     addBenchScoreCommand(*bench);
     addTokenizeCommand(app);
     addPreprocessCommand(app);
+    addTrainCommand(app);
 #endif
     addParityCommand(app);
     addBenchModelCommand(*bench);

@@ -14,6 +14,171 @@ namespace fs = std::filesystem;
 
 namespace unirank::model {
 
+namespace {
+
+bool matches(const std::string &name, const std::vector<std::string> &targets)
+{
+    for (const auto &t : targets)
+        if (name == t || (name.size() > t.size() && name.ends_with(t) && name[name.size() - t.size() - 1] == '.'))
+            return true;
+    return false;
+}
+
+/// Every LoraLinear of the model with its name, in registration order.
+std::vector<std::pair<std::string, LoraLinearImpl *>> loraLayers(Qwen2VL &model)
+{
+    std::vector<std::pair<std::string, LoraLinearImpl *>> out;
+    for (const auto &item : model->named_modules("", false))
+        if (auto *layer = dynamic_cast<LoraLinearImpl *>(item.value().get()))
+            out.emplace_back(item.key(), layer);
+    return out;
+}
+
+constexpr std::string_view kPrefix = "base_model.model.";
+
+} // namespace
+
+std::size_t addLoraAdapters(Qwen2VL &model, const LoraConfig &config)
+{
+    if (config.settings.rank <= 0)
+        throw InputError("field 'r': the LoRA rank must be positive");
+    std::size_t added = 0;
+    for (auto &[name, layer] : loraLayers(model)) {
+        if (!config.vision && name.starts_with("visual."))
+            continue;
+        if (!matches(name, config.targetModules))
+            continue;
+        layer->addAdapter(config.settings);
+        ++added;
+    }
+    if (added == 0)
+        throw InputError("field 'target_modules': no layer of the model matches");
+    return added;
+}
+
+void removeLoraAdapters(Qwen2VL &model)
+{
+    for (auto &[name, layer] : loraLayers(model))
+        layer->removeAdapter();
+}
+
+void mergeLoraAdapters(Qwen2VL &model)
+{
+    for (auto &[name, layer] : loraLayers(model))
+        layer->mergeAdapter();
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> loraParameters(Qwen2VL &model)
+{
+    std::vector<std::pair<std::string, torch::Tensor>> out;
+    for (auto &[name, layer] : loraLayers(model))
+        if (layer->hasAdapter()) {
+            out.emplace_back(std::string(kPrefix) + name + ".lora_A.weight", layer->loraA()->weight);
+            out.emplace_back(std::string(kPrefix) + name + ".lora_B.weight", layer->loraB()->weight);
+        }
+    return out;
+}
+
+void saveLoraAdapter(Qwen2VL &model, const LoraConfig &config, const fs::path &folder, const std::string &baseModel)
+{
+    replaceDirectoryAtomically(folder, [&](const fs::path &staging) { writeLoraAdapterFiles(model, config, staging, baseModel); });
+}
+
+void writeLoraAdapterFiles(Qwen2VL &model, const LoraConfig &config, const fs::path &folder, const std::string &baseModel)
+{
+    const auto tensors = loraParameters(model);
+    if (tensors.empty())
+        throw InputError("the model carries no LoRA adapter to save");
+    nlohmann::json cfg{{"peft_type", "LORA"},
+                       {"task_type", "CAUSAL_LM"},
+                       {"base_model_name_or_path", baseModel},
+                       {"r", config.settings.rank},
+                       {"lora_alpha", config.settings.alpha},
+                       {"lora_dropout", config.settings.dropout},
+                       {"use_rslora", config.settings.rslora},
+                       {"target_modules", config.targetModules},
+                       {"bias", "none"},
+                       {"fan_in_fan_out", false},
+                       {"use_dora", false},
+                       {"inference_mode", true},
+                       {"modules_to_save", nullptr},
+                       {"unirank_vision", config.vision}};
+    AtomicFile out(folder / "adapter_config.json");
+    out.write(cfg.dump(2) + "\n");
+    out.commit();
+    writeTensors(folder / "adapter_model.safetensors", tensors);
+}
+
+Result<LoraConfig> loadLoraAdapter(Qwen2VL &model, const fs::path &folder)
+{
+    const auto configPath = folder / "adapter_config.json";
+    const auto weightsPath = folder / "adapter_model.safetensors";
+    const auto bad = [](const std::string &what) { return std::unexpected(Error{ErrorKind::BadInput, what}); };
+    LoraConfig config;
+    try {
+        const auto cfg = nlohmann::json::parse(readWholeFile(configPath));
+        const auto where = configPath.string() + ": ";
+        if (cfg.value("peft_type", std::string("LORA")) != "LORA" || cfg.value("use_dora", false) ||
+            cfg.value("fan_in_fan_out", false))
+            return bad(where + "only plain LORA adapters (no DoRA, no fan_in_fan_out) can be trained further");
+        if (!cfg.contains("r") || !cfg["r"].is_number_integer() || cfg["r"].get<std::int64_t>() <= 0)
+            return bad(where + "field 'r': missing or not a positive integer");
+        config.settings.rank = cfg["r"].get<std::int64_t>();
+        config.settings.alpha = cfg.value("lora_alpha", static_cast<double>(config.settings.rank));
+        config.settings.dropout = cfg.value("lora_dropout", 0.0);
+        config.settings.rslora = cfg.value("use_rslora", false);
+        if (cfg.contains("target_modules") && cfg["target_modules"].is_array())
+            config.targetModules = cfg["target_modules"].get<std::vector<std::string>>();
+        config.vision = cfg.value("unirank_vision", false);
+    } catch (const nlohmann::json::exception &e) {
+        return bad(configPath.string() + ": " + e.what());
+    } catch (const InputError &e) {
+        return bad(e.what());
+    }
+    auto stored = readSafetensors(weightsPath);
+    if (!stored)
+        return std::unexpected(stored.error());
+    // Canonical layer names (either naming scheme of the base checkpoint may have been used).
+    auto tensors = std::make_optional<std::map<std::string, torch::Tensor>>();
+    for (auto &[name, value] : *stored) {
+        std::string_view n = name;
+        const bool isA = n.ends_with(".lora_A.weight"), isB = n.ends_with(".lora_B.weight");
+        if (!n.starts_with(kPrefix) || (!isA && !isB))
+            return bad(weightsPath.string() + ": tensor '" + name + "' is not a PEFT LoRA weight (base_model.model.*.lora_A/B.weight)");
+        n.remove_prefix(kPrefix.size());
+        n.remove_suffix(std::string_view(".lora_A.weight").size());
+        auto layer = canonicalTensorName(std::string(n) + ".weight");
+        layer.resize(layer.size() - std::string_view(".weight").size());
+        (*tensors)[std::string(kPrefix) + layer + (isA ? ".lora_A.weight" : ".lora_B.weight")] = value;
+    }
+    removeLoraAdapters(model);
+    std::size_t loaded = 0;
+    for (auto &[name, layer] : loraLayers(model)) {
+        const auto a = tensors->find(std::string(kPrefix) + name + ".lora_A.weight");
+        const auto b = tensors->find(std::string(kPrefix) + name + ".lora_B.weight");
+        if (a == tensors->end() && b == tensors->end())
+            continue;
+        const auto where = weightsPath.string() + ": module '" + name + "': ";
+        if (a == tensors->end() || b == tensors->end())
+            return bad(where + "has only one of lora_A and lora_B");
+        layer->addAdapter(config.settings);
+        if (a->second.sizes() != layer->loraA()->weight.sizes() || b->second.sizes() != layer->loraB()->weight.sizes())
+            return bad(where + "lora_A " + c10::str(a->second.sizes()) + " / lora_B " + c10::str(b->second.sizes()) +
+                       " do not fit the layer with r = " + std::to_string(config.settings.rank));
+        torch::NoGradGuard noGrad;
+        layer->loraA()->weight.copy_(a->second);
+        layer->loraB()->weight.copy_(b->second);
+        tensors->erase(a);
+        tensors->erase(tensors->find(std::string(kPrefix) + name + ".lora_B.weight"));
+        ++loaded;
+    }
+    if (!tensors->empty())
+        return bad(weightsPath.string() + ": tensor '" + tensors->begin()->first + "' matches no layer of the model");
+    if (loaded == 0)
+        return bad(weightsPath.string() + ": holds no LoRA weights");
+    return config;
+}
+
 Result<LoraInfo> mergeLoraAdapter(Qwen2VL &model, const fs::path &folder)
 {
     const auto configPath = folder / "adapter_config.json";
@@ -45,7 +210,6 @@ Result<LoraInfo> mergeLoraAdapter(Qwen2VL &model, const fs::path &folder)
         return std::unexpected(tensors.error());
     // module path -> (A, B)
     std::map<std::string, std::pair<torch::Tensor, torch::Tensor>> pairs;
-    constexpr std::string_view kPrefix = "base_model.model.";
     for (const auto &[name, value] : *tensors) {
         const auto where = weightsPath.string() + ": tensor '" + name + "': ";
         std::string_view n = name;

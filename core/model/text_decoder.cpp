@@ -14,9 +14,9 @@ torch::Tensor rotateHalf(const torch::Tensor &x)
     return torch::cat({-x.slice(-1, half), x.slice(-1, 0, half)}, -1);
 }
 
-torch::nn::Linear linear(std::int64_t in, std::int64_t out, bool bias)
+LoraLinear linear(std::int64_t in, std::int64_t out, bool bias)
 {
-    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
+    return LoraLinear(in, out, bias);
 }
 
 /// The dtype's lowest finite value: what the reference uses for masked keys (never -inf, so a row

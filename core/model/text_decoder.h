@@ -10,6 +10,7 @@
 #pragma once
 
 #include "core/model/config.h"
+#include "core/model/lora_linear.h"
 #include "core/model/kv_cache.h"
 #include "core/model/trace.h"
 
@@ -42,7 +43,7 @@ public:
 
 private:
     std::int64_t m_heads, m_kvHeads, m_headDim;
-    torch::nn::Linear m_q{nullptr}, m_k{nullptr}, m_v{nullptr}, m_o{nullptr};
+    LoraLinear m_q{nullptr}, m_k{nullptr}, m_v{nullptr}, m_o{nullptr};
 };
 TORCH_MODULE(DecoderAttention);
 
@@ -52,7 +53,7 @@ public:
     torch::Tensor forward(const torch::Tensor &x);
 
 private:
-    torch::nn::Linear m_gate{nullptr}, m_up{nullptr}, m_down{nullptr};
+    LoraLinear m_gate{nullptr}, m_up{nullptr}, m_down{nullptr};
 };
 TORCH_MODULE(DecoderMlp);
 

@@ -25,8 +25,8 @@ torch::nn::LayerNorm layerNorm(std::int64_t dim)
 
 VisionAttentionImpl::VisionAttentionImpl(std::int64_t dim, std::int64_t heads)
     : m_heads(heads),
-      m_qkv(register_module("qkv", torch::nn::Linear(torch::nn::LinearOptions(dim, 3 * dim).bias(true)))),
-      m_proj(register_module("proj", torch::nn::Linear(torch::nn::LinearOptions(dim, dim).bias(true))))
+      m_qkv(register_module("qkv", LoraLinear(dim, 3 * dim, true))),
+      m_proj(register_module("proj", LoraLinear(dim, dim, true)))
 {
 }
 
@@ -61,8 +61,8 @@ torch::Tensor VisionAttentionImpl::forward(const torch::Tensor &x, const torch::
 }
 
 VisionMlpImpl::VisionMlpImpl(std::int64_t dim, std::int64_t hidden)
-    : m_fc1(register_module("fc1", torch::nn::Linear(dim, hidden))),
-      m_fc2(register_module("fc2", torch::nn::Linear(hidden, dim)))
+    : m_fc1(register_module("fc1", LoraLinear(dim, hidden, true))),
+      m_fc2(register_module("fc2", LoraLinear(hidden, dim, true)))
 {
 }
 

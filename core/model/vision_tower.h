@@ -11,6 +11,7 @@
 #pragma once
 
 #include "core/model/config.h"
+#include "core/model/lora_linear.h"
 #include "core/model/trace.h"
 
 #include <torch/torch.h>
@@ -26,7 +27,7 @@ public:
 
 private:
     std::int64_t m_heads;
-    torch::nn::Linear m_qkv{nullptr}, m_proj{nullptr};
+    LoraLinear m_qkv{nullptr}, m_proj{nullptr};
 };
 TORCH_MODULE(VisionAttention);
 
@@ -37,7 +38,7 @@ public:
     torch::Tensor forward(const torch::Tensor &x);
 
 private:
-    torch::nn::Linear m_fc1{nullptr}, m_fc2{nullptr};
+    LoraLinear m_fc1{nullptr}, m_fc2{nullptr};
 };
 TORCH_MODULE(VisionMlp);
 

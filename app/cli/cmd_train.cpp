@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// unirank-cli train sft --project FILE --model DIR [--collection NAME] [--adapter-out DIR] [--config FILE.json]
+//                       [--resume] [--device cpu|cuda] [--dtype fp32|bf16] [--json]
+//
+// Instruction tuning on a project collection's labels (see core/training/sft_config.h for every
+// setting and its default). Checkpoints go to <adapter-out>.checkpoints/; --resume continues from the
+// newest one. The run, its config and per-step metrics are recorded in the project; the best
+// checkpoint (by validation pair accuracy) is copied to --adapter-out (a PEFT folder, or a full model
+// with full_finetune) and registered as a model version whose parent is the base model. Ctrl+C stops
+// at the next micro-batch and leaves a checkpoint. --json ends with one summary object.
+#include "cli_project.h"
+
+#include "core/scoring/scorer.h"
+#include "core/training/training_job.h"
+#include "core/util/atomic_file.h"
+#include "core/util/sha256.h"
+#include "storage/dataset_export.h"
+#include "storage/repo/training.h"
+#include "storage/score_store.h"
+#include "storage/training_data.h"
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+
+namespace fs = std::filesystem;
+
+namespace unirank::cli {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void onInterrupt(int) { g_interrupted = true; }
+
+struct Args {
+    std::string project, model, collection, adapterOut, config, device = "cpu", dtype = "fp32";
+    bool resume = false, json = false;
+};
+
+/// The newest unfinished sft run that wrote to `outputDir`, to continue recording into.
+std::optional<std::int64_t> unfinishedRun(storage::Database &db, const std::string &outputDir)
+{
+    auto s = db.prepare("SELECT id, config FROM training_runs WHERE kind = 'sft' AND status <> 'completed' ORDER BY id DESC");
+    while (s.step())
+        if (nlohmann::json::parse(s.columnText(1)).value("output_dir", std::string()) == outputDir)
+            return s.columnInt(0);
+    return std::nullopt;
+}
+
+void trainSft(const Args &a)
+{
+    auto config = training::SftConfig{};
+    if (!a.config.empty())
+        config = training::SftConfig::fromJson(nlohmann::json::parse(readWholeFile(a.config)), a.config);
+    auto project = openProject(a.project);
+    auto &db = project->db();
+    const auto collection = storage::resolveCollection(db, a.collection);
+    const auto modelDir = fs::absolute(a.model);
+    const fs::path adapterOut = a.adapterOut.empty()
+                                    ? fs::absolute(a.project).parent_path() /
+                                          (fs::path(a.project).stem().string() + ".models") / ("sft-" + modelDir.filename().string())
+                                    : fs::absolute(a.adapterOut);
+    const fs::path outputDir = adapterOut.string() + ".checkpoints";
+    if (!a.resume && !training::SftTrainer::latestCheckpoint(outputDir).empty())
+        throw InputError(outputDir.string() + ": holds checkpoints of an earlier run; pass --resume to continue it, or "
+                                              "choose another --adapter-out");
+
+    const auto data = storage::buildTrainingData(*project, collection,
+                                                 {config.relevance_threshold, config.use_preferences, config.first_stage_negatives});
+    std::vector<TrainGroup> train, validation;
+    splitByQuery(data.groups, {config.validation_split, config.seed}, train, validation);
+    std::cerr << "data: " << data.stats.dump() << "; " << train.size() << " training and " << validation.size()
+              << " validation queries\n";
+
+    std::cerr << "loading " << modelDir.string() << "\n";
+    auto model = require(scoring::loadScoringModel(modelDir, {model::parseDevice(a.device), model::parseDtype(a.dtype), {}}));
+    const auto baseVersion = storage::ensureModelVersion(db, modelDir.filename().string(), storage::ModelKind::Base,
+                                                         modelDir.string(), model->baseWeightsHash);
+    nlohmann::json recorded{{"config", config.toJson()},     {"data", data.stats},
+                            {"output_dir", outputDir.string()}, {"adapter_out", adapterOut.string()},
+                            {"model", modelDir.string()},      {"device", a.device},
+                            {"dtype", a.dtype},                {"train_queries", train.size()},
+                            {"validation_queries", validation.size()}};
+    std::int64_t runId = 0;
+    if (const auto previous = a.resume ? unfinishedRun(db, outputDir.string()) : std::nullopt)
+        runId = *previous;
+    else
+        runId = storage::insertTrainingRun(db, "sft", recorded, baseVersion);
+    storage::setTrainingStatus(db, runId, storage::TrainingStatus::Running);
+
+    training::SftTrainer trainer(model, config, std::move(train), std::move(validation), outputDir, modelDir.string());
+    auto metricsDb = project->openConnection(); // used only by the worker's callbacks
+    training::TrainCallbacks callbacks;
+    callbacks.onProgress = [](const training::TrainProgress &p) {
+        std::cerr << "step " << p.step << "/" << p.totalSteps << "  epoch " << p.epoch << "  loss " << p.loss << "  lr "
+                  << p.learningRate << "  eta " << static_cast<long>(p.etaSeconds) << " s\n";
+    };
+    callbacks.onMetrics = [&metricsDb, runId](std::int64_t step, const std::vector<std::pair<std::string, double>> &values) {
+        storage::Transaction tx(metricsDb);
+        for (const auto &[name, value] : values)
+            storage::insertTrainingMetric(metricsDb, runId, {step, name, value});
+        tx.commit();
+    };
+    callbacks.onLog = [](const std::string &line) { std::cerr << line << "\n"; };
+    callbacks.cancelled = [] { return g_interrupted.load(); };
+    const auto previousHandler = std::signal(SIGINT, onInterrupt);
+    training::TrainingJob job([&](const training::TrainCallbacks &cb) { return trainer.run(a.resume, cb); }, callbacks);
+    auto outcome = job.wait();
+    std::signal(SIGINT, previousHandler);
+    if (!outcome) {
+        storage::setTrainingStatus(db, runId, storage::TrainingStatus::Failed, outcome.error().message);
+        throw CommandFailed{outcome.error()};
+    }
+    const auto &r = *outcome;
+    nlohmann::json summary{{"steps", r.steps},
+                           {"train_loss_first", r.firstLoss},
+                           {"train_loss_last", r.lastLoss},
+                           {"val_pair_accuracy_before", r.before.pairAccuracy},
+                           {"val_pair_accuracy_after", r.bestPairAccuracy >= 0 ? r.bestPairAccuracy : r.after.pairAccuracy},
+                           {"val_pair_accuracy_final", r.after.pairAccuracy},
+                           {"best_step", r.bestStep},
+                           {"training_run", runId},
+                           {"cancelled", r.cancelled},
+                           {"checkpoint", r.lastCheckpoint.string()}};
+    if (r.cancelled) {
+        storage::setTrainingStatus(db, runId, storage::TrainingStatus::Cancelled);
+        std::cerr << "cancelled at step " << r.steps << "; checkpoint " << r.lastCheckpoint.string()
+                  << " (--resume continues from it)\n";
+        summary["adapter"] = nullptr;
+        summary["model_version"] = nullptr;
+    } else {
+        const auto source = config.full_finetune ? r.best / "model" : r.best;
+        replaceDirectoryAtomically(adapterOut, [&](const fs::path &staging) {
+            for (const auto &e : fs::directory_iterator(source))
+                fs::copy(e.path(), staging / e.path().filename(), fs::copy_options::recursive);
+        });
+        const auto hash = config.full_finetune ? scoring::weightsHashOf(adapterOut)
+                                               : sha256Hex(model->baseWeightsHash + "+" + scoring::weightsHashOf(adapterOut));
+        const nlohmann::json metadata{{"training_run", runId},
+                                      {"method", "sft"},
+                                      {"val_pair_accuracy", r.bestPairAccuracy >= 0 ? r.bestPairAccuracy : r.after.pairAccuracy},
+                                      {"best_step", r.bestStep},
+                                      {"val_ndcg_cut_10", r.after.ndcg10}};
+        const auto version = storage::ensureModelVersion(
+            db, adapterOut.filename().string(), config.full_finetune ? storage::ModelKind::Merged : storage::ModelKind::Adapter,
+            adapterOut.string(), hash, baseVersion, metadata);
+        storage::setTrainingStatus(db, runId, storage::TrainingStatus::Completed, {}, version);
+        const auto row = storage::listModelVersions(db);
+        std::string versionName;
+        for (const auto &v : row)
+            if (v.id == version)
+                versionName = v.name;
+        summary["adapter"] = adapterOut.string();
+        summary["model_version"] = versionName;
+        std::cerr << "trained " << r.steps << " steps: loss " << r.firstLoss << " -> " << r.lastLoss
+                  << ", validation pair accuracy " << r.before.pairAccuracy << " -> " << summary["val_pair_accuracy_after"]
+                  << " (best step " << r.bestStep << "); "
+                  << (config.full_finetune ? "model " : "adapter ") << adapterOut.string() << " is model version '"
+                  << versionName << "'\n";
+    }
+    if (a.json)
+        std::cout << summary.dump() << "\n";
+}
+
+} // namespace
+
+void addTrainCommand(CLI::App &app)
+{
+    auto *train = app.add_subcommand("train", "Adapt the reranker to the project's labels");
+    train->require_subcommand(1);
+    auto a = std::make_shared<Args>();
+    auto *sft = train->add_subcommand("sft", "Instruction tuning: label-token SFT with LoRA or full fine-tuning");
+    sft->add_option("--project", a->project, "Project file")->required();
+    sft->add_option("--model", a->model, "Base model folder (config.json, weights, tokenizer.json)")->required();
+    sft->add_option("--collection", a->collection, "Collection (default: the only one)");
+    sft->add_option("--adapter-out", a->adapterOut, "Where the trained adapter goes (default <project>.models/sft-<model>)");
+    sft->add_option("--config", a->config, "JSON with training settings (Hugging Face names)")->check(CLI::ExistingFile);
+    sft->add_flag("--resume", a->resume, "Continue from the newest checkpoint");
+    sft->add_option("--device", a->device, "cpu or cuda[:N]");
+    sft->add_option("--dtype", a->dtype, "Weights: fp32 (use the config's bf16 for mixed precision)");
+    sft->add_flag("--json", a->json, "End with one JSON summary object on stdout");
+    sft->callback([a] { trainSft(*a); });
+}
+
+} // namespace unirank::cli
