@@ -48,6 +48,7 @@ void addTokenizeCommand(CLI::App &app);
 void addPreprocessCommand(CLI::App &app);
 void addParityCommand(CLI::App &app);
 void addBenchModelCommand(CLI::App &bench);
+void addBenchTrainCommand(CLI::App &bench);
 void addTrainCommand(CLI::App &app);
 
 } // namespace unirank::cli

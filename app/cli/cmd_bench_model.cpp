@@ -7,6 +7,7 @@
 
 #include "core/model/loader.h"
 #include "core/model/model_bench.h"
+#include "core/model/train_bench.h"
 
 #include <nlohmann/json.hpp>
 
@@ -38,6 +39,37 @@ void addBenchModelCommand(CLI::App &bench)
         o.device = model::parseDevice(a->device);
         o.dtype = model::parseDtype(a->dtype);
         const auto r = model::benchmarkModel(o, [](const std::string &s) { std::cerr << s << "\n"; });
+        if (a->json)
+            std::cout << r.toJson().dump(1) << "\n";
+        else
+            std::cout << r.toText();
+    });
+}
+
+void addBenchTrainCommand(CLI::App &bench)
+{
+    struct Args {
+        model::TrainBenchOptions o;
+        std::string device = "cpu", mode = "lora";
+        bool json = false;
+    };
+    auto a = std::make_shared<Args>();
+    auto *cmd = bench.add_subcommand("train", "Training-step throughput and model FLOPs utilisation (LoRA or full)");
+    cmd->add_option("--preset", a->o.preset, "tiny or 2b (Qwen2-VL-2B shapes, random weights)")->check(CLI::IsMember({"tiny", "2b"}));
+    cmd->add_option("--layers", a->o.layers, "Decoder layers of the 2b preset")->check(CLI::Range(1, 64));
+    cmd->add_option("--mode", a->mode, "lora or full")->check(CLI::IsMember({"lora", "full"}));
+    cmd->add_option("--r", a->o.rank, "LoRA rank")->check(CLI::Range(1, 1024));
+    cmd->add_option("--batch", a->o.batch, "Sequences per step")->check(CLI::Range(1, 1024));
+    cmd->add_option("--seq-len", a->o.seqLen, "Tokens per sequence")->check(CLI::Range(2, 32768));
+    cmd->add_flag("--bf16", a->o.bf16, "bf16 autocast (weights stay fp32)");
+    cmd->add_option("--seconds", a->o.minSeconds, "Minimum seconds of timed steps")->check(CLI::Range(0.1, 600.0));
+    cmd->add_option("--device", a->device, "cpu or cuda[:N]");
+    cmd->add_flag("--json", a->json, "Print the figures as JSON");
+    cmd->callback([a] {
+        auto o = a->o;
+        o.device = model::parseDevice(a->device);
+        o.lora = a->mode == "lora";
+        const auto r = model::benchmarkTraining(o, [](const std::string &s) { std::cerr << s << "\n"; });
         if (a->json)
             std::cout << r.toJson().dump(1) << "\n";
         else

@@ -29,6 +29,7 @@ int main(int argc, char **argv)
 #endif
     addParityCommand(app);
     addBenchModelCommand(*bench);
+    addBenchTrainCommand(*bench);
 
     try {
         app.parse(argc, argv);

@@ -15,11 +15,9 @@
 #endif
 
 namespace unirank::model {
-namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// Runs `f` until `minSeconds` have passed (at least twice after one warm-up); seconds per call.
 double timeIt(const std::function<void()> &f, double minSeconds)
 {
     f(); // warm-up
@@ -45,6 +43,8 @@ double rssHighWater()
     getrusage(RUSAGE_SELF, &usage);
     return static_cast<double>(usage.ru_maxrss) * 1024.0;
 }
+
+namespace {
 
 std::string dtypeName(torch::ScalarType t)
 {

@@ -58,6 +58,11 @@ double visionForwardFlops(const Qwen2VLConfig &c, std::int64_t patches);
 double measureGemmPeak(torch::Device device, torch::ScalarType dtype, const std::vector<std::array<std::int64_t, 3>> &extra,
                        double minSeconds, std::string *shape = nullptr);
 
+/// Runs `f` until `minSeconds` have passed (at least twice after one warm-up); seconds per call.
+double timeIt(const std::function<void()> &f, double minSeconds);
+void sync(const torch::Tensor &t); ///< waits for the device
+double rssHighWater();             ///< bytes
+
 ModelBenchResult benchmarkModel(const ModelBenchOptions &options,
                                 const std::function<void(const std::string &)> &progress = {});
 
