@@ -6,6 +6,8 @@
 # unless Torch_DIR is set. Header-only dependencies (nlohmann_json, CLI11) are found on the system or
 # under EXTRA_PREFIX (a folder laid out as PREFIX/include + PREFIX/share/cmake).
 #
+# Set PARITY=0, MODEL_BENCH=0 or TRAIN_BENCH=0 to skip a part (device time is scarce).
+#
 #   scripts/cuda-check.sh [OUTPUT_DIR]      (default: build/cuda-check)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +27,9 @@ cmake --build build/cuda -j "$(nproc)" 2>&1 | tail -3
 cli=build/cuda/app/unirank-cli
 golden=tests/data/golden/qwen2vl
 status=0
-for run in "cpu fp32" "cuda fp32" "cuda bf16" "cuda fp16"; do
+parity_runs=("cpu fp32" "cuda fp32" "cuda bf16" "cuda fp16")
+[[ ${PARITY:-1} == 0 ]] && parity_runs=()
+for run in "${parity_runs[@]}"; do
   set -- $run
   echo "== parity $1 $2"
   "$cli" parity --model "$golden/model_a" --golden "$golden" --device "$1" --dtype "$2" --json \
@@ -40,10 +44,21 @@ for c in r["cases"]:
           + (f' image_embeds {t["image_embeds"]["max_abs"]:.3g}' if "image_embeds" in t else ''))
 PY
 done
-for run in "tiny 2 fp32 8 256" "2b 4 fp32 8 512" "2b 4 bf16 8 512" "2b 28 bf16 8 512"; do
+model_runs=("tiny 2 fp32 8 256" "2b 4 fp32 8 512" "2b 4 bf16 8 512" "2b 28 bf16 8 512")
+[[ ${MODEL_BENCH:-1} == 0 ]] && model_runs=()
+for run in "${model_runs[@]}"; do
   set -- $run
   echo "== bench model $1 layers=$2 $3 batch=$4 seq=$5"
   "$cli" bench model --preset "$1" --layers "$2" --dtype "$3" --batch "$4" --seq-len "$5" --device cuda --json \
     >"$out/bench-$1-$2-$3.json" 2>/dev/null && cat "$out/bench-$1-$2-$3.json" || status=1
+done
+train_runs=("tiny 2 lora fp32 8 256" "2b 4 lora fp32 8 512" "2b 4 lora bf16 8 512" "2b 4 full bf16 8 512" "2b 28 lora bf16 4 512")
+[[ ${TRAIN_BENCH:-1} == 0 ]] && train_runs=()
+for run in "${train_runs[@]}"; do
+  set -- $run
+  echo "== bench train $1 layers=$2 $3 $4 batch=$5 seq=$6"
+  bf16=(); [[ $4 == bf16 ]] && bf16=(--bf16)
+  "$cli" bench train --preset "$1" --layers "$2" --mode "$3" "${bf16[@]}" --batch "$5" --seq-len "$6" --device cuda --json \
+    >"$out/train-$1-$2-$3-$4.json" 2>/dev/null && cat "$out/train-$1-$2-$3-$4.json" || status=1
 done
 exit $status

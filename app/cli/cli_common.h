@@ -50,5 +50,6 @@ void addParityCommand(CLI::App &app);
 void addBenchModelCommand(CLI::App &bench);
 void addBenchTrainCommand(CLI::App &bench);
 void addTrainCommand(CLI::App &app);
+void addMergeCommand(CLI::App &app);
 
 } // namespace unirank::cli

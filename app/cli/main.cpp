@@ -28,6 +28,7 @@ int main(int argc, char **argv)
     addTrainCommand(app);
 #endif
     addParityCommand(app);
+    addMergeCommand(app);
     addBenchModelCommand(*bench);
     addBenchTrainCommand(*bench);
 

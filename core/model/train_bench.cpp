@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/model/train_bench.h"
 
+#include "core/model/autocast.h"
 #include "core/model/lora.h"
 #include "core/model/model_bench.h"
 #include "core/model/presets.h"
 #include "core/model/qwen2vl.h"
 
-#include <ATen/autocast_mode.h>
 #include <nlohmann/json.hpp>
 
 #include <sstream>
@@ -72,16 +72,9 @@ TrainBenchResult benchmarkTraining(const TrainBenchOptions &o, const std::functi
     in.logitPositions = torch::full({o.batch, 1}, o.seqLen - 1, torch::kLong).to(o.device);
     in.logitTokens = torch::tensor({std::int64_t{3}, std::int64_t{4}}, torch::kLong).to(o.device);
     const auto labels = torch::randint(0, 2, {o.batch}, torch::kLong).to(o.device);
-    if (o.bf16) {
-        if (o.device.is_cuda()) {
-            at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-            at::autocast::set_enabled(true);
-        } else {
-            at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-            at::autocast::set_cpu_enabled(true);
-        }
-    }
     say("timing training steps");
+    std::optional<AutocastBf16> autocast;
+    autocast.emplace(o.bf16, o.device);
     r.stepSeconds = timeIt(
         [&] {
             optimizer.zero_grad();
@@ -92,11 +85,7 @@ TrainBenchResult benchmarkTraining(const TrainBenchOptions &o, const std::functi
             sync(loss.detach());
         },
         o.minSeconds);
-    if (o.bf16) {
-        at::autocast::set_enabled(false);
-        at::autocast::set_cpu_enabled(false);
-        at::autocast::clear_cache();
-    }
+    autocast.reset();
     r.stepFlops = (o.lora ? 2.0 : 3.0) * textForwardFlops(r.config, o.batch, o.seqLen);
     r.tokensPerSecond = static_cast<double>(tokens) / r.stepSeconds;
     r.memoryKind = "process RSS high-water mark";

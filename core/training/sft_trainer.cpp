@@ -2,6 +2,7 @@
 #include "core/training/sft_trainer.h"
 
 #include "core/eval/metrics.h"
+#include "core/model/autocast.h"
 #include "core/model/lora.h"
 #include "core/model/torch_io.h"
 #include "core/training/lr_schedule.h"
@@ -9,7 +10,6 @@
 #include "core/training/sft_objective.h"
 #include "core/util/atomic_file.h"
 
-#include <ATen/autocast_mode.h>
 
 #include <chrono>
 #include <cmath>
@@ -20,35 +20,6 @@ namespace fs = std::filesystem;
 
 namespace unirank::training {
 namespace {
-
-/// bf16 autocast for this thread while alive (autocast state is thread-local).
-class Autocast {
-public:
-    Autocast(bool on, torch::Device device) : m_on(on), m_cuda(device.is_cuda())
-    {
-        if (!m_on)
-            return;
-        if (m_cuda) {
-            at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-            at::autocast::set_enabled(true);
-        } else {
-            at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-            at::autocast::set_cpu_enabled(true);
-        }
-    }
-    ~Autocast()
-    {
-        if (!m_on)
-            return;
-        (m_cuda ? at::autocast::set_enabled : at::autocast::set_cpu_enabled)(false);
-        at::autocast::clear_cache();
-    }
-    Autocast(const Autocast &) = delete;
-    Autocast &operator=(const Autocast &) = delete;
-
-private:
-    bool m_on, m_cuda;
-};
 
 std::string toHex(const torch::Tensor &bytes)
 {
@@ -347,7 +318,7 @@ ValidationResult SftTrainer::validate()
     const bool wasTraining = m->is_training();
     m->eval();
     torch::NoGradGuard noGrad;
-    Autocast autocast(s.c.bf16, m->device());
+    model::AutocastBf16 autocast(s.c.bf16, m->device());
     std::vector<double> margins(s.val.size());
     double lossSum = 0;
     for (std::size_t i = 0; i < s.val.size(); i += static_cast<std::size_t>(s.c.per_device_train_batch_size)) {
@@ -406,7 +377,7 @@ SftResult SftTrainer::run(bool resume, const TrainCallbacks &cb)
         log("resumed from " + from.string() + " at step " + std::to_string(s.step));
     }
     auto &m = s.sm->model;
-    Autocast autocast(s.c.bf16, m->device());
+    model::AutocastBf16 autocast(s.c.bf16, m->device());
     result.before = validate();
     if (!from.empty() && !s.history.empty())
         for (const auto &h : s.history)

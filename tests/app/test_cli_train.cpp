@@ -15,6 +15,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 using namespace unirank;
 namespace fs = std::filesystem;
@@ -80,6 +81,32 @@ private slots:
         const auto scored = cli({"score", "--model", source("resources/models/tiny-random"), "--adapter", out, "--project",
                                  m_project, "--out", m_dir.filePath("adapted.trec")});
         QVERIFY2(scored.code == 0, qPrintable(scored.err));
+        // Merge-and-export: the full folder scores as base + adapter.
+        const auto merged = m_dir.filePath("merged");
+        const auto m = cli({"merge", "--model", source("resources/models/tiny-random"), "--adapter", out, "--out", merged});
+        QVERIFY2(m.code == 0, qPrintable(m.err));
+        QVERIFY(fs::exists(merged.toStdString() + "/model.safetensors") && fs::exists(merged.toStdString() + "/tokenizer.json"));
+        const auto viaMerged = cli({"score", "--model", merged, "--dataset", source("resources/demo/clipart-smoke"), "--out",
+                                    m_dir.filePath("merged.trec")});
+        const auto viaAdapter = cli({"score", "--model", source("resources/models/tiny-random"), "--adapter", out, "--dataset",
+                                     source("resources/demo/clipart-smoke"), "--out", m_dir.filePath("adapter.trec")});
+        QVERIFY2(viaMerged.code == 0 && viaAdapter.code == 0, qPrintable(viaMerged.err + viaAdapter.err));
+        const auto scores = [](const QString &file) {
+            std::map<std::string, double> s;
+            std::ifstream in(file.toStdString());
+            std::string q, q0, doc, tag;
+            int rank = 0;
+            double score = 0;
+            while (in >> q >> q0 >> doc >> rank >> score >> tag)
+                s[q + " " + doc] = score;
+            return s;
+        };
+        const auto a = scores(m_dir.filePath("merged.trec")), b = scores(m_dir.filePath("adapter.trec"));
+        QCOMPARE(a.size(), b.size());
+        double worst = 0;
+        for (const auto &[key, v] : a)
+            worst = std::max(worst, std::abs(v - b.at(key)));
+        QVERIFY2(worst < 1e-4, std::to_string(worst).c_str());
         // A second run into the same folder without --resume is refused.
         const auto again = cli({"train", "sft", "--project", m_project, "--model", source("resources/models/tiny-random"),
                                 "--config", m_config, "--adapter-out", out});
