@@ -36,6 +36,37 @@ std::vector<std::pair<std::string, LoraLinearImpl *>> loraLayers(Qwen2VL &model)
 
 constexpr std::string_view kPrefix = "base_model.model.";
 
+/// adapter_config.json of a plain LoRA adapter (no DoRA, no fan_in_fan_out, a positive r).
+Result<LoraConfig> readLoraConfig(const fs::path &configPath)
+{
+    const auto bad = [](const std::string &what) { return std::unexpected(Error{ErrorKind::BadInput, what}); };
+    LoraConfig config;
+    try {
+        const auto cfg = nlohmann::json::parse(readWholeFile(configPath));
+        const auto where = configPath.string() + ": ";
+        if (cfg.value("peft_type", std::string("LORA")) != "LORA")
+            return bad(where + "field 'peft_type': only LORA adapters are supported");
+        if (cfg.value("use_dora", false))
+            return bad(where + "field 'use_dora': DoRA adapters are not supported");
+        if (cfg.value("fan_in_fan_out", false))
+            return bad(where + "field 'fan_in_fan_out': not supported for Qwen2-VL's Linear layers");
+        if (!cfg.contains("r") || !cfg["r"].is_number_integer() || cfg["r"].get<std::int64_t>() <= 0)
+            return bad(where + "field 'r': missing or not a positive integer");
+        config.settings.rank = cfg["r"].get<std::int64_t>();
+        config.settings.alpha = cfg.value("lora_alpha", static_cast<double>(config.settings.rank));
+        config.settings.dropout = cfg.value("lora_dropout", 0.0);
+        config.settings.rslora = cfg.value("use_rslora", false);
+        if (cfg.contains("target_modules") && cfg["target_modules"].is_array())
+            config.targetModules = cfg["target_modules"].get<std::vector<std::string>>();
+        config.vision = cfg.value("unirank_vision", false);
+    } catch (const nlohmann::json::exception &e) {
+        return bad(configPath.string() + ": " + e.what());
+    } catch (const InputError &e) {
+        return bad(e.what());
+    }
+    return config;
+}
+
 } // namespace
 
 std::size_t addLoraAdapters(Qwen2VL &model, const LoraConfig &config)
@@ -111,30 +142,12 @@ void writeLoraAdapterFiles(Qwen2VL &model, const LoraConfig &config, const fs::p
 
 Result<LoraConfig> loadLoraAdapter(Qwen2VL &model, const fs::path &folder)
 {
-    const auto configPath = folder / "adapter_config.json";
     const auto weightsPath = folder / "adapter_model.safetensors";
     const auto bad = [](const std::string &what) { return std::unexpected(Error{ErrorKind::BadInput, what}); };
-    LoraConfig config;
-    try {
-        const auto cfg = nlohmann::json::parse(readWholeFile(configPath));
-        const auto where = configPath.string() + ": ";
-        if (cfg.value("peft_type", std::string("LORA")) != "LORA" || cfg.value("use_dora", false) ||
-            cfg.value("fan_in_fan_out", false))
-            return bad(where + "only plain LORA adapters (no DoRA, no fan_in_fan_out) can be trained further");
-        if (!cfg.contains("r") || !cfg["r"].is_number_integer() || cfg["r"].get<std::int64_t>() <= 0)
-            return bad(where + "field 'r': missing or not a positive integer");
-        config.settings.rank = cfg["r"].get<std::int64_t>();
-        config.settings.alpha = cfg.value("lora_alpha", static_cast<double>(config.settings.rank));
-        config.settings.dropout = cfg.value("lora_dropout", 0.0);
-        config.settings.rslora = cfg.value("use_rslora", false);
-        if (cfg.contains("target_modules") && cfg["target_modules"].is_array())
-            config.targetModules = cfg["target_modules"].get<std::vector<std::string>>();
-        config.vision = cfg.value("unirank_vision", false);
-    } catch (const nlohmann::json::exception &e) {
-        return bad(configPath.string() + ": " + e.what());
-    } catch (const InputError &e) {
-        return bad(e.what());
-    }
+    auto read = readLoraConfig(folder / "adapter_config.json");
+    if (!read)
+        return std::unexpected(read.error());
+    const auto config = *read;
     auto stored = readSafetensors(weightsPath);
     if (!stored)
         return std::unexpected(stored.error());
@@ -181,30 +194,15 @@ Result<LoraConfig> loadLoraAdapter(Qwen2VL &model, const fs::path &folder)
 
 Result<LoraInfo> mergeLoraAdapter(Qwen2VL &model, const fs::path &folder)
 {
-    const auto configPath = folder / "adapter_config.json";
     const auto weightsPath = folder / "adapter_model.safetensors";
     const auto bad = [](const std::string &what) { return std::unexpected(Error{ErrorKind::BadInput, what}); };
+    const auto config = readLoraConfig(folder / "adapter_config.json");
+    if (!config)
+        return std::unexpected(config.error());
     LoraInfo info;
-    try {
-        const auto cfg = nlohmann::json::parse(readWholeFile(configPath));
-        const auto where = configPath.string() + ": ";
-        if (cfg.value("peft_type", std::string("LORA")) != "LORA")
-            return bad(where + "field 'peft_type': only LORA adapters are supported");
-        if (cfg.value("use_dora", false))
-            return bad(where + "field 'use_dora': DoRA adapters are not supported");
-        if (cfg.value("fan_in_fan_out", false))
-            return bad(where + "field 'fan_in_fan_out': not supported for Qwen2-VL's Linear layers");
-        if (!cfg.contains("r") || !cfg["r"].is_number_integer() || cfg["r"].get<std::int64_t>() <= 0)
-            return bad(where + "field 'r': missing or not a positive integer");
-        info.rank = cfg["r"].get<std::int64_t>();
-        info.alpha = cfg.value("lora_alpha", static_cast<double>(info.rank));
-        info.scale = cfg.value("use_rslora", false) ? info.alpha / std::sqrt(static_cast<double>(info.rank))
-                                                    : info.alpha / static_cast<double>(info.rank);
-    } catch (const nlohmann::json::exception &e) {
-        return bad(configPath.string() + ": " + e.what());
-    } catch (const InputError &e) {
-        return bad(e.what());
-    }
+    info.rank = config->settings.rank;
+    info.alpha = config->settings.alpha;
+    info.scale = config->settings.scale();
     auto tensors = readSafetensors(weightsPath);
     if (!tensors)
         return std::unexpected(tensors.error());

@@ -44,6 +44,25 @@ double rssHighWater()
     return static_cast<double>(usage.ru_maxrss) * 1024.0;
 }
 
+std::pair<double, std::string> peakMemory([[maybe_unused]] torch::Device device)
+{
+#ifdef UNIRANK_TORCH_CUDA
+    if (device.is_cuda()) {
+        const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index() < 0 ? 0 : device.index());
+        return {static_cast<double>(stats.allocated_bytes[0].peak), "CUDA allocator peak"};
+    }
+#endif
+    return {rssHighWater(), "process RSS high-water mark"};
+}
+
+void resetPeakMemory([[maybe_unused]] torch::Device device)
+{
+#ifdef UNIRANK_TORCH_CUDA
+    if (device.is_cuda())
+        c10::cuda::CUDACachingAllocator::resetPeakStats(device.index() < 0 ? 0 : device.index());
+#endif
+}
+
 namespace {
 
 std::string dtypeName(torch::ScalarType t)
@@ -114,7 +133,6 @@ ModelBenchResult benchmarkModel(const ModelBenchOptions &o, const std::function<
     r.threads = torch::get_num_threads();
     torch::InferenceMode inference;
     const auto opts = torch::TensorOptions().dtype(o.dtype).device(o.device);
-    [[maybe_unused]] const bool cuda = o.device.is_cuda(); // read by the CUDA memory statistics
 
     // 1. libtorch's own GEMM peak in this dtype: square products and the model's largest GEMM shape.
     say("measuring the GEMM peak");
@@ -124,10 +142,7 @@ ModelBenchResult benchmarkModel(const ModelBenchOptions &o, const std::function<
 
     // 2. The model with random weights.
     say("building the model");
-#ifdef UNIRANK_TORCH_CUDA
-    if (cuda)
-        c10::cuda::CUDACachingAllocator::resetPeakStats(o.device.index() < 0 ? 0 : o.device.index());
-#endif
+    resetPeakMemory(o.device);
     torch::manual_seed(1);
     Qwen2VL model(r.config);
     model->to(o.device, o.dtype);
@@ -152,15 +167,7 @@ ModelBenchResult benchmarkModel(const ModelBenchOptions &o, const std::function<
     r.visionFlops = visionForwardFlops(r.config, r.visionPatches);
     r.visionPatchesPerSecond = static_cast<double>(r.visionPatches) / r.visionSeconds;
 
-    r.memoryKind = "process RSS high-water mark";
-    r.peakMemoryBytes = rssHighWater();
-#ifdef UNIRANK_TORCH_CUDA
-    if (cuda) {
-        const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(o.device.index() < 0 ? 0 : o.device.index());
-        r.peakMemoryBytes = static_cast<double>(stats.allocated_bytes[0].peak);
-        r.memoryKind = "CUDA allocator peak";
-    }
-#endif
+    std::tie(r.peakMemoryBytes, r.memoryKind) = peakMemory(o.device);
     return r;
 }
 

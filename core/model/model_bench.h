@@ -62,6 +62,9 @@ double measureGemmPeak(torch::Device device, torch::ScalarType dtype, const std:
 double timeIt(const std::function<void()> &f, double minSeconds);
 void sync(const torch::Tensor &t); ///< waits for the device
 double rssHighWater();             ///< bytes
+/// Peak memory so far with what it measures: the CUDA allocator's peak on a GPU, else process RSS.
+std::pair<double, std::string> peakMemory(torch::Device device);
+void resetPeakMemory(torch::Device device); ///< the CUDA allocator's peak; nothing on the CPU
 
 ModelBenchResult benchmarkModel(const ModelBenchOptions &options,
                                 const std::function<void(const std::string &)> &progress = {});

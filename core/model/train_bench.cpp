@@ -10,10 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include <sstream>
+#include <tuple>
 
-#ifdef UNIRANK_TORCH_CUDA
-#include <c10/cuda/CUDACachingAllocator.h>
-#endif
 
 namespace unirank::model {
 
@@ -37,10 +35,7 @@ TrainBenchResult benchmarkTraining(const TrainBenchOptions &o, const std::functi
     r.gemmPeakFlops = measureGemmPeak(o.device, dtype, {{tokens, r.config.text.hiddenSize, r.config.text.intermediateSize}},
                                       std::min(0.5, o.minSeconds), &r.gemmPeakShape);
     say("building the model");
-#ifdef UNIRANK_TORCH_CUDA
-    if (o.device.is_cuda())
-        c10::cuda::CUDACachingAllocator::resetPeakStats(o.device.index() < 0 ? 0 : o.device.index());
-#endif
+    resetPeakMemory(o.device);
     torch::manual_seed(1);
     Qwen2VL model(r.config);
     model->to(o.device);
@@ -88,15 +83,7 @@ TrainBenchResult benchmarkTraining(const TrainBenchOptions &o, const std::functi
     autocast.reset();
     r.stepFlops = (o.lora ? 2.0 : 3.0) * textForwardFlops(r.config, o.batch, o.seqLen);
     r.tokensPerSecond = static_cast<double>(tokens) / r.stepSeconds;
-    r.memoryKind = "process RSS high-water mark";
-    r.peakMemoryBytes = rssHighWater();
-#ifdef UNIRANK_TORCH_CUDA
-    if (o.device.is_cuda()) {
-        const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(o.device.index() < 0 ? 0 : o.device.index());
-        r.peakMemoryBytes = static_cast<double>(stats.allocated_bytes[0].peak);
-        r.memoryKind = "CUDA allocator peak";
-    }
-#endif
+    std::tie(r.peakMemoryBytes, r.memoryKind) = peakMemory(o.device);
     return r;
 }
 
