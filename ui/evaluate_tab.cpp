@@ -103,20 +103,17 @@ EvaluateTab::EvaluateTab(ProjectContext &context, QWidget *parent)
     m_status->setText(tr("Press Evaluate to compare the versions against the labels."));
 
     connect(m_run, &QPushButton::clicked, this, &EvaluateTab::evaluate);
-    connect(exportCsv, &QPushButton::clicked, this, [this] {
-        const auto file = QFileDialog::getSaveFileName(this, tr("Export CSV"), {}, tr("CSV (*.csv)"));
+    const auto exportTo = [this](const QString &title, const QString &filter, auto write) {
+        const auto file = QFileDialog::getSaveFileName(this, title, {}, filter);
         if (file.isEmpty())
             return;
-        const auto done = this->exportCsv(file);
+        const Result<void> done = (this->*write)(file);
         m_status->setText(done ? tr("Wrote %1").arg(file) : QString::fromStdString(done.error().message));
-    });
-    connect(exportJson, &QPushButton::clicked, this, [this] {
-        const auto file = QFileDialog::getSaveFileName(this, tr("Export JSON"), {}, tr("JSON (*.json)"));
-        if (file.isEmpty())
-            return;
-        const auto done = this->exportJson(file);
-        m_status->setText(done ? tr("Wrote %1").arg(file) : QString::fromStdString(done.error().message));
-    });
+    };
+    connect(exportCsv, &QPushButton::clicked, this,
+            [exportTo, this] { exportTo(tr("Export CSV"), tr("CSV (*.csv)"), &EvaluateTab::exportCsv); });
+    connect(exportJson, &QPushButton::clicked, this,
+            [exportTo, this] { exportTo(tr("Export JSON"), tr("JSON (*.json)"), &EvaluateTab::exportJson); });
     connect(m_chartMetric, &QComboBox::currentTextChanged, this, [this] {
         if (!m_model->report().is_null() && !m_chartMetric->currentText().isEmpty()) {
             replaceChart(m_metricChart, metricAcrossRunsChart(m_model->report(), m_chartMetric->currentText().toStdString()));

@@ -271,30 +271,21 @@ std::int64_t ProjectContext::queryOfLabel(storage::LabelTable table, std::int64_
     return row ? row->input.queryId : 0;
 }
 
-Result<void> ProjectContext::undo()
-{
-    if (!m_history || !m_history->canUndo())
-        return std::unexpected(Error{ErrorKind::BadInput, "nothing to undo"});
-    const auto target = *m_history->undoTarget();
-    auto done = m_history->undo();
-    if (done) {
-        emit labelUndone(int(target.table), target.labelId);
-        emit labelsChanged(queryOfLabel(target.table, target.labelId));
-    } else {
-        emit errorOccurred(QString::fromStdString(done.error().message));
-    }
-    emit historyChanged();
-    return done;
-}
+Result<void> ProjectContext::undo() { return step(true); }
 
-Result<void> ProjectContext::redo()
+Result<void> ProjectContext::redo() { return step(false); }
+
+Result<void> ProjectContext::step(bool backwards)
 {
-    if (!m_history || !m_history->canRedo())
-        return std::unexpected(Error{ErrorKind::BadInput, "nothing to redo"});
-    const auto target = *m_history->redoTarget();
-    auto done = m_history->redo();
+    if (!m_history || !(backwards ? m_history->canUndo() : m_history->canRedo()))
+        return std::unexpected(Error{ErrorKind::BadInput, backwards ? "nothing to undo" : "nothing to redo"});
+    const auto target = *(backwards ? m_history->undoTarget() : m_history->redoTarget());
+    auto done = backwards ? m_history->undo() : m_history->redo();
     if (done) {
-        emit labelRedone(int(target.table), target.labelId);
+        if (backwards)
+            emit labelUndone(int(target.table), target.labelId);
+        else
+            emit labelRedone(int(target.table), target.labelId);
         emit labelsChanged(queryOfLabel(target.table, target.labelId));
     } else {
         emit errorOccurred(QString::fromStdString(done.error().message));

@@ -103,6 +103,7 @@ signals:
 private:
     Result<void> adopt(std::unique_ptr<storage::Project> project, const QString &file);
     std::int64_t queryOfLabel(storage::LabelTable table, std::int64_t labelId);
+    Result<void> step(bool backwards); ///< undo (true) or redo (false), with the signals
     QString settingsKey(const char *name) const;
 
     QString m_file;
