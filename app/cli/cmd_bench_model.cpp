@@ -62,6 +62,7 @@ void addBenchTrainCommand(CLI::App &bench)
     cmd->add_option("--batch", a->o.batch, "Sequences per step")->check(CLI::Range(1, 1024));
     cmd->add_option("--seq-len", a->o.seqLen, "Tokens per sequence")->check(CLI::Range(2, 32768));
     cmd->add_flag("--bf16", a->o.bf16, "bf16 autocast (weights stay fp32)");
+    cmd->add_flag("--gradient-checkpointing", a->o.gradientCheckpointing, "Recompute decoder activations in backward");
     cmd->add_option("--seconds", a->o.minSeconds, "Minimum seconds of timed steps")->check(CLI::Range(0.1, 600.0));
     cmd->add_option("--device", a->device, "cpu or cuda[:N]");
     cmd->add_flag("--json", a->json, "Print the figures as JSON");

@@ -1,52 +1,83 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// bf16 autocast for the current thread while alive (autocast state is thread-local): matmuls and
-// convolutions run in bfloat16, weights stay in their dtype. Works with libtorch 1.13 (Debian) and 2.x
+// Autocast for the current thread (autocast state is thread-local). AutocastBf16 turns bf16 autocast
+// on while alive: matmuls and convolutions run in bfloat16, weights stay in their dtype. AutocastScope
+// sets any captured state and restores the previous one on exit, so scopes nest (a validation pass
+// inside a training loop leaves the loop's autocast on). Works with libtorch 1.13 (Debian) and 2.x
 // (whose API takes the device type).
 //
-// Threading: create it on the thread that runs the forward.
+// Threading: create them on the thread that runs the forward.
 #pragma once
 
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
+#include <optional>
+
 namespace unirank::model {
 
-class AutocastBf16 {
+struct AutocastState {
+    bool enabled = false;
+    at::ScalarType dtype = at::kBFloat16;
+};
+
+inline AutocastState autocastState(c10::DeviceType type)
+{
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    return {at::autocast::is_autocast_enabled(type), at::autocast::get_autocast_dtype(type)};
+#else
+    if (type == c10::DeviceType::CUDA)
+        return {at::autocast::is_enabled(), at::autocast::get_autocast_gpu_dtype()};
+    return {at::autocast::is_cpu_enabled(), at::autocast::get_autocast_cpu_dtype()};
+#endif
+}
+
+inline void setAutocastState(c10::DeviceType type, AutocastState state)
+{
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    at::autocast::set_autocast_dtype(type, state.dtype);
+    at::autocast::set_autocast_enabled(type, state.enabled);
+#else
+    if (type == c10::DeviceType::CUDA) {
+        at::autocast::set_autocast_gpu_dtype(state.dtype);
+        at::autocast::set_enabled(state.enabled);
+    } else {
+        at::autocast::set_autocast_cpu_dtype(state.dtype);
+        at::autocast::set_cpu_enabled(state.enabled);
+    }
+#endif
+}
+
+class AutocastScope {
 public:
-    AutocastBf16(bool on, c10::Device device) : m_on(on), m_type(device.type())
+    AutocastScope(c10::DeviceType type, AutocastState state) : m_type(type), m_previous(autocastState(type))
     {
-        if (m_on)
-            set(true);
+        setAutocastState(m_type, state);
     }
-    ~AutocastBf16()
+    ~AutocastScope()
     {
-        if (!m_on)
-            return;
-        set(false);
-        at::autocast::clear_cache();
+        setAutocastState(m_type, m_previous);
+        if (!m_previous.enabled)
+            at::autocast::clear_cache();
     }
-    AutocastBf16(const AutocastBf16 &) = delete;
-    AutocastBf16 &operator=(const AutocastBf16 &) = delete;
+    AutocastScope(const AutocastScope &) = delete;
+    AutocastScope &operator=(const AutocastScope &) = delete;
 
 private:
-    void set(bool enabled)
+    c10::DeviceType m_type;
+    AutocastState m_previous;
+};
+
+/// bf16 autocast on `device`'s type while alive when `on`; nothing otherwise.
+class AutocastBf16 {
+public:
+    AutocastBf16(bool on, c10::Device device)
     {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-        at::autocast::set_autocast_dtype(m_type, at::kBFloat16);
-        at::autocast::set_autocast_enabled(m_type, enabled);
-#else
-        if (m_type == c10::DeviceType::CUDA) {
-            at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-            at::autocast::set_enabled(enabled);
-        } else {
-            at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-            at::autocast::set_cpu_enabled(enabled);
-        }
-#endif
+        if (on)
+            m_scope.emplace(device.type(), AutocastState{true, at::kBFloat16});
     }
 
-    bool m_on;
-    c10::DeviceType m_type;
+private:
+    std::optional<AutocastScope> m_scope;
 };
 
 } // namespace unirank::model

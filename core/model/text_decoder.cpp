@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/model/text_decoder.h"
 
+#include "core/model/activation_checkpoint.h"
+
 #include "core/util/error.h"
 
 #include <cmath>
@@ -173,9 +175,14 @@ torch::Tensor TextDecoderImpl::forward(const torch::Tensor &inputsEmbeds, const 
         cache->values.resize(m_layers->size());
     }
     auto x = inputsEmbeds;
+    const bool recompute = m_checkpointing && !cache && is_training() && torch::GradMode::is_enabled();
     for (std::size_t i = 0; i < m_layers->size(); ++i) {
-        x = m_layers[i]->as<DecoderLayer>()->forward(x, rope, allowed, cache ? &cache->keys[i] : nullptr,
-                                                     cache ? &cache->values[i] : nullptr);
+        const auto layer = m_layers->ptr<DecoderLayerImpl>(i);
+        if (recompute)
+            x = checkpoint([layer, rope, allowed](const torch::Tensor &in) { return layer->forward(in, rope, allowed, nullptr, nullptr); },
+                           x);
+        else
+            x = layer->forward(x, rope, allowed, cache ? &cache->keys[i] : nullptr, cache ? &cache->values[i] : nullptr);
         record(trace, "decoder_layer." + std::to_string(i), x);
     }
     if (cache)

@@ -84,8 +84,14 @@ public:
 
     RotaryTables rotary(const torch::Tensor &positionIds, torch::ScalarType dtype, torch::Device device) const;
 
+    /// Recompute each layer's activations in backward instead of keeping them (training without a
+    /// cache and with grad mode on; see activation_checkpoint.h). Off by default.
+    void setGradientCheckpointing(bool on) { m_checkpointing = on; }
+    bool gradientCheckpointing() const { return m_checkpointing; }
+
 private:
     TextConfig m_config;
+    bool m_checkpointing = false;
     torch::nn::Embedding m_embed{nullptr};
     torch::nn::ModuleList m_layers{nullptr};
     RMSNorm m_norm{nullptr};

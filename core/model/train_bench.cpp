@@ -58,6 +58,7 @@ TrainBenchResult benchmarkTraining(const TrainBenchOptions &o, const std::functi
     }
     for (const auto &p : params)
         r.trainableParameters += static_cast<double>(p.numel());
+    model->decoder()->setGradientCheckpointing(o.gradientCheckpointing);
     model->train();
     torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(1e-4));
     ForwardInput in;
@@ -95,6 +96,7 @@ nlohmann::json TrainBenchResult::toJson() const
             {"mode", options.lora ? "lora" : "full"},
             {"r", options.lora ? options.rank : 0},
             {"precision", options.bf16 ? "bf16 autocast" : "fp32"},
+            {"gradient_checkpointing", options.gradientCheckpointing},
             {"device", options.device.str()},
             {"threads", threads},
             {"batch", options.batch},
@@ -116,7 +118,8 @@ std::string TrainBenchResult::toText() const
 {
     std::ostringstream s;
     s << options.preset << " (" << config.text.numLayers << " decoder layers), " << (options.lora ? "LoRA r=" + std::to_string(options.rank) : std::string("full"))
-      << ", " << (options.bf16 ? "bf16 autocast" : "fp32") << ", " << options.device.str() << ", " << threads << " threads\n";
+      << ", " << (options.bf16 ? "bf16 autocast" : "fp32") << (options.gradientCheckpointing ? ", activation checkpointing" : "") << ", "
+      << options.device.str() << ", " << threads << " threads\n";
     s << "trainable parameters: " << trainableParameters << " of " << parameters << "\n";
     s << "libtorch GEMM peak: " << gemmPeakFlops / 1e9 << " GFLOP/s (" << gemmPeakShape << ")\n";
     s << "training step (" << options.batch << " x " << options.seqLen << " tokens): " << stepSeconds * 1e3 << " ms, "

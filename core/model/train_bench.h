@@ -4,7 +4,8 @@
 // with LoRA adapters on the text projections or full fine-tuning of the text weights. Reports tokens/s,
 // peak memory and model FLOPs utilisation against libtorch's GEMM peak measured in the same run.
 // FLOPs per step: full fine-tuning 3 x the forward's (forward, activation and weight gradients); LoRA
-// 2 x (forward and activation gradients; the adapters' own products are ignored as small).
+// 2 x (forward and activation gradients; the adapters' own products are ignored as small). With
+// activation checkpointing the recomputed forward is not counted (model FLOPs, not hardware FLOPs).
 //
 // Threading: the calling thread. Errors: InputError for bad arguments.
 #pragma once
@@ -26,6 +27,7 @@ struct TrainBenchOptions {
     bool lora = true;
     std::int64_t rank = 8;
     bool bf16 = false; ///< autocast
+    bool gradientCheckpointing = false; ///< recompute decoder activations in backward
     torch::Device device = torch::kCPU;
     double minSeconds = 1.0;
 };

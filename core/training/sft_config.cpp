@@ -36,6 +36,7 @@ const std::vector<std::pair<std::string, std::pair<Field, Writer>>> &fields()
         {"max_grad_norm", field(&SftConfig::max_grad_norm, "max_grad_norm")},
         {"seed", field(&SftConfig::seed, "seed")},
         {"bf16", field(&SftConfig::bf16, "bf16")},
+        {"gradient_checkpointing", field(&SftConfig::gradient_checkpointing, "gradient_checkpointing")},
         {"logging_steps", field(&SftConfig::logging_steps, "logging_steps")},
         {"save_steps", field(&SftConfig::save_steps, "save_steps")},
         {"save_total_limit", field(&SftConfig::save_total_limit, "save_total_limit")},

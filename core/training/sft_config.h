@@ -16,6 +16,7 @@
 //   max_grad_norm                  1.0       clipping of the global L2 norm; 0: off
 //   seed                           42        data order, dropout, adapter init, split
 //   bf16                           false     autocast to bfloat16 (CPU with AVX-512 BF16, or CUDA)
+//   gradient_checkpointing         false     recompute decoder activations in backward (less memory)
 //   logging_steps                  1         metrics into the project every N steps
 //   save_steps                     0         checkpoint every N steps; 0: at each epoch's end
 //   save_total_limit               2         checkpoints kept besides the best one
@@ -57,6 +58,7 @@ struct SftConfig {
     double max_grad_norm = 1.0;
     std::uint64_t seed = 42;
     bool bf16 = false;
+    bool gradient_checkpointing = false;
     std::int64_t logging_steps = 1;
     std::int64_t save_steps = 0;
     std::int64_t save_total_limit = 2;

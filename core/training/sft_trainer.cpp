@@ -195,6 +195,7 @@ struct SftTrainer::State {
                         .betas(std::make_tuple(c.adam_beta1, c.adam_beta2))
                         .eps(c.adam_epsilon)
                         .weight_decay(c.weight_decay));
+        m->decoder()->setGradientCheckpointing(c.gradient_checkpointing);
         m->train();
     }
 

@@ -2,7 +2,9 @@
 // Trainable LoRA adapters: a fresh adapter leaves the output unchanged (B = 0), a trained one changes
 // it; the PEFT folder written holds PEFT's tensor names and config fields; reading it back as trainable
 // adapters reproduces the outputs exactly, merging it (as scoring does) reproduces them to rounding;
-// vision layers are adapted only when asked; gradients reach the adapters while the base is frozen.
+// vision layers are adapted only when asked; gradients reach the adapters while the base is frozen;
+// activation checkpointing reproduces a training step's loss and gradients.
+#include "core/model/autocast.h"
 #include "core/model/loader.h"
 #include "core/model/lora.h"
 #include "core/model/torch_io.h"
@@ -43,6 +45,48 @@ void randomiseB(Qwen2VL &model)
     for (auto &[name, t] : loraParameters(model))
         if (name.ends_with("lora_B.weight"))
             t.normal_(0, 0.05);
+}
+
+/// Loss and gradients of one training step on a two-row batch (one padded), with dropout active.
+struct StepResult {
+    double loss = 0;
+    std::map<std::string, torch::Tensor> grads;
+};
+
+StepResult trainingStep(bool checkpointing, bool fullFinetune, bool bf16 = false)
+{
+    auto model = load();
+    for (auto &p : model->parameters())
+        p.set_requires_grad(fullFinetune);
+    if (!fullFinetune) {
+        LoraConfig config;
+        config.settings = {4, 8, 0.3, false}; // heavy dropout: the recomputation must repeat its masks
+        torch::manual_seed(5);                // lora_A's initialisation
+        addLoraAdapters(model, config);
+        randomiseB(model);
+        for (auto &[name, t] : loraParameters(model))
+            t.set_requires_grad(true);
+    }
+    model->decoder()->setGradientCheckpointing(checkpointing);
+    model->train();
+    ForwardInput in;
+    in.inputIds = torch::tensor({{1, 5, 9, 33, 71, 12, 4}, {1, 8, 2, 40, 3, 0, 0}}, torch::kLong);
+    in.attentionMask = torch::tensor({{1, 1, 1, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 0, 0}}, torch::kLong);
+    in.logitPositions = torch::tensor({{6}, {4}}, torch::kLong);
+    torch::manual_seed(11);
+    StepResult r;
+    torch::Tensor loss;
+    {
+        AutocastBf16 autocast(bf16, torch::kCPU);
+        const auto logits = forward(model, in).logits.select(1, 0).to(torch::kFloat32);
+        loss = torch::nn::functional::cross_entropy(logits, torch::tensor({3, 4}, torch::kLong));
+    }
+    loss.backward(); // outside the autocast scope, as PyTorch recommends: the recomputation restores it
+    r.loss = loss.item<double>();
+    for (const auto &p : model->named_parameters())
+        if (p.value().grad().defined())
+            r.grads[p.key()] = p.value().grad().clone();
+    return r;
 }
 
 } // namespace
@@ -135,6 +179,55 @@ private slots:
         for (const auto &p : model->named_parameters())
             if (p.key().find("lora_") == std::string::npos)
                 QVERIFY(!p.value().grad().defined());
+    }
+
+    void activationCheckpointingRepeatsTheStep_data()
+    {
+        QTest::addColumn<bool>("full");
+        QTest::addColumn<bool>("bf16");
+        QTest::newRow("lora-dropout") << false << false;
+        QTest::newRow("full-finetune") << true << false;
+        QTest::newRow("lora-bf16-autocast") << false << true;
+    }
+
+    // Recomputing each decoder layer in backward gives the same loss and the same gradient for every
+    // trainable tensor as keeping the activations: the same operations on the same inputs, with the
+    // dropout masks and autocast state of the forward (a wrong mask or fp32 recompute would differ by
+    // far more than float rounding).
+    void activationCheckpointingRepeatsTheStep()
+    {
+        QFETCH(bool, full);
+        QFETCH(bool, bf16);
+        const auto plain = trainingStep(false, full, bf16);
+        const auto recomputed = trainingStep(true, full, bf16);
+        QCOMPARE(recomputed.loss, plain.loss);
+        QCOMPARE(recomputed.grads.size(), plain.grads.size());
+        QVERIFY(plain.grads.size() > 10);
+        for (const auto &[name, g] : plain.grads) {
+            const auto it = recomputed.grads.find(name);
+            QVERIFY2(it != recomputed.grads.end(), name.c_str());
+            const auto scale = g.abs().max().item<double>();
+            const auto diff = (it->second - g).abs().max().item<double>();
+            QVERIFY2(diff <= 1e-6 * scale + 1e-9, (name + ": " + std::to_string(diff) + " of " + std::to_string(scale)).c_str());
+        }
+    }
+
+    // A validation pass inside a bf16 training loop opens its own autocast scope; leaving it must keep
+    // the loop's autocast on (and leaving the loop's must turn it off).
+    void autocastScopesNest()
+    {
+        QVERIFY(!autocastState(c10::DeviceType::CPU).enabled);
+        {
+            AutocastBf16 outer(true, torch::kCPU);
+            {
+                AutocastBf16 inner(true, torch::kCPU);
+                AutocastBf16 off(false, torch::kCPU);
+                QVERIFY(autocastState(c10::DeviceType::CPU).enabled);
+            }
+            QVERIFY(autocastState(c10::DeviceType::CPU).enabled);
+            QCOMPARE(autocastState(c10::DeviceType::CPU).dtype, at::kBFloat16);
+        }
+        QVERIFY(!autocastState(c10::DeviceType::CPU).enabled);
     }
 
     void badAdapters()

@@ -205,6 +205,20 @@ private slots:
         for (const auto &[name, t] : wa)
             worst = std::max(worst, (t - wb.at(name)).abs().max().item<double>());
         QVERIFY2(worst <= 1e-6, std::to_string(worst).c_str()); // fp32 CPU, same order of operations
+
+        // With activation checkpointing (gradient_checkpointing) the same run ends on the same weights:
+        // recomputation repeats the forward exactly, dropout masks included.
+        const auto three = dir("three");
+        auto recomputing = smallConfig();
+        recomputing.gradient_checkpointing = true;
+        SftTrainer checkpointed(loadTiny(), recomputing, m_train, m_validation, three, "tiny");
+        const auto c = checkpointed.run(false);
+        QCOMPARE(c.lastLoss, a.lastLoss);
+        const auto wc = model::readSafetensors(three / "checkpoint-6" / "adapter_model.safetensors").value();
+        worst = 0;
+        for (const auto &[name, t] : wa)
+            worst = std::max(worst, (t - wc.at(name)).abs().max().item<double>());
+        QVERIFY2(worst <= 1e-6, std::to_string(worst).c_str());
     }
 
     void peftRoundTripScoresTheSame()
