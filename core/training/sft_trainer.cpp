@@ -70,6 +70,7 @@ struct SftTrainer::State {
     PairEncoder encoder;
     std::vector<EncodedPair> train, val;
     std::size_t skipped = 0;
+    std::vector<std::string> skipReasons; ///< the first few, for the log
     model::LoraConfig lora;
     bool visionTrainable = false;
     std::vector<torch::Tensor> params;
@@ -100,8 +101,10 @@ struct SftTrainer::State {
                 for (const auto &item : groups[g].items) {
                     try {
                         into.push_back(encoder.encode(groups[g], item, g));
-                    } catch (const InputError &) {
+                    } catch (const InputError &e) {
                         ++skipped;
+                        if (skipReasons.size() < 3)
+                            skipReasons.push_back(item.candidateId + ": " + e.what());
                     }
                 }
         };
@@ -393,6 +396,8 @@ SftResult SftTrainer::run(bool resume, const TrainCallbacks &cb)
     log("training " + std::to_string(s.train.size()) + " examples in " + std::to_string(s.batchesPerEpoch) +
         " batches per epoch, " + std::to_string(s.totalSteps) + " steps" +
         (s.skipped ? ", " + std::to_string(s.skipped) + " examples skipped (unreadable)" : ""));
+    for (const auto &reason : s.skipReasons)
+        log("skipped " + reason);
 
     const auto started = std::chrono::steady_clock::now();
     const auto startStep = s.step;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // unirank-cli train sft end to end on the smoke set with the tiny model: the JSON summary, the run and
 // its metrics in the project, the adapter registered as a version under its base; Ctrl+C (SIGINT)
-// leaves a checkpoint and a cancelled run, --resume finishes it; a bad config names the key.
+// leaves a checkpoint and a cancelled run, --resume finishes it; validation pair accuracy rises over ten
+// epochs; a bad config names the key.
 #include "storage/project.h"
 #include "storage/repo/models.h"
 #include "storage/repo/training.h"
@@ -152,6 +153,31 @@ private slots:
         const auto summary = nlohmann::json::parse(resumed.out.trimmed().split('\n').last().toStdString());
         QCOMPARE(summary.at("steps").get<int>(), 12);
         QVERIFY(fs::exists(out.toStdString() + "/adapter_config.json"));
+    }
+
+    // Ten epochs of LoRA (text and vision, listwise term on) on the 16 training queries of the smoke set
+    // lift pairwise accuracy on the 4 held-out queries: the adapter learns something that carries over
+    // to unseen queries, not only a falling training loss. Measured at this seed: 0.554 before, 0.632
+    // after the last epoch with one thread, 0.615 with two (thread count changes the float sums); other
+    // seeds hold out other queries and rise by -0.01 to +0.10 (see the closing note of issue 7).
+    void validationAccuracyRises()
+    {
+        const auto config = m_dir.filePath("learn.json");
+        std::ofstream(config.toStdString())
+            << R"({"num_train_epochs": 10, "learning_rate": 5e-3, "per_device_train_batch_size": 8, "r": 16, "lora_alpha": 32,
+                  "max_candidates_per_query": 16, "listwise_weight": 1.0, "lora_vision": true, "seed": 42})";
+        const auto r = cli({"train", "sft", "--project", m_project, "--model", source("resources/models/tiny-random"), "--config",
+                            config, "--adapter-out", m_dir.filePath("learned"), "--json"},
+                           900000);
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const auto summary = nlohmann::json::parse(r.out.trimmed().split('\n').last().toStdString());
+        const auto before = summary.at("val_pair_accuracy_before").get<double>();
+        const auto final = summary.at("val_pair_accuracy_final").get<double>();
+        const auto best = summary.at("val_pair_accuracy_after").get<double>();
+        const auto report = QString("before %1, final %2, best %3").arg(before).arg(final).arg(best);
+        QVERIFY2(summary.at("train_loss_last").get<double>() < 0.5 * summary.at("train_loss_first").get<double>(), qPrintable(report));
+        QVERIFY2(final >= before + 0.03, qPrintable(report));
+        QVERIFY2(best >= final, qPrintable(report));
     }
 
     void badConfig()
