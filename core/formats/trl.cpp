@@ -26,6 +26,8 @@ void writeTrlJsonl(const std::filesystem::path &path, const std::vector<TrlPair>
         j["rejected_id"] = p.rejectedId;
         j["source"] = p.source;
         j["annotator"] = p.annotator;
+        if (!p.reason.empty())
+            j["reason"] = p.reason;
         text += j.dump() + "\n";
     }
     writeFileAtomically(path, text);

@@ -20,6 +20,7 @@ struct TrlPair {
     std::string queryId, chosenId, rejectedId;
     std::string source;          ///< human | derived | mined
     std::string annotator;
+    std::string reason;          ///< why the pair was chosen (written when not empty)
 };
 
 /// Writes the pairs atomically, one JSON object per line.
