@@ -30,7 +30,9 @@ function(unirank_add_test)
   if(NOT T_LABELS)
     set(T_LABELS unit)
   endif()
-  set(env "UNIRANK_SOURCE_DIR=${PROJECT_SOURCE_DIR}" "UNIRANK_BINARY_DIR=${PROJECT_BINARY_DIR}")
+  # CTest's TIMEOUT governs; Qt Test's own per-function watchdog (5 minutes) must not be stricter.
+  set(env "UNIRANK_SOURCE_DIR=${PROJECT_SOURCE_DIR}" "UNIRANK_BINARY_DIR=${PROJECT_BINARY_DIR}"
+          "QTEST_FUNCTION_TIMEOUT=${T_TIMEOUT}000")
   if(T_GUI)
     list(APPEND env "QT_QPA_PLATFORM=offscreen")
   endif()
