@@ -4,10 +4,11 @@
 #include "core/eval/metrics.h"
 #include "core/model/autocast.h"
 #include "core/model/lora.h"
-#include "core/model/torch_io.h"
+#include "core/training/checkpoints.h"
 #include "core/training/lr_schedule.h"
 #include "core/training/pair_encoder.h"
 #include "core/training/sft_objective.h"
+#include "core/training/trainable_policy.h"
 #include "core/util/atomic_file.h"
 
 
@@ -19,47 +20,6 @@
 namespace fs = std::filesystem;
 
 namespace unirank::training {
-namespace {
-
-std::string toHex(const torch::Tensor &bytes)
-{
-    const auto t = bytes.contiguous();
-    const auto *p = t.data_ptr<std::uint8_t>();
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(static_cast<std::size_t>(t.numel()) * 2);
-    for (std::int64_t i = 0; i < t.numel(); ++i) {
-        out += digits[p[i] >> 4];
-        out += digits[p[i] & 15];
-    }
-    return out;
-}
-
-torch::Tensor fromHex(const std::string &hex)
-{
-    auto t = torch::empty({static_cast<std::int64_t>(hex.size() / 2)}, torch::kUInt8);
-    auto *p = t.data_ptr<std::uint8_t>();
-    const auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-        p[i / 2] = static_cast<std::uint8_t>(nibble(hex[i]) << 4 | nibble(hex[i + 1]));
-    return t;
-}
-
-torch::Tensor rngState()
-{
-    auto gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    return gen.get_state();
-}
-
-void setRngState(const torch::Tensor &state)
-{
-    auto gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    gen.set_state(state);
-}
-
-} // namespace
 
 struct SftTrainer::State {
     std::shared_ptr<scoring::ScoringModel> sm;
@@ -71,11 +31,8 @@ struct SftTrainer::State {
     std::vector<EncodedPair> train, val;
     std::size_t skipped = 0;
     std::vector<std::string> skipReasons; ///< the first few, for the log
-    model::LoraConfig lora;
-    bool visionTrainable = false;
-    std::vector<torch::Tensor> params;
+    TrainablePolicy policy;
     std::unique_ptr<torch::optim::AdamW> optimizer;
-    std::map<std::string, torch::Tensor> embeds; ///< frozen vision: image key -> embeddings
 
     std::int64_t step = 0, totalSteps = 0, stepsPerEpoch = 0, batchesPerEpoch = 0;
     double bestMetric = -1;
@@ -86,7 +43,7 @@ struct SftTrainer::State {
     State(std::shared_ptr<scoring::ScoringModel> m, SftConfig config, std::vector<TrainGroup> t, std::vector<TrainGroup> v,
           fs::path o, std::string b)
         : sm(std::move(m)), c(std::move(config)), trainGroups(std::move(t)), valGroups(std::move(v)), out(std::move(o)),
-          base(std::move(b)), encoder(sm)
+          base(std::move(b)), encoder(sm), policy(sm, base)
     {
     }
 
@@ -137,84 +94,17 @@ struct SftTrainer::State {
         return batches;
     }
 
-    torch::Tensor logits(Batch &batch)
-    {
-        auto &m = sm->model;
-        if (!visionTrainable && batch.input.pixelValues.defined()) {
-            std::vector<torch::Tensor> rows;
-            for (const auto *p : batch.pairs)
-                for (std::size_t i = 0; i < p->imageKeys.size(); ++i) {
-                    auto it = embeds.find(p->imageKeys[i]);
-                    if (it == embeds.end()) {
-                        torch::NoGradGuard noGrad;
-                        it = embeds.emplace(p->imageKeys[i], m->visual()(p->pixels[i].to(m->device()), p->grids[i])).first;
-                    }
-                    rows.push_back(it->second);
-                }
-            batch.input.imageEmbeds = torch::cat(rows);
-            batch.input.pixelValues = torch::Tensor();
-        }
-        return model::forward(m, batch.input).logits;
-    }
-
     void setupModel(const fs::path &resumeFrom)
     {
-        auto &m = sm->model;
-        for (auto &p : m->parameters())
-            p.set_requires_grad(false);
-        torch::manual_seed(c.seed);
-        if (c.full_finetune) {
-            if (!resumeFrom.empty()) {
-                auto ckpt = tensor::Checkpoint::open(resumeFrom / "model");
-                if (!ckpt)
-                    throw InputError(ckpt.error().message);
-                if (auto loaded = model::loadWeights(m, *ckpt); !loaded)
-                    throw InputError(loaded.error().message);
-            }
-            for (auto &p : m->named_parameters())
-                if (!p.key().starts_with("visual.")) {
-                    p.value().set_requires_grad(true);
-                    params.push_back(p.value());
-                }
-        } else {
-            lora.settings = {c.r, c.lora_alpha, c.lora_dropout, c.use_rslora};
-            lora.targetModules = c.target_modules;
-            lora.vision = c.lora_vision;
-            visionTrainable = c.lora_vision;
-            if (!resumeFrom.empty()) {
-                auto loaded = model::loadLoraAdapter(m, resumeFrom);
-                if (!loaded)
-                    throw InputError(loaded.error().message);
-            } else {
-                model::addLoraAdapters(m, lora);
-            }
-            for (auto &[name, t] : model::loraParameters(m)) {
-                t.set_requires_grad(true);
-                params.push_back(t);
-            }
-        }
+        policy.setup(c, resumeFrom);
         optimizer = std::make_unique<torch::optim::AdamW>(
-            params, torch::optim::AdamWOptions(c.learning_rate)
-                        .betas(std::make_tuple(c.adam_beta1, c.adam_beta2))
-                        .eps(c.adam_epsilon)
-                        .weight_decay(c.weight_decay));
-        m->decoder()->setGradientCheckpointing(c.gradient_checkpointing);
-        m->train();
+            policy.parameters(), torch::optim::AdamWOptions(c.learning_rate)
+                                     .betas(std::make_tuple(c.adam_beta1, c.adam_beta2))
+                                     .eps(c.adam_epsilon)
+                                     .weight_decay(c.weight_decay));
     }
 
-    void writeModelFiles(const fs::path &folder)
-    {
-        if (c.full_finetune) {
-            model::saveQwen2VL(sm->model, folder / "model");
-            for (const char *name : {"tokenizer.json", "tokenizer_config.json", "preprocessor_config.json", "unirank_prompt.json"})
-                if (fs::exists(sm->folder / name))
-                    fs::copy_file(sm->folder / name, folder / "model" / name, fs::copy_options::overwrite_existing);
-        } else {
-            model::writeLoraAdapterFiles(sm->model, lora, folder, base);
-        }
-    }
-
-    fs::path checkpointDir(std::int64_t s) const { return out / ("checkpoint-" + std::to_string(s)); }
+    fs::path checkpointDir(std::int64_t s) const { return training::checkpointDir(out, s); }
 
     void saveCheckpoint()
     {
@@ -225,39 +115,16 @@ struct SftTrainer::State {
                                    {"best_checkpoint", bestStep >= 0 ? checkpointDir(bestStep).filename().string() : ""},
                                    {"first_loss", std::isnan(firstLoss) ? nlohmann::json() : nlohmann::json(firstLoss)},
                                    {"last_loss", std::isnan(lastLoss) ? nlohmann::json() : nlohmann::json(lastLoss)},
-                                   {"rng_state", toHex(rngState())},
+                                   {"rng_state", cpuRngStateHex()},
                                    {"log_history", history},
                                    {"config", c.toJson()}};
-        fs::create_directories(out);
-        replaceDirectoryAtomically(checkpointDir(step), [&](const fs::path &staging) {
-            writeModelFiles(staging);
-            torch::save(*optimizer, (staging / "optimizer.pt").string());
-            AtomicFile file(staging / "trainer_state.json");
-            file.write(state.dump(2) + "\n");
-            file.commit();
-        });
-        prune();
-    }
-
-    void prune()
-    {
-        std::vector<std::int64_t> steps;
-        for (const auto &e : fs::directory_iterator(out))
-            if (e.is_directory() && e.path().filename().string().starts_with("checkpoint-"))
-                steps.push_back(std::stoll(e.path().filename().string().substr(11)));
-        std::sort(steps.begin(), steps.end());
-        std::size_t kept = 0;
-        for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
-            if (*it == bestStep)
-                continue;
-            if (++kept > static_cast<std::size_t>(c.save_total_limit))
-                fs::remove_all(checkpointDir(*it));
-        }
+        writeCheckpoint(out, step, [&](const fs::path &staging) { policy.writeModelFiles(staging); }, *optimizer, state);
+        pruneCheckpoints(out, static_cast<std::size_t>(c.save_total_limit), bestStep);
     }
 
     void restore(const fs::path &dir)
     {
-        const auto state = nlohmann::json::parse(readWholeFile(dir / "trainer_state.json"));
+        const auto state = readCheckpoint(dir, *optimizer);
         step = state.at("global_step").get<std::int64_t>();
         bestMetric = state.value("best_metric", -1.0);
         bestStep = state.value("best_step", std::int64_t(-1));
@@ -266,8 +133,7 @@ struct SftTrainer::State {
         if (state.contains("last_loss") && !state["last_loss"].is_null())
             lastLoss = state["last_loss"].get<double>();
         history = state.value("log_history", nlohmann::json::array());
-        torch::load(*optimizer, (dir / "optimizer.pt").string());
-        setRngState(fromHex(state.at("rng_state").get<std::string>()));
+        setCpuRngStateHex(state.at("rng_state").get<std::string>());
     }
 
     double learningRate() const
@@ -293,24 +159,7 @@ SftTrainer::SftTrainer(std::shared_ptr<scoring::ScoringModel> model, SftConfig c
 
 SftTrainer::~SftTrainer() = default;
 
-fs::path SftTrainer::latestCheckpoint(const fs::path &outputDir)
-{
-    fs::path best;
-    std::int64_t newest = -1;
-    if (!fs::is_directory(outputDir))
-        return best;
-    for (const auto &e : fs::directory_iterator(outputDir)) {
-        const auto name = e.path().filename().string();
-        if (!e.is_directory() || !name.starts_with("checkpoint-") || !fs::exists(e.path() / "trainer_state.json"))
-            continue;
-        const auto s = std::stoll(name.substr(11));
-        if (s > newest) {
-            newest = s;
-            best = e.path();
-        }
-    }
-    return best;
-}
+fs::path SftTrainer::latestCheckpoint(const fs::path &outputDir) { return training::latestCheckpoint(outputDir); }
 
 ValidationResult SftTrainer::validate()
 {
@@ -330,7 +179,7 @@ ValidationResult SftTrainer::validate()
         for (std::size_t j = i; j < std::min(s.val.size(), i + static_cast<std::size_t>(s.c.per_device_train_batch_size)); ++j)
             rows.push_back(&s.val[j]);
         auto batch = makeBatch(rows, *s.sm->prompt, s.labelTokensOnly(), m->device());
-        const auto loss = sftLoss(s.logits(batch), batch.labels, batch.groups, s.labelTokensOnly(),
+        const auto loss = sftLoss(s.policy.logits(batch), batch.labels, batch.groups, s.labelTokensOnly(),
                                   s.sm->prompt->negativeId(), s.sm->prompt->positiveId(), 0.0);
         lossSum += loss.crossEntropy * double(rows.size());
         const auto mg = loss.margins.to(torch::kCPU, torch::kDouble);
@@ -426,7 +275,7 @@ SftResult SftTrainer::run(bool resume, const TrainCallbacks &cb)
             }
             const auto &rows = batches[static_cast<std::size_t>(b)];
             auto batch = makeBatch(rows, *s.sm->prompt, s.labelTokensOnly(), m->device());
-            auto loss = sftLoss(s.logits(batch), batch.labels, batch.groups, s.labelTokensOnly(), s.sm->prompt->negativeId(),
+            auto loss = sftLoss(s.policy.logits(batch), batch.labels, batch.groups, s.labelTokensOnly(), s.sm->prompt->negativeId(),
                                 s.sm->prompt->positiveId(), s.c.listwise_weight);
             const double share = double(rows.size()) / double(items);
             (loss.loss * share).backward();
@@ -439,9 +288,9 @@ SftResult SftTrainer::run(bool resume, const TrainCallbacks &cb)
         }
         double gradNorm = 0;
         if (s.c.max_grad_norm > 0) {
-            gradNorm = torch::nn::utils::clip_grad_norm_(s.params, s.c.max_grad_norm);
+            gradNorm = torch::nn::utils::clip_grad_norm_(s.policy.parameters(), s.c.max_grad_norm);
         } else {
-            for (const auto &p : s.params)
+            for (const auto &p : s.policy.parameters())
                 if (p.grad().defined())
                     gradNorm += p.grad().to(torch::kDouble).pow(2).sum().item<double>();
             gradNorm = std::sqrt(gradNorm);
@@ -500,12 +349,7 @@ SftResult SftTrainer::run(bool resume, const TrainCallbacks &cb)
     // The best checkpoint's model files become <output>/best (the last one without validation data).
     const auto bestDir = s.checkpointDir(s.bestStep >= 0 ? s.bestStep : s.step);
     if (!result.cancelled && fs::exists(bestDir)) {
-        result.best = s.out / "best";
-        replaceDirectoryAtomically(result.best, [&](const fs::path &staging) {
-            for (const auto &e : fs::directory_iterator(bestDir))
-                if (e.path().filename() != "optimizer.pt" && e.path().filename() != "trainer_state.json")
-                    fs::copy(e.path(), staging / e.path().filename(), fs::copy_options::recursive);
-        });
+        result.best = publishBest(s.out, bestDir);
     }
     return result;
 }

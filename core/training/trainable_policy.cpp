@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/training/trainable_policy.h"
+
+#include "core/model/torch_io.h"
+#include "core/tensor/checkpoint.h"
+
+namespace fs = std::filesystem;
+
+namespace unirank::training {
+
+TrainablePolicy::TrainablePolicy(std::shared_ptr<scoring::ScoringModel> model, std::string baseModel)
+    : m_model(std::move(model)), m_base(std::move(baseModel))
+{
+}
+
+void TrainablePolicy::setup(const TrainingArguments &c, const fs::path &from)
+{
+    auto &m = m_model->model;
+    for (auto &p : m->parameters())
+        p.set_requires_grad(false);
+    m_params.clear();
+    m_embeds.clear();
+    torch::manual_seed(c.seed);
+    m_full = c.full_finetune;
+    if (m_full) {
+        if (!from.empty()) {
+            auto ckpt = tensor::Checkpoint::open(from / "model");
+            if (!ckpt)
+                throw InputError(ckpt.error().message);
+            if (auto loaded = model::loadWeights(m, *ckpt); !loaded)
+                throw InputError(loaded.error().message);
+        }
+        for (auto &p : m->named_parameters())
+            if (!p.key().starts_with("visual.")) {
+                p.value().set_requires_grad(true);
+                m_params.push_back(p.value());
+            }
+    } else {
+        m_lora.settings = {c.r, c.lora_alpha, c.lora_dropout, c.use_rslora};
+        m_lora.targetModules = c.target_modules;
+        m_lora.vision = c.lora_vision;
+        if (!from.empty()) {
+            auto loaded = model::loadLoraAdapter(m, from);
+            if (!loaded)
+                throw InputError(loaded.error().message);
+            m_lora = *loaded;
+            m_lora.settings.dropout = c.lora_dropout;
+        } else {
+            model::removeLoraAdapters(m);
+            model::addLoraAdapters(m, m_lora);
+        }
+        m_visionTrainable = m_lora.vision;
+        for (auto &[name, t] : model::loraParameters(m)) {
+            t.set_requires_grad(true);
+            m_params.push_back(t);
+        }
+    }
+    m->decoder()->setGradientCheckpointing(c.gradient_checkpointing);
+    m->train();
+}
+
+torch::Tensor TrainablePolicy::logits(Batch &batch)
+{
+    auto &m = m_model->model;
+    if (!m_visionTrainable && batch.input.pixelValues.defined()) {
+        std::vector<torch::Tensor> rows;
+        for (const auto *p : batch.pairs)
+            for (std::size_t i = 0; i < p->imageKeys.size(); ++i) {
+                auto it = m_embeds.find(p->imageKeys[i]);
+                if (it == m_embeds.end()) {
+                    torch::NoGradGuard noGrad;
+                    it = m_embeds.emplace(p->imageKeys[i], m->visual()(p->pixels[i].to(m->device()), p->grids[i])).first;
+                }
+                rows.push_back(it->second);
+            }
+        batch.input.imageEmbeds = torch::cat(rows);
+        batch.input.pixelValues = torch::Tensor();
+    }
+    return model::forward(m, batch.input).logits;
+}
+
+torch::Tensor TrainablePolicy::margins(Batch &batch)
+{
+    const auto l = logits(batch).select(1, 0).to(torch::kFloat32); // [B, 2]: negative, positive
+    return l.select(1, 1) - l.select(1, 0);
+}
+
+void TrainablePolicy::writeModelFiles(const fs::path &folder)
+{
+    if (m_full) {
+        model::saveQwen2VL(m_model->model, folder / "model");
+        for (const char *name : {"tokenizer.json", "tokenizer_config.json", "preprocessor_config.json", "unirank_prompt.json"})
+            if (fs::exists(m_model->folder / name))
+                fs::copy_file(m_model->folder / name, folder / "model" / name, fs::copy_options::overwrite_existing);
+    } else {
+        model::writeLoraAdapterFiles(m_model->model, m_lora, folder, m_base);
+    }
+}
+
+} // namespace unirank::training

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The model a trainer updates, shared by instruction tuning and alignment: LoRA adapters (fresh, or
+// read from a PEFT folder to continue training it) or every text weight (full_finetune); the list of
+// trainable tensors; the forward of a batch with frozen image embeddings cached (unless the vision
+// tower is adapted); and writing its files (PEFT folder, or a full model folder under `model/`).
+//
+// Threading: the training thread only. Ownership: holds the ScoringModel it trains (load a private
+// one). Errors: InputError for an unreadable adapter or checkpoint.
+#pragma once
+
+#include "core/model/lora.h"
+#include "core/scoring/scorer.h"
+#include "core/training/pair_encoder.h"
+#include "core/training/training_arguments.h"
+
+#include <filesystem>
+#include <map>
+
+namespace unirank::training {
+
+class TrainablePolicy {
+public:
+    TrainablePolicy(std::shared_ptr<scoring::ScoringModel> model, std::string baseModel);
+
+    /// Freezes the model, then makes the trainable part: with `from` empty, fresh adapters (seeded by
+    /// args.seed) or the text weights; otherwise the adapter or full checkpoint (`from/model`) in `from`.
+    void setup(const TrainingArguments &args, const std::filesystem::path &from);
+
+    std::vector<torch::Tensor> &parameters() { return m_params; }
+    scoring::ScoringModel &scoring() { return *m_model; }
+    std::shared_ptr<scoring::ScoringModel> shared() const { return m_model; }
+    model::Qwen2VL &model() { return m_model->model; }
+
+    /// Logits of the batch (as its ForwardInput asks), with image embeddings from the cache when the
+    /// vision tower is frozen.
+    torch::Tensor logits(Batch &batch);
+    /// l_yes - l_no per row of a label-token batch ([B]).
+    torch::Tensor margins(Batch &batch);
+
+    void writeModelFiles(const std::filesystem::path &folder);
+
+private:
+    std::shared_ptr<scoring::ScoringModel> m_model;
+    std::string m_base;
+    bool m_full = false;
+    bool m_visionTrainable = false;
+    model::LoraConfig m_lora;
+    std::vector<torch::Tensor> m_params;
+    std::map<std::string, torch::Tensor> m_embeds; ///< frozen vision: image key -> embeddings
+};
+
+} // namespace unirank::training
