@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Every hyperparameter of a preference-alignment round: the shared TrainingArguments
+// (training_arguments.h) plus these, named as TRL's DPOConfig and GRPOConfig name them where a name
+// exists (UniRank's own marked):
+//
+//   key                              default  meaning
+//   beta                             0.1      DPO: inverse temperature of the implicit reward;
+//                                             PL-GRPO: weight of the KL penalty to the reference
+//   label_smoothing                  0.0      DPO: assumed share of flipped preferences
+//   num_generations                  8        PL-GRPO: rankings sampled per query
+//   epsilon                          0.2      PL-GRPO: clip range of the importance ratio
+//   num_iterations                   1        PL-GRPO: optimizer steps on each batch of samples
+//   temperature                      1.0      PL-GRPO: sampling temperature of the ranking policy
+//   scale_rewards                    true     PL-GRPO: divide advantages by the group's std
+//   use_human (UniRank)              true     annotators' pairwise labels
+//   use_derived (UniRank)            true     pairs from graded labels
+//   derived_pairs_per_query (UniRank) 16      0: all
+//   mined_pairs_per_query (UniRank)  8        hard negatives mined each round; 0: none
+//   unjudged_rule (UniRank)          skip     skip | negative: an unjudged candidate above a relevant one
+//   reward_pair_weight (UniRank)     1.0      PL-GRPO reward: agreement with the query's pairs
+//   reward_ndcg_weight (UniRank)     1.0      PL-GRPO reward: nDCG against the graded labels
+//   reward_ndcg_depth (UniRank)      10
+//   max_kl (UniRank)                 1.0      bound on KL(policy || reference) over held-out queries; a
+//                                             round stops at the first evaluation above it
+//   kl_samples (UniRank)             256      rankings per query for that estimate
+//   eval_steps (UniRank)             0        evaluate every N steps; 0: at each epoch's end
+//
+// Defaults that differ from TrainingArguments': learning_rate 5e-5, num_train_epochs 1, warmup_ratio 0.
+// Errors: InputError naming the file and key.
+#pragma once
+
+#include "core/training/training_arguments.h"
+
+namespace unirank::training {
+
+enum class AlignMethod { Dpo, PlGrpo };
+const char *toString(AlignMethod method);
+
+struct AlignConfig : TrainingArguments {
+    AlignConfig()
+    {
+        learning_rate = 5e-5;
+        num_train_epochs = 1;
+        warmup_ratio = 0.0;
+    }
+    double beta = 0.1;
+    double label_smoothing = 0.0;
+    std::int64_t num_generations = 8;
+    double epsilon = 0.2;
+    std::int64_t num_iterations = 1;
+    double temperature = 1.0;
+    bool scale_rewards = true;
+    bool use_human = true;
+    bool use_derived = true;
+    std::int64_t derived_pairs_per_query = 16;
+    std::int64_t mined_pairs_per_query = 8;
+    std::string unjudged_rule = "skip";
+    double reward_pair_weight = 1.0;
+    double reward_ndcg_weight = 1.0;
+    std::int64_t reward_ndcg_depth = 10;
+    double max_kl = 1.0;
+    std::int64_t kl_samples = 256;
+    std::int64_t eval_steps = 0;
+
+    static AlignConfig fromJson(const nlohmann::json &json, const std::string &source);
+    nlohmann::json toJson() const;
+    void validate(const std::string &source) const; ///< throws InputError
+};
+
+} // namespace unirank::training

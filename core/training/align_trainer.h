@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Preference alignment of the reranker (UniRank stage two), by DPO or PL-GRPO (alignment_objective.h).
+//
+// The policy starts from the instruction-tuned model: the adapter folder given is loaded and trained
+// further (or fresh LoRA adapters on the model when none is given); the reference is that starting
+// model, frozen: its scores of every candidate are computed once, before the first update, and never
+// change (nor do its files). Each round first mines hard negatives with the current policy (pairs
+// added to the training queries' human and derived pairs, written as TRL JSONL to
+// `<output>/preferences-round-<k>.jsonl`), then trains num_train_epochs (or max_steps) on them.
+// Evaluation (before training, at each epoch's end or every eval_steps): pair accuracy on the held-out
+// queries' labelled pairs (human and derived, never mined) and KL(policy || reference) of their
+// Plackett-Luce ranking policies; a round stops at the first evaluation whose KL exceeds max_kl. The
+// best checkpoint by held-out pair accuracy (within the KL bound) is copied to `<output>/best/`.
+//
+// Checkpoints, resume and the job machinery are instruction tuning's (checkpoints.h, TrainCallbacks);
+// the mined pairs of the current round are part of the trainer state, so a resumed round trains on the
+// same pairs. Resume is exact for DPO and for PL-GRPO with num_iterations 1.
+//
+// Threading: run() on one thread; callbacks on that thread. Errors: InputError for bad data or config;
+// a cancelled run returns normally with `cancelled` set.
+#pragma once
+
+#include "core/data/preference_set.h"
+#include "core/training/align_config.h"
+#include "core/training/sft_trainer.h"
+
+namespace unirank::training {
+
+struct AlignEvaluation {
+    double pairAccuracy = 0; ///< held-out labelled pairs ordered as labelled; ties count half
+    std::size_t pairs = 0;
+    double kl = 0;           ///< mean over held-out queries of KL(PL(policy) || PL(reference))
+    double ndcg10 = 0;       ///< of the policy's ranking of the held-out queries
+};
+
+struct AlignResult {
+    std::int64_t steps = 0;
+    double rewardFirst = 0, rewardLast = 0; ///< PL-GRPO: mean sampled reward; DPO: mean implicit reward margin
+    double lossFirst = 0, lossLast = 0;
+    AlignEvaluation before, after, final; ///< after: the best checkpoint's; final: the last step's
+    std::int64_t bestStep = -1;
+    std::filesystem::path best, lastCheckpoint;
+    bool cancelled = false, resumed = false, stoppedByKl = false;
+    std::size_t trainingPairs = 0; ///< of the last round, mined included
+    std::vector<std::filesystem::path> preferenceFiles;
+};
+
+class AlignTrainer {
+public:
+    AlignTrainer(std::shared_ptr<scoring::ScoringModel> model, AlignMethod method, AlignConfig config,
+                 std::vector<AlignGroup> train, std::vector<AlignGroup> validation, std::filesystem::path outputDir,
+                 std::string baseModel, std::filesystem::path startAdapter, std::int64_t rounds = 1);
+    ~AlignTrainer();
+    AlignTrainer(const AlignTrainer &) = delete;
+    AlignTrainer &operator=(const AlignTrainer &) = delete;
+
+    AlignResult run(bool resume, const TrainCallbacks &callbacks = {});
+    AlignEvaluation evaluate();
+
+private:
+    struct State;
+    std::unique_ptr<State> m_state;
+};
+
+} // namespace unirank::training
