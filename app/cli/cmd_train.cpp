@@ -8,7 +8,7 @@
 // checkpoint (by validation pair accuracy) is copied to --adapter-out (a PEFT folder, or a full model
 // with full_finetune) and registered as a model version whose parent is the base model. Ctrl+C stops
 // at the next micro-batch and leaves a checkpoint. --json ends with one summary object.
-#include "cli_project.h"
+#include "cli_training.h"
 
 #include "core/scoring/scorer.h"
 #include "core/training/training_job.h"
@@ -21,8 +21,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <atomic>
-#include <csignal>
 #include <iostream>
 
 namespace fs = std::filesystem;
@@ -30,24 +28,10 @@ namespace fs = std::filesystem;
 namespace unirank::cli {
 namespace {
 
-std::atomic<bool> g_interrupted{false};
-
-extern "C" void onInterrupt(int) { g_interrupted = true; }
-
 struct Args {
     std::string project, model, collection, adapterOut, config, device = "cpu", dtype = "fp32";
     bool resume = false, json = false;
 };
-
-/// The newest unfinished sft run that wrote to `outputDir`, to continue recording into.
-std::optional<std::int64_t> unfinishedRun(storage::Database &db, const std::string &outputDir)
-{
-    auto s = db.prepare("SELECT id, config FROM training_runs WHERE kind = 'sft' AND status <> 'completed' ORDER BY id DESC");
-    while (s.step())
-        if (nlohmann::json::parse(s.columnText(1)).value("output_dir", std::string()) == outputDir)
-            return s.columnInt(0);
-    return std::nullopt;
-}
 
 void trainSft(const Args &a)
 {
@@ -58,10 +42,7 @@ void trainSft(const Args &a)
     auto &db = project->db();
     const auto collection = storage::resolveCollection(db, a.collection);
     const auto modelDir = fs::absolute(a.model);
-    const fs::path adapterOut = a.adapterOut.empty()
-                                    ? fs::absolute(a.project).parent_path() /
-                                          (fs::path(a.project).stem().string() + ".models") / ("sft-" + modelDir.filename().string())
-                                    : fs::absolute(a.adapterOut);
+    const auto adapterOut = defaultOutput(a.project, a.adapterOut, "sft", modelDir.filename().string());
     const fs::path outputDir = adapterOut.string() + ".checkpoints";
     if (!a.resume && !training::SftTrainer::latestCheckpoint(outputDir).empty())
         throw InputError(outputDir.string() + ": holds checkpoints of an earlier run; pass --resume to continue it, or "
@@ -83,34 +64,14 @@ void trainSft(const Args &a)
                             {"model", modelDir.string()},      {"device", a.device},
                             {"dtype", a.dtype},                {"train_queries", train.size()},
                             {"validation_queries", validation.size()}};
-    std::int64_t runId = 0;
-    if (const auto previous = a.resume ? unfinishedRun(db, outputDir.string()) : std::nullopt)
-        runId = *previous;
-    else
-        runId = storage::insertTrainingRun(db, "sft", recorded, baseVersion);
-    storage::setTrainingStatus(db, runId, storage::TrainingStatus::Running);
-
+    TrainingRecord record(*project, "sft", recorded, baseVersion, a.resume);
+    const auto runId = record.id();
     training::SftTrainer trainer(model, config, std::move(train), std::move(validation), outputDir, modelDir.string());
-    auto metricsDb = project->openConnection(); // used only by the worker's callbacks
-    training::TrainCallbacks callbacks;
-    callbacks.onProgress = [](const training::TrainProgress &p) {
-        std::cerr << "step " << p.step << "/" << p.totalSteps << "  epoch " << p.epoch << "  loss " << p.loss << "  lr "
-                  << p.learningRate << "  eta " << static_cast<long>(p.etaSeconds) << " s\n";
-    };
-    callbacks.onMetrics = [&metricsDb, runId](std::int64_t step, const std::vector<std::pair<std::string, double>> &values) {
-        storage::Transaction tx(metricsDb);
-        for (const auto &[name, value] : values)
-            storage::insertTrainingMetric(metricsDb, runId, {step, name, value});
-        tx.commit();
-    };
-    callbacks.onLog = [](const std::string &line) { std::cerr << line << "\n"; };
-    callbacks.cancelled = [] { return g_interrupted.load(); };
-    const auto previousHandler = std::signal(SIGINT, onInterrupt);
-    training::TrainingJob job([&](const training::TrainCallbacks &cb) { return trainer.run(a.resume, cb); }, callbacks);
+    InterruptScope interrupt;
+    training::TrainingJob job([&](const training::TrainCallbacks &cb) { return trainer.run(a.resume, cb); }, record.callbacks());
     auto outcome = job.wait();
-    std::signal(SIGINT, previousHandler);
     if (!outcome) {
-        storage::setTrainingStatus(db, runId, storage::TrainingStatus::Failed, outcome.error().message);
+        record.failed(outcome.error().message);
         throw CommandFailed{outcome.error()};
     }
     const auto &r = *outcome;
@@ -125,33 +86,25 @@ void trainSft(const Args &a)
                            {"cancelled", r.cancelled},
                            {"checkpoint", r.lastCheckpoint.string()}};
     if (r.cancelled) {
-        storage::setTrainingStatus(db, runId, storage::TrainingStatus::Cancelled);
+        record.cancelled();
         std::cerr << "cancelled at step " << r.steps << "; checkpoint " << r.lastCheckpoint.string()
                   << " (--resume continues from it)\n";
         summary["adapter"] = nullptr;
         summary["model_version"] = nullptr;
     } else {
         const auto source = config.full_finetune ? r.best / "model" : r.best;
-        replaceDirectoryAtomically(adapterOut, [&](const fs::path &staging) {
-            for (const auto &e : fs::directory_iterator(source))
-                fs::copy(e.path(), staging / e.path().filename(), fs::copy_options::recursive);
-        });
-        const auto hash = config.full_finetune ? scoring::weightsHashOf(adapterOut)
-                                               : sha256Hex(model->baseWeightsHash + "+" + scoring::weightsHashOf(adapterOut));
+        const auto hash = config.full_finetune ? scoring::weightsHashOf(source)
+                                               : sha256Hex(model->baseWeightsHash + "+" + scoring::weightsHashOf(source));
         const nlohmann::json metadata{{"training_run", runId},
                                       {"method", "sft"},
                                       {"val_pair_accuracy", r.bestPairAccuracy >= 0 ? r.bestPairAccuracy : r.after.pairAccuracy},
                                       {"best_step", r.bestStep},
                                       {"val_ndcg_cut_10", r.after.ndcg10}};
-        const auto version = storage::ensureModelVersion(
-            db, adapterOut.filename().string(), config.full_finetune ? storage::ModelKind::Merged : storage::ModelKind::Adapter,
-            adapterOut.string(), hash, baseVersion, metadata);
-        storage::setTrainingStatus(db, runId, storage::TrainingStatus::Completed, {}, version);
-        const auto row = storage::listModelVersions(db);
-        std::string versionName;
-        for (const auto &v : row)
-            if (v.id == version)
-                versionName = v.name;
+        std::int64_t version = 0;
+        const auto versionName = publishVersion(db, source, adapterOut,
+                                                config.full_finetune ? storage::ModelKind::Merged : storage::ModelKind::Adapter, hash,
+                                                baseVersion, metadata, &version);
+        record.completed(version);
         summary["adapter"] = adapterOut.string();
         summary["model_version"] = versionName;
         std::cerr << "trained " << r.steps << " steps: loss " << r.firstLoss << " -> " << r.lastLoss
@@ -182,6 +135,7 @@ void addTrainCommand(CLI::App &app)
     sft->add_option("--dtype", a->dtype, "Weights: fp32 (use the config's bf16 for mixed precision)");
     sft->add_flag("--json", a->json, "End with one JSON summary object on stdout");
     sft->callback([a] { trainSft(*a); });
+    addAlignSubcommand(*train);
 }
 
 } // namespace unirank::cli

@@ -565,8 +565,9 @@ AlignResult AlignTrainer::run(bool resume, const TrainCallbacks &cb)
     result.lossLast = s.lossLast;
     result.lastCheckpoint = checkpointDir(s.out, s.step);
     result.bestStep = s.bestStep;
+    // Without an evaluation inside the KL bound there is nothing to publish: the start stays the best.
     const auto bestDir = checkpointDir(s.out, s.bestStep >= 0 ? s.bestStep : s.step);
-    if (!result.cancelled && fs::exists(bestDir)) {
+    if (!result.cancelled && !(s.bestStep < 0 && result.stoppedByKl) && fs::exists(bestDir)) {
         result.best = publishBest(s.out, bestDir);
         result.after = result.final;
         if (s.bestStep >= 0) {

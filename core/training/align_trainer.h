@@ -39,7 +39,8 @@ struct AlignResult {
     double lossFirst = 0, lossLast = 0;
     AlignEvaluation before, after, final; ///< after: the best checkpoint's; final: the last step's
     std::int64_t bestStep = -1;
-    std::filesystem::path best, lastCheckpoint;
+    std::filesystem::path best; ///< empty when cancelled or when no evaluation stayed within max_kl
+    std::filesystem::path lastCheckpoint;
     bool cancelled = false, resumed = false, stoppedByKl = false;
     std::size_t trainingPairs = 0; ///< of the last round, mined included
     std::vector<std::filesystem::path> preferenceFiles;

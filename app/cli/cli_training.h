@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// What `train sft` and `train align` share: the training run's record in the project (continued on
+// --resume, metrics written from the worker through a second connection, status at the end), Ctrl+C
+// as cancellation, progress lines, and publishing the best checkpoint as a registered model version.
+#pragma once
+
+#include "cli_project.h"
+
+#include "core/training/sft_trainer.h"
+#include "storage/repo/models.h"
+
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <filesystem>
+
+namespace unirank::cli {
+
+/// The training run row of this output folder: the newest unfinished one of `kind` on --resume,
+/// else a new one. Owns the metrics connection the callbacks use.
+class TrainingRecord {
+public:
+    TrainingRecord(storage::Project &project, const std::string &kind, const nlohmann::json &recorded,
+                   std::int64_t baseVersion, bool resume);
+    std::int64_t id() const { return m_id; }
+    /// Progress on stderr, metrics into the project, log lines on stderr, Ctrl+C as cancellation.
+    training::TrainCallbacks callbacks();
+    void failed(const std::string &error);
+    void cancelled();
+    void completed(std::optional<std::int64_t> version);
+
+private:
+    storage::Database &m_db;
+    storage::Database m_metrics;
+    std::int64_t m_id = 0;
+};
+
+/// SIGINT sets the flag TrainingRecord's callbacks poll, while alive.
+class InterruptScope {
+public:
+    InterruptScope();
+    ~InterruptScope();
+    InterruptScope(const InterruptScope &) = delete;
+    InterruptScope &operator=(const InterruptScope &) = delete;
+
+private:
+    void (*m_previous)(int);
+};
+
+/// Copies `source`'s files to `destination` atomically and registers it as a model version under
+/// `parent`; returns the version's name.
+std::string publishVersion(storage::Database &db, const std::filesystem::path &source, const std::filesystem::path &destination,
+                           storage::ModelKind kind, const std::string &contentHash, std::int64_t parent,
+                           const nlohmann::json &metadata, std::int64_t *versionId = nullptr);
+
+/// `<project dir>/<project stem>.models/<prefix>-<name>` unless `given` names a folder.
+std::filesystem::path defaultOutput(const std::string &project, const std::string &given, const std::string &prefix,
+                                    const std::string &name);
+
+} // namespace unirank::cli
+
+namespace unirank::cli {
+/// `train align` (cmd_train_align.cpp).
+void addAlignSubcommand(CLI::App &train);
+} // namespace unirank::cli

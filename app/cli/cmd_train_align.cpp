@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// unirank-cli train align --project FILE --model DIR [--adapter DIR] --method dpo|pl-grpo [--rounds N]
+//                         [--collection NAME] [--config FILE.json] [--adapter-out DIR] [--resume]
+//                         [--device cpu|cuda] [--json]
+//
+// Preference alignment (see core/training/align_trainer.h and align_config.h for every setting): the
+// policy starts from --adapter (the instruction-tuned adapter; fresh LoRA on --model without one),
+// which is also the frozen reference. Each round mines hard negatives with the current policy; the
+// round's preference set is written as TRL JSONL next to the checkpoints (<adapter-out>.checkpoints/).
+// The run, its config, preference counts and per-step metrics go into the project; the best checkpoint
+// (held-out pair accuracy within max_kl) is copied to --adapter-out and registered as a model version
+// whose parent is the starting one. --json ends with one summary object.
+#include "cli_training.h"
+
+#include "core/scoring/scorer.h"
+#include "core/training/training_job.h"
+#include "core/util/atomic_file.h"
+#include "core/util/sha256.h"
+#include "core/training/checkpoints.h"
+#include "storage/alignment_data.h"
+#include "storage/dataset_export.h"
+#include "storage/score_store.h"
+
+#include <iostream>
+#include <set>
+
+namespace fs = std::filesystem;
+
+namespace unirank::cli {
+namespace {
+
+struct AlignArgs {
+    std::string project, model, adapter, method = "dpo", collection, adapterOut, config, device = "cpu";
+    std::int64_t rounds = 1;
+    bool resume = false, json = false;
+};
+
+void trainAlign(const AlignArgs &a)
+{
+    auto config = training::AlignConfig{};
+    if (!a.config.empty())
+        config = training::AlignConfig::fromJson(nlohmann::json::parse(readWholeFile(a.config)), a.config);
+    const auto method = a.method == "dpo" ? training::AlignMethod::Dpo : training::AlignMethod::PlGrpo;
+    auto project = openProject(a.project);
+    auto &db = project->db();
+    const auto collection = storage::resolveCollection(db, a.collection);
+    const auto modelDir = fs::absolute(a.model);
+    const auto adapterDir = a.adapter.empty() ? fs::path() : fs::absolute(a.adapter);
+    const auto start = adapterDir.empty() ? modelDir : adapterDir;
+    const auto adapterOut = defaultOutput(a.project, a.adapterOut, a.method, start.filename().string());
+    const fs::path outputDir = adapterOut.string() + ".checkpoints";
+    if (!a.resume && !training::latestCheckpoint(outputDir).empty())
+        throw InputError(outputDir.string() + ": holds checkpoints of an earlier run; pass --resume to continue it, or "
+                                              "choose another --adapter-out");
+
+    auto data = storage::buildAlignmentData(
+        *project, collection,
+        {config.relevance_threshold, config.use_human, config.use_derived, static_cast<std::size_t>(config.derived_pairs_per_query),
+         static_cast<std::size_t>(config.max_candidates_per_query)});
+    const auto preferenceStats = data.stats();
+    std::vector<TrainGroup> lists, trainLists, valLists;
+    for (const auto &g : data.groups)
+        lists.push_back(g.group);
+    splitByQuery(lists, {config.validation_split, config.seed}, trainLists, valLists);
+    std::set<std::string> held;
+    for (const auto &g : valLists)
+        held.insert(g.queryId);
+    std::vector<AlignGroup> train, validation;
+    for (auto &g : data.groups)
+        (held.contains(g.group.queryId) ? validation : train).push_back(std::move(g));
+    std::cerr << "preferences: " << preferenceStats.dump() << "; " << train.size() << " training and " << validation.size()
+              << " held-out queries\n";
+
+    std::cerr << "loading " << modelDir.string() << (adapterDir.empty() ? "" : " with " + adapterDir.string()) << "\n";
+    auto model = require(scoring::loadScoringModel(modelDir, {model::parseDevice(a.device), torch::kFloat32, {}}));
+    const auto baseVersion = storage::ensureModelVersion(db, modelDir.filename().string(), storage::ModelKind::Base,
+                                                         modelDir.string(), model->baseWeightsHash);
+    const auto startVersion =
+        adapterDir.empty() ? baseVersion
+                           : storage::ensureModelVersion(db, adapterDir.filename().string(), storage::ModelKind::Adapter, adapterDir.string(),
+                                                         sha256Hex(model->baseWeightsHash + "+" + scoring::weightsHashOf(adapterDir)),
+                                                         baseVersion);
+    const nlohmann::json recorded{{"method", a.method},           {"config", config.toJson()},
+                                  {"preferences", preferenceStats},  {"rounds", a.rounds},
+                                  {"output_dir", outputDir.string()}, {"adapter_out", adapterOut.string()},
+                                  {"model", modelDir.string()},   {"adapter", adapterDir.string()},
+                                  {"device", a.device},           {"train_queries", train.size()},
+                                  {"validation_queries", validation.size()}};
+    TrainingRecord record(*project, a.method, recorded, startVersion, a.resume);
+    training::AlignTrainer trainer(model, method, config, std::move(train), std::move(validation), outputDir, modelDir.string(),
+                                   adapterDir, a.rounds);
+    InterruptScope interrupt;
+    training::AlignJob job([&](const training::TrainCallbacks &cb) { return trainer.run(a.resume, cb); }, record.callbacks());
+    auto outcome = job.wait();
+    if (!outcome) {
+        record.failed(outcome.error().message);
+        throw CommandFailed{outcome.error()};
+    }
+    const auto &r = *outcome;
+    nlohmann::json files = nlohmann::json::array();
+    for (const auto &f : r.preferenceFiles)
+        files.push_back(f.string());
+    nlohmann::json summary{{"method", a.method},
+                           {"steps", r.steps},
+                           {"reward_first", r.rewardFirst},
+                           {"reward_last", r.rewardLast},
+                           {"kl_last", r.final.kl},
+                           {"pair_accuracy_before", r.before.pairAccuracy},
+                           {"pair_accuracy_after", r.after.pairAccuracy},
+                           {"pair_accuracy_final", r.final.pairAccuracy},
+                           {"held_out_pairs", r.before.pairs},
+                           {"training_pairs", r.trainingPairs},
+                           {"stopped_by_kl", r.stoppedByKl},
+                           {"best_step", r.bestStep},
+                           {"preference_files", files},
+                           {"training_run", record.id()},
+                           {"cancelled", r.cancelled},
+                           {"checkpoint", r.lastCheckpoint.string()}};
+    if (r.cancelled) {
+        record.cancelled();
+        std::cerr << "cancelled at step " << r.steps << "; checkpoint " << r.lastCheckpoint.string() << " (--resume continues from it)\n";
+        summary["adapter"] = nullptr;
+        summary["model_version"] = nullptr;
+    } else if (r.best.empty()) {
+        record.completed(std::nullopt);
+        std::cerr << "no evaluation stayed within max_kl " << config.max_kl << ": nothing registered (lower learning_rate, or raise beta)\n";
+        summary["adapter"] = nullptr;
+        summary["model_version"] = nullptr;
+    } else {
+        const auto source = config.full_finetune ? r.best / "model" : r.best;
+        const auto hash = config.full_finetune ? scoring::weightsHashOf(source)
+                                               : sha256Hex(model->baseWeightsHash + "+" + scoring::weightsHashOf(source));
+        const nlohmann::json metadata{{"training_run", record.id()},      {"method", a.method},
+                                      {"pair_accuracy", r.after.pairAccuracy}, {"kl", r.after.kl},
+                                      {"best_step", r.bestStep}};
+        std::int64_t version = 0;
+        const auto name = publishVersion(db, source, adapterOut, config.full_finetune ? storage::ModelKind::Merged : storage::ModelKind::Adapter,
+                                         hash, startVersion, metadata, &version);
+        record.completed(version);
+        summary["adapter"] = adapterOut.string();
+        summary["model_version"] = name;
+        std::cerr << a.method << ": " << r.steps << " steps, reward " << r.rewardFirst << " -> " << r.rewardLast
+                  << ", held-out pair accuracy " << r.before.pairAccuracy << " -> " << r.after.pairAccuracy << " (KL " << r.after.kl
+                  << "); adapter " << adapterOut.string() << " is model version '" << name << "'\n";
+    }
+    if (a.json)
+        std::cout << summary.dump() << "\n";
+}
+
+} // namespace
+
+void addAlignSubcommand(CLI::App &train)
+{
+    auto a = std::make_shared<AlignArgs>();
+    auto *cmd = train.add_subcommand("align", "Preference alignment: DPO or Plackett-Luce GRPO against the instruction-tuned model");
+    cmd->add_option("--project", a->project, "Project file")->required();
+    cmd->add_option("--model", a->model, "Base model folder")->required();
+    cmd->add_option("--adapter", a->adapter, "Instruction-tuned PEFT adapter to start from (and the reference)")->check(CLI::ExistingDirectory);
+    cmd->add_option("--method", a->method, "dpo or pl-grpo")->check(CLI::IsMember({"dpo", "pl-grpo"}));
+    cmd->add_option("--rounds", a->rounds, "Rounds of mining hard negatives and training")->check(CLI::Range(1, 100));
+    cmd->add_option("--collection", a->collection, "Collection (default: the only one)");
+    cmd->add_option("--config", a->config, "JSON with settings (TRL / Hugging Face names)")->check(CLI::ExistingFile);
+    cmd->add_option("--adapter-out", a->adapterOut, "Where the aligned adapter goes (default <project>.models/<method>-<start>)");
+    cmd->add_flag("--resume", a->resume, "Continue from the newest checkpoint");
+    cmd->add_option("--device", a->device, "cpu or cuda[:N]");
+    cmd->add_flag("--json", a->json, "End with one JSON summary object on stdout");
+    cmd->callback([a] { trainAlign(*a); });
+}
+
+} // namespace unirank::cli
