@@ -53,6 +53,7 @@ struct AlignTrainer::State {
     std::int64_t bestStep = -1;
     double rewardFirst = std::nan(""), rewardLast = std::nan(""), lossFirst = std::nan(""), lossLast = std::nan("");
     nlohmann::json history = nlohmann::json::array();
+    at::Generator sampler = at::make_generator<at::CPUGeneratorImpl>(0); ///< PL-GRPO's rankings
 
     State(std::shared_ptr<scoring::ScoringModel> m, AlignMethod me, AlignConfig config, std::vector<AlignGroup> t,
           std::vector<AlignGroup> v, fs::path o, std::string base, fs::path start, std::int64_t r)
@@ -236,6 +237,7 @@ struct AlignTrainer::State {
                                    {"loss_first", num(lossFirst)},
                                    {"loss_last", num(lossLast)},
                                    {"rng_state", cpuRngStateHex()},
+                                   {"sampler_state", generatorStateHex(sampler)},
                                    {"log_history", history},
                                    {"config", c.toJson()}};
         writeCheckpoint(out, step, [&](const fs::path &staging) { policy.writeModelFiles(staging); }, *optimizer, state);
@@ -262,6 +264,7 @@ struct AlignTrainer::State {
         lossLast = num("loss_last");
         history = state.value("log_history", nlohmann::json::array());
         setCpuRngStateHex(state.at("rng_state").get<std::string>());
+        setGeneratorStateHex(sampler, state.at("sampler_state").get<std::string>());
     }
 
     struct StepMetrics {
@@ -418,6 +421,7 @@ AlignResult AlignTrainer::run(bool resume, const TrainCallbacks &cb)
     const auto from = resume ? latestCheckpoint(s.out) : fs::path();
     if (!from.empty())
         s.policy.setup(s.c, from);
+    s.sampler.set_current_seed(s.c.seed);
     s.optimizer = std::make_unique<torch::optim::AdamW>(s.policy.parameters(), torch::optim::AdamWOptions(s.c.learning_rate)
                                                                                    .betas(std::make_tuple(s.c.adam_beta1, s.c.adam_beta2))
                                                                                    .eps(s.c.adam_epsilon)
@@ -442,7 +446,6 @@ AlignResult AlignTrainer::run(bool resume, const TrainCallbacks &cb)
     log(std::string(toString(s.method)) + ": " + std::to_string(s.rounds) + " round(s) of " + std::to_string(s.stepsPerRound) +
         " steps; held-out pair accuracy " + std::to_string(result.before.pairAccuracy) + " on " + std::to_string(result.before.pairs) + " pairs");
 
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(s.c.seed);
     const auto started = std::chrono::steady_clock::now();
     const auto startStep = s.step;
     std::int64_t loadedEpoch = -1;
@@ -485,7 +488,7 @@ AlignResult AlignTrainer::run(bool resume, const TrainCallbacks &cb)
                 break;
             }
             const double share = double(batches[b].size()) / double(units);
-            const auto mb = s.method == AlignMethod::Dpo ? s.dpoMicroBatch(batches[b], share) : s.grpoMicroBatch(batches[b], share, gen);
+            const auto mb = s.method == AlignMethod::Dpo ? s.dpoMicroBatch(batches[b], share) : s.grpoMicroBatch(batches[b], share, s.sampler);
             total.loss += mb.loss * share;
             total.reward += mb.reward * share;
             for (const auto &[k, v] : mb.named)

@@ -113,18 +113,28 @@ fs::path publishBest(const fs::path &output, const fs::path &checkpoint)
     return best;
 }
 
+std::string generatorStateHex(at::Generator &generator)
+{
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    return toHex(generator.get_state());
+}
+
+void setGeneratorStateHex(at::Generator &generator, const std::string &hex)
+{
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(fromHex(hex));
+}
+
 std::string cpuRngStateHex()
 {
     auto gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    return toHex(gen.get_state());
+    return generatorStateHex(gen);
 }
 
 void setCpuRngStateHex(const std::string &hex)
 {
     auto gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    gen.set_state(fromHex(hex));
+    setGeneratorStateHex(gen, hex);
 }
 
 } // namespace unirank::training

@@ -36,5 +36,8 @@ std::filesystem::path publishBest(const std::filesystem::path &output, const std
 /// The default CPU generator's state, hex-encoded (dropout masks, sampling), and back.
 std::string cpuRngStateHex();
 void setCpuRngStateHex(const std::string &hex);
+/// The same for any generator (e.g. a trainer's own sampling generator).
+std::string generatorStateHex(at::Generator &generator);
+void setGeneratorStateHex(at::Generator &generator, const std::string &hex);
 
 } // namespace unirank::training

@@ -43,8 +43,7 @@ void TrainablePolicy::setup(const TrainingArguments &c, const fs::path &from)
             auto loaded = model::loadLoraAdapter(m, from);
             if (!loaded)
                 throw InputError(loaded.error().message);
-            m_lora = *loaded;
-            m_lora.settings.dropout = c.lora_dropout;
+            m_lora = *loaded; // a continued adapter keeps its own rank, alpha, dropout and targets
         } else {
             model::removeLoraAdapters(m);
             model::addLoraAdapters(m, m_lora);

@@ -23,7 +23,8 @@ public:
     TrainablePolicy(std::shared_ptr<scoring::ScoringModel> model, std::string baseModel);
 
     /// Freezes the model, then makes the trainable part: with `from` empty, fresh adapters (seeded by
-    /// args.seed) or the text weights; otherwise the adapter or full checkpoint (`from/model`) in `from`.
+    /// args.seed; r, lora_alpha, lora_dropout, target_modules from args) or the text weights; otherwise
+    /// the adapter (which keeps its own adapter_config.json settings) or full checkpoint (`from/model`).
     void setup(const TrainingArguments &args, const std::filesystem::path &from);
 
     std::vector<torch::Tensor> &parameters() { return m_params; }

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// AlignTrainer on the smoke set with the tiny model: DPO and PL-GRPO runs cancelled halfway and resumed
+// end on the same adapter as uninterrupted ones (mined pairs and generator state are in the checkpoint);
+// the starting adapter, the reference, is never written; a KL bound too tight for any step publishes
+// nothing; the configuration uses TRL's names and refuses unknown keys and bad values.
+#include "core/model/lora.h"
+#include "core/model/torch_io.h"
+#include "core/training/align_trainer.h"
+#include "storage/alignment_data.h"
+#include "storage/dataset_import.h"
+#include "storage/repo/catalog.h"
+#include "test_support.h"
+
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <fstream>
+
+using namespace unirank;
+using namespace unirank::training;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path tinyModel() { return test::sourceDir() / "resources/models/tiny-random"; }
+
+std::shared_ptr<scoring::ScoringModel> loadTiny() { return scoring::loadScoringModel(tinyModel()).value(); }
+
+std::string bytesOf(const fs::path &file)
+{
+    std::ifstream in(file, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+double maxDifference(const fs::path &a, const fs::path &b)
+{
+    const auto wa = model::readSafetensors(a / "adapter_model.safetensors").value();
+    const auto wb = model::readSafetensors(b / "adapter_model.safetensors").value();
+    if (wa.size() != wb.size())
+        return 1e9;
+    double worst = 0;
+    for (const auto &[name, t] : wa)
+        worst = std::max(worst, (t - wb.at(name)).abs().max().item<double>());
+    return worst;
+}
+
+} // namespace
+
+class TestAlign : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_dir;
+    std::vector<AlignGroup> m_train, m_validation;
+    fs::path m_start;
+
+    fs::path dir(const std::string &name) const { return fs::path(m_dir.path().toStdString()) / name; }
+
+    AlignConfig config(std::int64_t steps) const
+    {
+        AlignConfig c;
+        c.max_steps = steps;
+        c.learning_rate = 1e-3;
+        c.per_device_train_batch_size = 4;
+        c.save_steps = steps / 2;
+        c.lora_dropout = 0.1; // the generator state must survive the resume
+        c.num_generations = 4;
+        c.mined_pairs_per_query = 4;
+        c.max_kl = 1e9;
+        c.kl_samples = 32;
+        return c;
+    }
+
+    /// Runs `steps`, or half of them, cancels, and resumes in a fresh trainer; returns the final folder.
+    AlignResult run(AlignMethod method, const AlignConfig &c, const fs::path &out, bool interrupt)
+    {
+        if (!interrupt)
+            return AlignTrainer(loadTiny(), method, c, m_train, m_validation, out, "tiny", m_start).run(false);
+        {
+            AlignTrainer first(loadTiny(), method, c, m_train, m_validation, out, "tiny", m_start);
+            std::int64_t step = 0;
+            TrainCallbacks cb;
+            cb.onProgress = [&](const TrainProgress &p) { step = p.step; };
+            cb.cancelled = [&] { return step >= c.max_steps / 2; };
+            const auto half = first.run(false, cb);
+            if (!half.cancelled || half.steps != c.max_steps / 2)
+                qFatal("the first half did not stop where asked");
+        }
+        return AlignTrainer(loadTiny(), method, c, m_train, m_validation, out, "tiny", m_start).run(true);
+    }
+
+private slots:
+    void initTestCase()
+    {
+        auto project = std::move(*storage::Project::create(dir("a.unirank")));
+        QVERIFY(storage::importDataset(*project, test::smokeDataset(), {}));
+        const auto collection = storage::listCollections(project->db()).front().id;
+        auto data = storage::buildAlignmentData(*project, collection, {1, true, true, 6, 8});
+        QCOMPARE(data.groups.size(), std::size_t(20));
+        m_validation.assign(data.groups.end() - 4, data.groups.end());
+        m_train.assign(data.groups.begin(), data.groups.end() - 4);
+        // The starting adapter (the reference): random, saved as a PEFT folder.
+        auto m = loadTiny();
+        model::LoraConfig lora;
+        lora.settings = {4, 8, 0.0, false};
+        torch::manual_seed(3);
+        model::addLoraAdapters(m->model, lora);
+        {
+            torch::NoGradGuard noGrad;
+            for (auto &[name, t] : model::loraParameters(m->model))
+                if (name.ends_with("lora_B.weight"))
+                    t.normal_(0, 0.05);
+        }
+        m_start = dir("start");
+        model::saveLoraAdapter(m->model, lora, m_start, tinyModel().string());
+    }
+
+    void configNames()
+    {
+        const auto c = AlignConfig::fromJson(nlohmann::json::parse(R"({"beta": 0.5, "num_generations": 4, "epsilon": 0.1})"), "a.json");
+        QCOMPARE(c.beta, 0.5);
+        QCOMPARE(c.num_generations, std::int64_t(4));
+        QCOMPARE(c.learning_rate, 5e-5); // alignment's own default
+        QVERIFY(AlignConfig::fromJson(c.toJson(), "again").toJson() == c.toJson());
+        for (const char *bad : {R"({"bta": 1})", R"({"num_generations": 1})", R"({"unjudged_rule": "maybe"})", R"({"epsilon": 2})",
+                                R"({"listwise_weight": 1})"})
+            QVERIFY_THROWS_EXCEPTION(InputError, AlignConfig::fromJson(nlohmann::json::parse(bad), "a.json"));
+    }
+
+    void resumeIsExact_data()
+    {
+        QTest::addColumn<bool>("grpo");
+        QTest::newRow("dpo") << false;
+        QTest::newRow("pl-grpo") << true;
+    }
+
+    void resumeIsExact()
+    {
+        QFETCH(bool, grpo);
+        const auto method = grpo ? AlignMethod::PlGrpo : AlignMethod::Dpo;
+        const auto reference = bytesOf(m_start / "adapter_model.safetensors");
+        const auto c = config(4);
+        const auto tag = std::string(grpo ? "grpo" : "dpo");
+        const auto whole = run(method, c, dir(tag + "-whole"), false);
+        const auto resumed = run(method, c, dir(tag + "-resumed"), true);
+        QCOMPARE(whole.steps, std::int64_t(4));
+        QCOMPARE(resumed.steps, std::int64_t(4));
+        QVERIFY(resumed.resumed);
+        QVERIFY(whole.trainingPairs > 0 && whole.trainingPairs == resumed.trainingPairs);
+        const auto diff = maxDifference(dir(tag + "-whole") / "checkpoint-4", dir(tag + "-resumed") / "checkpoint-4");
+        QVERIFY2(diff <= 1e-6, std::to_string(diff).c_str());
+        QCOMPARE(whole.rewardLast, resumed.rewardLast);
+        QVERIFY(maxDifference(m_start, dir(tag + "-whole") / "checkpoint-4") > 1e-4); // it trained
+        QCOMPARE(bytesOf(m_start / "adapter_model.safetensors"), reference);             // the reference did not
+        QVERIFY(fs::exists(dir(tag + "-whole") / "preferences-round-1.jsonl"));
+        QVERIFY(!whole.best.empty());
+    }
+
+    void klBoundStopsTheRound()
+    {
+        auto c = config(4);
+        c.max_kl = 1e-9;
+        c.learning_rate = 1e-2;
+        const auto r = AlignTrainer(loadTiny(), AlignMethod::Dpo, c, m_train, m_validation, dir("tight"), "tiny", m_start).run(false);
+        QVERIFY(r.stoppedByKl);
+        QVERIFY(r.steps < 4 || r.final.kl > c.max_kl);
+        QVERIFY(r.best.empty()); // nothing within the bound to publish
+        QCOMPARE(r.before.kl, 0.0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestAlign)
+#include "test_align.moc"
