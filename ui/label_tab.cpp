@@ -5,6 +5,7 @@
 #include "ui/candidate_view.h"
 
 #include <QAction>
+#include <QCheckBox>
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
@@ -26,6 +27,7 @@ labeling::PairQueueOptions loadOptions()
     s.beginGroup(QStringLiteral("labelQueue"));
     labeling::PairQueueOptions o;
     o.hardNegativeWeight = s.value(QStringLiteral("hardNegative"), o.hardNegativeWeight).toDouble();
+    o.unjudgedAsNegative = s.value(QStringLiteral("unjudgedAsNegative"), o.unjudgedAsNegative).toBool();
     o.uncertainWeight = s.value(QStringLiteral("uncertain"), o.uncertainWeight).toDouble();
     o.disagreementWeight = s.value(QStringLiteral("disagreement"), o.disagreementWeight).toDouble();
     o.randomWeight = s.value(QStringLiteral("random"), o.randomWeight).toDouble();
@@ -200,6 +202,7 @@ void LabelTab::setQueueOptions(const labeling::PairQueueOptions &options)
     QSettings s;
     s.beginGroup(QStringLiteral("labelQueue"));
     s.setValue(QStringLiteral("hardNegative"), options.hardNegativeWeight);
+    s.setValue(QStringLiteral("unjudgedAsNegative"), options.unjudgedAsNegative);
     s.setValue(QStringLiteral("uncertain"), options.uncertainWeight);
     s.setValue(QStringLiteral("disagreement"), options.disagreementWeight);
     s.setValue(QStringLiteral("random"), options.randomWeight);
@@ -227,6 +230,9 @@ void LabelTab::editOptions()
     form->addRow(tr("Disagreements (active vs comparison version)"), disagree);
     form->addRow(tr("Random"), random);
     form->addRow(tr("Share re-served for agreement"), agreement);
+    auto *unjudged = new QCheckBox(tr("Unjudged candidates ranked above a relevant one count as hard negatives"), &dialog);
+    unjudged->setChecked(m_options.unjudgedAsNegative);
+    form->addRow(unjudged);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
     form->addRow(buttons);
     connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
@@ -239,6 +245,7 @@ void LabelTab::editOptions()
     o.disagreementWeight = disagree->value();
     o.randomWeight = random->value();
     o.agreementShare = agreement->value();
+    o.unjudgedAsNegative = unjudged->isChecked();
     setQueueOptions(o);
 }
 

@@ -32,11 +32,14 @@ PairQueue::PairQueue(std::vector<QueueQuery> queries, PairQueueOptions options)
         std::vector<std::size_t> order(c.size());
         std::iota(order.begin(), order.end(), 0);
         std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return c[x].score > c[y].score; });
-        // Hard negatives: a known irrelevant (grade 0) ranked above a known relevant (grade >= 1).
+        // Hard negatives: a non-relevant (by grade, or unjudged under that rule) above a relevant one.
+        const auto negative = [&](const QueueCandidate &x) {
+            return x.grade >= 0 ? x.grade < m_options.relevanceThreshold : m_options.unjudgedAsNegative;
+        };
         for (std::size_t i = 0; i < order.size(); ++i)
             for (std::size_t j = i + 1; j < order.size(); ++j) {
                 const auto &above = c[order[i]], &below = c[order[j]];
-                if (above.grade == 0 && below.grade >= 1)
+                if (negative(above) && below.grade >= m_options.relevanceThreshold)
                     m_pools[PairReason::HardNegative].push_back({q.id, below.id, above.id});
             }
         // Uncertain: neighbours in the model's order, closest scores first.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The queue of candidate pairs shown to annotators in the Label tab. Pairs are drawn from four pools:
-// - hard negatives: a candidate the model ranks above a known relevant one, paired with that one;
+// - hard negatives: a candidate judged non-relevant (grade < relevanceThreshold) that the model ranks
+//   above a known relevant one, paired with that one; with unjudgedAsNegative, unjudged candidates
+//   ranked above a relevant one too (the rule alignment's mining uses, core/data/preference_set.h);
 // - uncertain: neighbours in the model's order whose scores are closest;
 // - disagreements: pairs that two model versions order differently;
 // - random: any pair of the query's list.
@@ -46,6 +48,8 @@ struct QueuedPair {
 struct PairQueueOptions {
     double hardNegativeWeight = 0.4, uncertainWeight = 0.3, disagreementWeight = 0.2, randomWeight = 0.1;
     double agreementShare = 0.1; ///< probability of re-serving a pair another annotator judged
+    int relevanceThreshold = 1;
+    bool unjudgedAsNegative = false; ///< an unjudged candidate above a relevant one is a hard negative
     std::uint64_t seed = 1;
 };
 

@@ -28,6 +28,17 @@ private slots:
     {
         PairQueue q(fixture());
         QCOMPARE(q.poolSize(PairReason::HardNegative), std::size_t(2)); // (r1, n1), (r1, n2)
+        // With x (unjudged) moved to the top, the unjudged rule adds (r1, x); a relevance threshold of 3
+        // leaves no relevant candidate (r1 has grade 2), so no hard negative at all.
+        PairQueueOptions unjudged;
+        unjudged.unjudgedAsNegative = true;
+        auto moved = fixture();
+        moved[0].candidates[3].score = 0.95; // x (unjudged) now tops the list
+        QCOMPARE(PairQueue(moved).poolSize(PairReason::HardNegative), std::size_t(2));
+        QCOMPARE(PairQueue(moved, unjudged).poolSize(PairReason::HardNegative), std::size_t(3)); // + (r1, x)
+        PairQueueOptions strict;
+        strict.relevanceThreshold = 3;
+        QCOMPARE(PairQueue(fixture(), strict).poolSize(PairReason::HardNegative), std::size_t(0));
         QCOMPARE(q.poolSize(PairReason::Uncertain), std::size_t(4));    // neighbours in score order
         QCOMPARE(q.poolSize(PairReason::Random), std::size_t(10));      // every pair of 5
         QVERIFY(q.poolSize(PairReason::Disagreement) > 0);
