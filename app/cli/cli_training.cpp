@@ -2,6 +2,7 @@
 #include "cli_training.h"
 
 #include "core/util/atomic_file.h"
+#include "core/util/sha256.h"
 #include "storage/repo/models.h"
 #include "storage/repo/training.h"
 #include "storage/score_store.h"
@@ -84,6 +85,11 @@ std::string publishVersion(storage::Database &db, const fs::path &source, const 
         if (v.id == version)
             return v.name;
     return destination.filename().string();
+}
+
+std::string trainedWeightsHash(const scoring::ScoringModel &base, const fs::path &folder, bool fullModel)
+{
+    return fullModel ? scoring::weightsHashOf(folder) : sha256Hex(base.baseWeightsHash + "+" + scoring::weightsHashOf(folder));
 }
 
 fs::path defaultOutput(const std::string &project, const std::string &given, const std::string &prefix, const std::string &name)

@@ -6,7 +6,7 @@
 
 #include "cli_project.h"
 
-#include "core/training/sft_trainer.h"
+#include "core/training/training_job.h"
 #include "storage/repo/models.h"
 
 #include <nlohmann/json.hpp>
@@ -46,6 +46,25 @@ public:
 private:
     void (*m_previous)(int);
 };
+
+/// Runs `run` on a training job's worker with the record's callbacks and Ctrl+C as cancellation; a
+/// failure marks the run failed and throws CommandFailed.
+template <typename R>
+R runTrainingJob(TrainingRecord &record, std::function<R(const training::TrainCallbacks &)> run)
+{
+    InterruptScope interrupt;
+    training::BasicTrainingJob<R> job(std::move(run), record.callbacks());
+    auto outcome = job.wait();
+    if (!outcome) {
+        record.failed(outcome.error().message);
+        throw CommandFailed{outcome.error()};
+    }
+    return std::move(*outcome);
+}
+
+/// The identity `score --adapter` records for a trained folder: its own weights' hash for a full
+/// model, the base's combined with the adapter's otherwise.
+std::string trainedWeightsHash(const scoring::ScoringModel &base, const std::filesystem::path &folder, bool fullModel);
 
 /// Copies `source`'s files to `destination` atomically and registers it as a model version under
 /// `parent`; returns the version's name.

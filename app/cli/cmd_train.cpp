@@ -13,7 +13,6 @@
 #include "core/scoring/scorer.h"
 #include "core/training/training_job.h"
 #include "core/util/atomic_file.h"
-#include "core/util/sha256.h"
 #include "storage/dataset_export.h"
 #include "storage/repo/training.h"
 #include "storage/score_store.h"
@@ -67,14 +66,7 @@ void trainSft(const Args &a)
     TrainingRecord record(*project, "sft", recorded, baseVersion, a.resume);
     const auto runId = record.id();
     training::SftTrainer trainer(model, config, std::move(train), std::move(validation), outputDir, modelDir.string());
-    InterruptScope interrupt;
-    training::TrainingJob job([&](const training::TrainCallbacks &cb) { return trainer.run(a.resume, cb); }, record.callbacks());
-    auto outcome = job.wait();
-    if (!outcome) {
-        record.failed(outcome.error().message);
-        throw CommandFailed{outcome.error()};
-    }
-    const auto &r = *outcome;
+    const auto r = runTrainingJob<training::SftResult>(record, [&](const training::TrainCallbacks &cb) { return trainer.run(a.resume, cb); });
     nlohmann::json summary{{"steps", r.steps},
                            {"train_loss_first", r.firstLoss},
                            {"train_loss_last", r.lastLoss},
@@ -93,8 +85,7 @@ void trainSft(const Args &a)
         summary["model_version"] = nullptr;
     } else {
         const auto source = config.full_finetune ? r.best / "model" : r.best;
-        const auto hash = config.full_finetune ? scoring::weightsHashOf(source)
-                                               : sha256Hex(model->baseWeightsHash + "+" + scoring::weightsHashOf(source));
+        const auto hash = trainedWeightsHash(*model, source, config.full_finetune);
         const nlohmann::json metadata{{"training_run", runId},
                                       {"method", "sft"},
                                       {"val_pair_accuracy", r.bestPairAccuracy >= 0 ? r.bestPairAccuracy : r.after.pairAccuracy},

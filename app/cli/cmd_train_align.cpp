@@ -15,7 +15,6 @@
 #include "core/scoring/scorer.h"
 #include "core/training/training_job.h"
 #include "core/util/atomic_file.h"
-#include "core/util/sha256.h"
 #include "core/training/checkpoints.h"
 #include "storage/alignment_data.h"
 #include "storage/dataset_export.h"
@@ -78,8 +77,7 @@ void trainAlign(const AlignArgs &a)
     const auto startVersion =
         adapterDir.empty() ? baseVersion
                            : storage::ensureModelVersion(db, adapterDir.filename().string(), storage::ModelKind::Adapter, adapterDir.string(),
-                                                         sha256Hex(model->baseWeightsHash + "+" + scoring::weightsHashOf(adapterDir)),
-                                                         baseVersion);
+                                                         trainedWeightsHash(*model, adapterDir, false), baseVersion);
     const nlohmann::json recorded{{"method", a.method},           {"config", config.toJson()},
                                   {"preferences", preferenceStats},  {"rounds", a.rounds},
                                   {"output_dir", outputDir.string()}, {"adapter_out", adapterOut.string()},
@@ -89,14 +87,7 @@ void trainAlign(const AlignArgs &a)
     TrainingRecord record(*project, a.method, recorded, startVersion, a.resume);
     training::AlignTrainer trainer(model, method, config, std::move(train), std::move(validation), outputDir, modelDir.string(),
                                    adapterDir, a.rounds);
-    InterruptScope interrupt;
-    training::AlignJob job([&](const training::TrainCallbacks &cb) { return trainer.run(a.resume, cb); }, record.callbacks());
-    auto outcome = job.wait();
-    if (!outcome) {
-        record.failed(outcome.error().message);
-        throw CommandFailed{outcome.error()};
-    }
-    const auto &r = *outcome;
+    const auto r = runTrainingJob<training::AlignResult>(record, [&](const training::TrainCallbacks &cb) { return trainer.run(a.resume, cb); });
     nlohmann::json files = nlohmann::json::array();
     for (const auto &f : r.preferenceFiles)
         files.push_back(f.string());
@@ -128,8 +119,7 @@ void trainAlign(const AlignArgs &a)
         summary["model_version"] = nullptr;
     } else {
         const auto source = config.full_finetune ? r.best / "model" : r.best;
-        const auto hash = config.full_finetune ? scoring::weightsHashOf(source)
-                                               : sha256Hex(model->baseWeightsHash + "+" + scoring::weightsHashOf(source));
+        const auto hash = trainedWeightsHash(*model, source, config.full_finetune);
         const nlohmann::json metadata{{"training_run", record.id()},      {"method", a.method},
                                       {"pair_accuracy", r.after.pairAccuracy}, {"kl", r.after.kl},
                                       {"best_step", r.bestStep}};
