@@ -85,4 +85,26 @@ AlignmentData buildAlignmentData(Project &project, std::int64_t collectionId, co
     return out;
 }
 
+AlignmentSplit splitAlignmentData(AlignmentData data, double validationShare, std::uint64_t seed)
+{
+    std::vector<TrainGroup> lists, trainLists, valLists;
+    for (const auto &g : data.groups)
+        lists.push_back(g.group);
+    splitByQuery(lists, {validationShare, seed}, trainLists, valLists);
+    std::set<std::string> held;
+    for (const auto &g : valLists)
+        held.insert(g.queryId);
+    AlignmentSplit out;
+    PreferenceCounts measured; // not training data: kept out of the data's counts
+    for (auto &g : data.groups) {
+        if (held.contains(g.group.queryId)) {
+            addDerivedPairs(g, 0, measured);
+            out.validation.push_back(std::move(g));
+        } else {
+            out.train.push_back(std::move(g));
+        }
+    }
+    return out;
+}
+
 } // namespace unirank::storage

@@ -31,4 +31,13 @@ struct AlignmentData {
 
 AlignmentData buildAlignmentData(Project &project, std::int64_t collectionId, const AlignmentDataOptions &options);
 
+struct AlignmentSplit {
+    std::vector<AlignGroup> train, validation;
+};
+
+/// Splits by query as instruction tuning does (the same share and seed hold out the same queries).
+/// Held-out queries then get every grade-derived pair, not only the capped share training uses, so
+/// their pair accuracy measures the whole graded order (the number instruction tuning reports too).
+AlignmentSplit splitAlignmentData(AlignmentData data, double validationShare, std::uint64_t seed);
+
 } // namespace unirank::storage

@@ -21,7 +21,6 @@
 #include "storage/score_store.h"
 
 #include <iostream>
-#include <set>
 
 namespace fs = std::filesystem;
 
@@ -57,16 +56,7 @@ void trainAlign(const AlignArgs &a)
         {config.relevance_threshold, config.use_human, config.use_derived, static_cast<std::size_t>(config.derived_pairs_per_query),
          static_cast<std::size_t>(config.max_candidates_per_query)});
     const auto preferenceStats = data.stats();
-    std::vector<TrainGroup> lists, trainLists, valLists;
-    for (const auto &g : data.groups)
-        lists.push_back(g.group);
-    splitByQuery(lists, {config.validation_split, config.seed}, trainLists, valLists);
-    std::set<std::string> held;
-    for (const auto &g : valLists)
-        held.insert(g.queryId);
-    std::vector<AlignGroup> train, validation;
-    for (auto &g : data.groups)
-        (held.contains(g.group.queryId) ? validation : train).push_back(std::move(g));
+    auto [train, validation] = storage::splitAlignmentData(std::move(data), config.validation_split, config.seed);
     std::cerr << "preferences: " << preferenceStats.dump() << "; " << train.size() << " training and " << validation.size()
               << " held-out queries\n";
 

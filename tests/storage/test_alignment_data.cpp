@@ -74,6 +74,41 @@ private slots:
         for (const auto &item : g.group.items)
             QVERIFY(item.grade < 0 || item.label == (item.grade >= 1 ? 1 : 0));
     }
+
+    // The held-out queries are instruction tuning's (same share and seed), and they are measured on
+    // every grade-derived pair while training keeps the cap.
+    void splitCompletesHeldOutPairs()
+    {
+        const auto file = std::filesystem::path(m_tmp.path().toStdString()) / "s.unirank";
+        auto project = std::move(*Project::create(file));
+        QVERIFY(importDataset(*project, test::smokeDataset(), {}).has_value());
+        const auto collection = listCollections(project->db()).front().id;
+        AlignmentDataOptions options;
+        options.derivedPerQuery = 4;
+        auto data = buildAlignmentData(*project, collection, options);
+        std::vector<TrainGroup> lists, train, validation;
+        for (const auto &g : data.groups)
+            lists.push_back(g.group);
+        splitByQuery(lists, {0.25, 7}, train, validation);
+        const auto split = splitAlignmentData(std::move(data), 0.25, 7);
+        QCOMPARE(split.train.size(), train.size());
+        QCOMPARE(split.validation.size(), validation.size());
+        QVERIFY(!validation.empty());
+        std::size_t total = 0;
+        for (std::size_t i = 0; i < validation.size(); ++i) {
+            const auto &g = split.validation[i];
+            QCOMPARE(g.group.queryId, validation[i].queryId);
+            std::size_t graded = 0;
+            for (const auto &a : g.group.items)
+                for (const auto &b : g.group.items)
+                    graded += a.grade >= 0 && b.grade >= 0 && a.grade > b.grade;
+            total += graded;
+            QCOMPARE(g.pairs.size(), graded);
+        }
+        QVERIFY(total > 4 * validation.size()); // beyond the training cap
+        for (const auto &g : split.train)
+            QVERIFY(g.pairs.size() <= 4);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestAlignmentData)
