@@ -10,6 +10,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -19,6 +20,21 @@ namespace fs = std::filesystem;
 
 namespace unirank::training {
 namespace {
+
+/// Means of `key` over the first and the last tenth of the logged steps (1 to 50 entries each), or the
+/// fallbacks when nothing was logged: one batch's reward is too noisy to compare.
+std::pair<double, double> firstAndLastMeans(const nlohmann::json &history, const char *key, double first, double last)
+{
+    std::vector<double> v;
+    for (const auto &h : history)
+        if (h.contains(key) && h.value("step", std::int64_t(0)) > 0)
+            v.push_back(h[key].get<double>());
+    if (v.empty())
+        return {first, last};
+    const auto w = std::clamp<std::size_t>(v.size() / 10, 1, 50);
+    const auto mean = [](auto b, auto e) { return std::accumulate(b, e, 0.0) / double(std::distance(b, e)); };
+    return {mean(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(w)), mean(v.end() - static_cast<std::ptrdiff_t>(w), v.end())};
+}
 
 /// A query's encodable candidates: `rows` are the encoded items, `slot[i]` the row of item i or -1.
 struct EncodedGroup {
@@ -66,7 +82,7 @@ struct AlignTrainer::State {
 
     std::vector<EncodedGroup> encodeAll(const std::vector<AlignGroup> &groups)
     {
-        std::vector<EncodedGroup> out;
+        std::vector<EncodedGroup> encoded;
         for (std::size_t g = 0; g < groups.size(); ++g) {
             EncodedGroup e;
             for (const auto &item : groups[g].group.items) {
@@ -77,9 +93,9 @@ struct AlignTrainer::State {
                     e.slot.push_back(-1);
                 }
             }
-            out.push_back(std::move(e));
+            encoded.push_back(std::move(e));
         }
-        return out;
+        return encoded;
     }
 
     /// Policy scores (l_yes - l_no) of a group's rows, [rows]; with gradients when grad mode is on.
@@ -104,12 +120,12 @@ struct AlignTrainer::State {
         m->eval();
         torch::NoGradGuard noGrad;
         model::AutocastBf16 autocast(c.bf16, m->device());
-        std::vector<torch::Tensor> out;
+        std::vector<torch::Tensor> scores;
         for (const auto &g : groups)
-            out.push_back(scoreRows(g).to(torch::kCPU));
+            scores.push_back(scoreRows(g).to(torch::kCPU));
         if (wasTraining)
             m->train();
-        return out;
+        return scores;
     }
 
     /// Pairs of `groups` whose two sides were encoded, as rows.
@@ -562,8 +578,8 @@ AlignResult AlignTrainer::run(bool resume, const TrainCallbacks &cb)
     if (!savedAtStep && s.step > 0 && !fs::exists(checkpointDir(s.out, s.step)))
         s.saveCheckpoint();
     result.steps = s.step;
-    result.rewardFirst = s.rewardFirst;
-    result.rewardLast = s.rewardLast;
+    std::tie(result.rewardFirst, result.rewardLast) =
+        firstAndLastMeans(s.history, s.method == AlignMethod::Dpo ? "rewards/margins" : "reward", s.rewardFirst, s.rewardLast);
     result.lossFirst = s.lossFirst;
     result.lossLast = s.lossLast;
     result.lastCheckpoint = checkpointDir(s.out, s.step);

@@ -35,7 +35,9 @@ struct AlignEvaluation {
 
 struct AlignResult {
     std::int64_t steps = 0;
-    double rewardFirst = 0, rewardLast = 0; ///< PL-GRPO: mean sampled reward; DPO: mean implicit reward margin
+    /// PL-GRPO: mean sampled reward; DPO: mean implicit reward margin; each over the first / last tenth
+    /// of the logged steps (1 to 50 steps)
+    double rewardFirst = 0, rewardLast = 0;
     double lossFirst = 0, lossLast = 0;
     AlignEvaluation before, after, final; ///< after: the best checkpoint's; final: the last step's
     std::int64_t bestStep = -1;
