@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// unirank-cli train align --project FILE --model DIR [--adapter DIR] --method dpo|pl-grpo [--rounds N]
+// unirank-cli train align --project FILE --model DIR [--adapter DIR] [--method pl-grpo|dpo] [--rounds N]
 //                         [--collection NAME] [--config FILE.json] [--adapter-out DIR] [--resume]
 //                         [--device cpu|cuda] [--json]
 //
 // Preference alignment (see core/training/align_trainer.h and align_config.h for every setting): the
-// policy starts from --adapter (the instruction-tuned adapter; fresh LoRA on --model without one),
-// which is also the frozen reference. Each round mines hard negatives with the current policy; the
+// policy starts from --adapter (the instruction-tuned adapter; without one, fresh LoRA on --model, e.g.
+// a fully fine-tuned instruction-tuned model), which is also the frozen reference. Each round mines hard negatives with the current policy; the
 // round's preference set is written as TRL JSONL next to the checkpoints (<adapter-out>.checkpoints/).
 // The run, its config, preference counts and per-step metrics go into the project; the best checkpoint
 // (held-out pair accuracy within max_kl) is copied to --adapter-out and registered as a model version
@@ -28,17 +28,18 @@ namespace unirank::cli {
 namespace {
 
 struct AlignArgs {
-    std::string project, model, adapter, method = "dpo", collection, adapterOut, config, device = "cpu";
+    std::string project, model, adapter, collection, adapterOut, config, device = "cpu";
+    std::string method = training::toString(training::kDefaultAlignMethod);
     std::int64_t rounds = 1;
     bool resume = false, json = false;
 };
 
 void trainAlign(const AlignArgs &a)
 {
-    auto config = training::AlignConfig{};
+    const auto method = training::parseAlignMethod(a.method);
+    auto config = training::AlignConfig::forMethod(method);
     if (!a.config.empty())
-        config = training::AlignConfig::fromJson(nlohmann::json::parse(readWholeFile(a.config)), a.config);
-    const auto method = a.method == "dpo" ? training::AlignMethod::Dpo : training::AlignMethod::PlGrpo;
+        config = training::AlignConfig::fromJson(nlohmann::json::parse(readWholeFile(a.config)), a.config, method);
     auto project = openProject(a.project);
     auto &db = project->db();
     const auto collection = storage::resolveCollection(db, a.collection);
@@ -86,6 +87,7 @@ void trainAlign(const AlignArgs &a)
                            {"reward_first", r.rewardFirst},
                            {"reward_last", r.rewardLast},
                            {"kl_last", r.final.kl},
+                           {"kl_after", r.after.kl},
                            {"pair_accuracy_before", r.before.pairAccuracy},
                            {"pair_accuracy_after", r.after.pairAccuracy},
                            {"pair_accuracy_final", r.final.pairAccuracy},
@@ -136,7 +138,7 @@ void addAlignSubcommand(CLI::App &train)
     cmd->add_option("--project", a->project, "Project file")->required();
     cmd->add_option("--model", a->model, "Base model folder")->required();
     cmd->add_option("--adapter", a->adapter, "Instruction-tuned PEFT adapter to start from (and the reference)")->check(CLI::ExistingDirectory);
-    cmd->add_option("--method", a->method, "dpo or pl-grpo")->check(CLI::IsMember({"dpo", "pl-grpo"}));
+    cmd->add_option("--method", a->method, "pl-grpo (default) or dpo")->check(CLI::IsMember({"dpo", "pl-grpo"}));
     cmd->add_option("--rounds", a->rounds, "Rounds of mining hard negatives and training")->check(CLI::Range(1, 100));
     cmd->add_option("--collection", a->collection, "Collection (default: the only one)");
     cmd->add_option("--config", a->config, "JSON with settings (TRL / Hugging Face names)")->check(CLI::ExistingFile);

@@ -36,9 +36,29 @@ const std::vector<ConfigField<AlignConfig>> &fields()
 
 const char *toString(AlignMethod method) { return method == AlignMethod::Dpo ? "dpo" : "pl-grpo"; }
 
-AlignConfig AlignConfig::fromJson(const nlohmann::json &json, const std::string &source)
+AlignMethod parseAlignMethod(const std::string &name)
+{
+    if (name == "dpo")
+        return AlignMethod::Dpo;
+    if (name == "pl-grpo")
+        return AlignMethod::PlGrpo;
+    throw InputError("unknown alignment method '" + name + "' (dpo or pl-grpo)");
+}
+
+AlignConfig AlignConfig::forMethod(AlignMethod method)
 {
     AlignConfig c;
+    if (method == AlignMethod::PlGrpo) {
+        c.learning_rate = 2e-3;
+        c.num_train_epochs = 2;
+        c.per_device_train_batch_size = 2;
+    }
+    return c;
+}
+
+AlignConfig AlignConfig::fromJson(const nlohmann::json &json, const std::string &source, AlignMethod method)
+{
+    auto c = forMethod(method);
     readConfigFields(c, fields(), json, source);
     c.validate(source);
     return c;

@@ -118,7 +118,16 @@ private slots:
         const auto c = AlignConfig::fromJson(nlohmann::json::parse(R"({"beta": 0.5, "num_generations": 4, "epsilon": 0.1})"), "a.json");
         QCOMPARE(c.beta, 0.5);
         QCOMPARE(c.num_generations, std::int64_t(4));
-        QCOMPARE(c.learning_rate, 5e-5); // alignment's own default
+        QCOMPARE(c.learning_rate, 2e-3); // PL-GRPO (the default method): its own defaults
+        QCOMPARE(c.per_device_train_batch_size, std::int64_t(2));
+        QCOMPARE(c.num_train_epochs, 2.0);
+        const auto d = AlignConfig::fromJson(nlohmann::json::parse(R"({"beta": 0.5})"), "d.json", AlignMethod::Dpo);
+        QCOMPARE(d.learning_rate, 2e-4);
+        QCOMPARE(d.per_device_train_batch_size, std::int64_t(8));
+        QCOMPARE(d.num_train_epochs, 1.0);
+        QCOMPARE(parseAlignMethod("dpo"), AlignMethod::Dpo);
+        QCOMPARE(parseAlignMethod(toString(kDefaultAlignMethod)), AlignMethod::PlGrpo);
+        QVERIFY_THROWS_EXCEPTION(InputError, parseAlignMethod("ppo"));
         QVERIFY(AlignConfig::fromJson(c.toJson(), "again").toJson() == c.toJson());
         for (const char *bad : {R"({"bta": 1})", R"({"num_generations": 1})", R"({"unjudged_rule": "maybe"})", R"({"epsilon": 2})",
                                 R"({"listwise_weight": 1})"})
