@@ -28,9 +28,15 @@ struct Run {
     QString out, err;
 };
 
+// One thread per training process: CTest runs two tests at a time on the 2-core CI machine, and two
+// OpenMP threads beside OpenBLAS's own made alignment rounds slower, not faster (and the figures
+// quoted below were measured with one).
 Run cli(const QStringList &args, int timeoutMs = 240000)
 {
     QProcess p;
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert("OMP_NUM_THREADS", "1");
+    p.setProcessEnvironment(env);
     p.start(QStringLiteral(UNIRANK_CLI), args);
     p.waitForFinished(timeoutMs);
     return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
@@ -186,9 +192,8 @@ private slots:
     // written as TRL JSONL; the metrics and the new version (parent: the starting adapter) are in the
     // project; the reference's files are untouched. DPO from the same reference starts from the same
     // held-out accuracy and grows the implicit reward margin of its training pairs.
-    // (Whether a round raises held-out accuracy on 4 held-out smoke queries depends on the float
-    // rounding of the adapter it starts from: measured 0.594 -> 0.609 with one thread, 0.625 -> 0.625
-    // with two; the dev split measures it.)
+    // (Held-out accuracy itself is alignmentRaisesHeldOutAgreement's: this adapter has memorised its 16
+    // training queries, and a round from it moved the 4 held-out ones by -0.01 to 0.)
     void alignRoundOnTheSmokeSet()
     {
         const auto start = m_dir.filePath("learned");
@@ -251,6 +256,39 @@ private slots:
         QCOMPARE(ds.at("pair_accuracy_before").get<double>(), s.at("pair_accuracy_before").get<double>());
         QVERIFY(ds.at("reward_last").get<double>() > ds.at("reward_first").get<double>()); // implicit reward margin grows
         QCOMPARE(referenceBytes(), before);
+    }
+
+    // The acceptance run of stage two on the smoke data. The reference is resources/models/clipart-tiny,
+    // instruction-tuned on the dev split without the smoke queries; each seed holds out 4 other smoke
+    // queries, and one DPO round trains on the other 16. Every round publishes a checkpoint whose KL to
+    // the reference is below max_kl (1.0), and across the four held-out splits agreement with the
+    // held-out queries' labelled pairs rises. Measured with one and two threads alike: seed 42 0.608 ->
+    // 0.616, 1 0.629 -> 0.665, 2 0.535 -> 0.599, 3 0.458 -> 0.472 (KL 0.80, 0.78, 0.50, 0.30), mean +0.031.
+    // (With 4 held-out queries one split is noisy: a one-epoch round moved seed 42 to 0.595 and seed 1 to
+    // 0.665; hence four splits. The dev-split table in the README measures 61 held-out queries.)
+    void alignmentRaisesHeldOutAgreement()
+    {
+        const auto reference = source("resources/models/clipart-tiny");
+        double rise = 0;
+        int risen = 0;
+        QStringList report;
+        for (const int seed : {42, 1, 2, 3}) {
+            const auto config = m_dir.filePath(QString("dpo-%1.json").arg(seed));
+            std::ofstream(config.toStdString()) << R"({"learning_rate": 1e-3, "num_train_epochs": 2, "mined_pairs_per_query": 16, "seed": )"
+                                                << seed << "}";
+            const auto r = cli({"train", "align", "--project", m_project, "--model", reference, "--method", "dpo", "--config", config,
+                                "--adapter-out", m_dir.filePath(QString("aligned-%1").arg(seed)), "--json"},
+                               600000);
+            QVERIFY2(r.code == 0, qPrintable(r.err));
+            const auto s = nlohmann::json::parse(r.out.trimmed().split('\n').last().toStdString());
+            QVERIFY2(s.at("model_version").is_string(), qPrintable(QString::fromStdString(s.dump())));
+            QVERIFY2(s.at("kl_after").get<double>() < 1.0, qPrintable(QString::fromStdString(s.dump())));
+            const auto before = s.at("pair_accuracy_before").get<double>(), after = s.at("pair_accuracy_after").get<double>();
+            report << QString("seed %1: %2 -> %3 (KL %4)").arg(seed).arg(before).arg(after).arg(s.at("kl_after").get<double>());
+            rise += (after - before) / 4;
+            risen += after > before;
+        }
+        QVERIFY2(rise >= 0.01 && risen >= 3, qPrintable(report.join("; ")));
     }
 
     void badConfig()
