@@ -18,20 +18,11 @@ model=$PWD/resources/models/tiny-random
 mkdir -p "$out"
 out=$(realpath "$out")
 
-split() { # split SRC DST KEEP(0 = train, 1 = test)
-    mkdir -p "$2"
-    awk -v keep="$3" '{ if ((NR % 4 == 0) == (keep == 1)) print }' "$1/queries.jsonl" > "$2/queries.jsonl"
-    sed -n 's/.*"_id": *"\([^"]*\)".*/\1/p' "$2/queries.jsonl" > "$2/ids"
-    awk 'NR == FNR { q[$1] = 1; next } FNR == 1 || ($1 in q)' "$2/ids" "$1/qrels.tsv" > "$2/qrels.tsv"
-    awk 'NR == FNR { q[$1] = 1; next } ($1 in q)' "$2/ids" "$1/run.trec" > "$2/run.trec"
-    cp "$1/corpus.jsonl" "$2/corpus.jsonl"
-    cp -r "$1/images" "$2/images"
-    rm "$2/ids"
-}
 if [ ! -f "$out/project.unirank" ]; then
     rm -rf "$out/train" "$out/test" "$out/project.media"
-    split "$data" "$out/train" 0
-    split "$data" "$out/test" 1
+    sed -n 's/.*"_id": *"\([^"]*\)".*/\1/p' "$data/queries.jsonl" | awk 'NR % 4 == 0' > "$out/test.ids"
+    scripts/beir-subset.sh "$data" "$out/test" "$out/test.ids"
+    scripts/beir-subset.sh --except "$data" "$out/train" "$out/test.ids"
     "$cli" init "$out/project.unirank"
     "$cli" import "$out/project.unirank" --dataset "$out/train" --collection dev-train
 fi

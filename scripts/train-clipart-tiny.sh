@@ -14,17 +14,11 @@ out=${2:-build/clipart-tiny}
 cli=$PWD/build/release/app/unirank-cli
 smoke=$PWD/resources/demo/clipart-smoke
 rm -rf "$out"
-mkdir -p "$out/data"
+mkdir -p "$out"
 out=$(realpath "$out")
 
 sed -n 's/.*"_id": *"\([^"]*\)".*/\1/p' "$smoke/queries.jsonl" > "$out/smoke.ids"
-awk 'NR == FNR { s[$1] = 1; next } { id = $0; sub(/.*"_id": *"/, "", id); sub(/".*/, "", id); if (!(id in s)) print }' \
-    "$out/smoke.ids" "$data/queries.jsonl" > "$out/data/queries.jsonl"
-sed -n 's/.*"_id": *"\([^"]*\)".*/\1/p' "$out/data/queries.jsonl" > "$out/ids"
-awk 'NR == FNR { q[$1] = 1; next } FNR == 1 || ($1 in q)' "$out/ids" "$data/qrels.tsv" > "$out/data/qrels.tsv"
-awk 'NR == FNR { q[$1] = 1; next } ($1 in q)' "$out/ids" "$data/run.trec" > "$out/data/run.trec"
-cp "$data/corpus.jsonl" "$out/data/corpus.jsonl"
-cp -r "$data/images" "$out/data/images"
+scripts/beir-subset.sh --except "$data" "$out/data" "$out/smoke.ids"
 echo "training queries: $(wc -l < "$out/data/queries.jsonl") (dev minus $(wc -l < "$out/smoke.ids") smoke queries)"
 
 "$cli" init "$out/project.unirank"
