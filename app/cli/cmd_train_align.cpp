@@ -5,8 +5,9 @@
 //
 // Preference alignment (see core/training/align_trainer.h and align_config.h for every setting): the
 // policy starts from --adapter (the instruction-tuned adapter; without one, fresh LoRA on --model, e.g.
-// a fully fine-tuned instruction-tuned model), which is also the frozen reference. Each round mines hard negatives with the current policy; the
-// round's preference set is written as TRL JSONL next to the checkpoints (<adapter-out>.checkpoints/).
+// a fully fine-tuned instruction-tuned model), which is also the frozen reference. Each round mines
+// hard negatives with the current policy; the round's preference set is written as TRL JSONL next to
+// the checkpoints (<adapter-out>.checkpoints/).
 // The run, its config, preference counts and per-step metrics go into the project; the best checkpoint
 // (held-out pair accuracy within max_kl) is copied to --adapter-out and registered as a model version
 // whose parent is the starting one. --json ends with one summary object.
@@ -136,7 +137,7 @@ void addAlignSubcommand(CLI::App &train)
     auto a = std::make_shared<AlignArgs>();
     auto *cmd = train.add_subcommand("align", "Preference alignment: DPO or Plackett-Luce GRPO against the instruction-tuned model");
     cmd->add_option("--project", a->project, "Project file")->required();
-    cmd->add_option("--model", a->model, "Base model folder")->required();
+    cmd->add_option("--model", a->model, "Base model folder (or a fully fine-tuned model to align)")->required();
     cmd->add_option("--adapter", a->adapter, "Instruction-tuned PEFT adapter to start from (and the reference)")->check(CLI::ExistingDirectory);
     cmd->add_option("--method", a->method, "pl-grpo (default) or dpo")->check(CLI::IsMember({"dpo", "pl-grpo"}));
     cmd->add_option("--rounds", a->rounds, "Rounds of mining hard negatives and training")->check(CLI::Range(1, 100));

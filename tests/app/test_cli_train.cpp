@@ -262,7 +262,7 @@ private slots:
     // instruction-tuned on the dev split without the smoke queries; each seed holds out 4 other smoke
     // queries, and one DPO round trains on the other 16. Every round publishes a checkpoint whose KL to
     // the reference is below max_kl (1.0), and across the four held-out splits agreement with the
-    // held-out queries' labelled pairs rises. Measured with one and two threads alike: seed 42 0.608 ->
+    // held-out queries' labelled pairs rises. Measured (one thread, as here): seed 42 0.608 ->
     // 0.616, 1 0.629 -> 0.665, 2 0.535 -> 0.599, 3 0.458 -> 0.472 (KL 0.80, 0.78, 0.50, 0.30), mean +0.031.
     // (With 4 held-out queries one split is noisy: a one-epoch round moved seed 42 to 0.595 and seed 1 to
     // 0.665; hence four splits. The dev-split table in the README measures 61 held-out queries.)
