@@ -70,6 +70,19 @@ std::vector<ModelVersionRow> modelLineage(Database &db, std::int64_t id)
     return chain;
 }
 
+std::optional<VersionFolders> versionFolders(Database &db, std::int64_t id)
+{
+    const auto lineage = modelLineage(db, id);
+    if (lineage.empty())
+        return std::nullopt;
+    if (lineage.front().kind != ModelKind::Adapter)
+        return VersionFolders{lineage.front().path, {}};
+    for (const auto &v : lineage)
+        if (v.kind != ModelKind::Adapter)
+            return VersionFolders{v.path, lineage.front().path};
+    return std::nullopt;
+}
+
 std::int64_t insertScoreRun(Database &db, std::int64_t modelVersionId, std::int64_t collectionId,
                             const nlohmann::json &params)
 {

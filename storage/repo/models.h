@@ -34,6 +34,16 @@ std::vector<ModelVersionRow> listModelVersions(Database &db);
 /// The chain from `id` up to its base, `id` first.
 std::vector<ModelVersionRow> modelLineage(Database &db, std::int64_t id);
 
+/// What a version scores with: the model folder (the version's own for a base or merged model; for an
+/// adapter the nearest non-adapter up its lineage, because an aligned adapter continues its
+/// instruction-tuned parent and stands alone on the base) and the adapter folder (empty for none).
+struct VersionFolders {
+    std::string model;
+    std::string adapter;
+};
+/// nullopt when `id` is unknown or an adapter's lineage has no base.
+std::optional<VersionFolders> versionFolders(Database &db, std::int64_t id);
+
 struct ScoreEntry {
     std::int64_t queryId = 0;
     std::int64_t candidateId = 0;

@@ -54,19 +54,35 @@ void setTrainingStatus(Database &db, std::int64_t runId, TrainingStatus status, 
         .run();
 }
 
+namespace {
+
+constexpr const char *kSelectRun = "SELECT id, kind, config, status, base_model_version_id, result_model_version_id, error, "
+                                   "created_at, started_at, finished_at FROM training_runs ";
+
+TrainingRunRow readRun(const Statement &s)
+{
+    return TrainingRunRow{s.columnInt(0),         s.columnText(1),         nlohmann::json::parse(s.columnText(2)),
+                          statusFromString(s.columnText(3)), s.columnOptionalInt(4), s.columnOptionalInt(5),
+                          s.columnText(6),        s.columnText(7),         s.columnOptionalText(8),
+                          s.columnOptionalText(9)};
+}
+
+} // namespace
+
 std::optional<TrainingRunRow> findTrainingRun(Database &db, std::int64_t runId)
 {
-    auto &s = db.cached("SELECT id, kind, config, status, base_model_version_id, result_model_version_id, error, "
-                        "created_at, started_at, finished_at FROM training_runs WHERE id = ?1");
+    auto &s = db.cached(std::string(kSelectRun) + "WHERE id = ?1");
     s.bind(1, runId);
     std::optional<TrainingRunRow> row;
     if (s.step())
-        row = TrainingRunRow{s.columnInt(0),         s.columnText(1),         nlohmann::json::parse(s.columnText(2)),
-                             statusFromString(s.columnText(3)), s.columnOptionalInt(4), s.columnOptionalInt(5),
-                             s.columnText(6),        s.columnText(7),         s.columnOptionalText(8),
-                             s.columnOptionalText(9)};
+        row = readRun(s);
     s.reset();
     return row;
+}
+
+std::vector<TrainingRunRow> listTrainingRuns(Database &db)
+{
+    return db.cached(std::string(kSelectRun) + "ORDER BY id DESC").collect([](const Statement &s) { return readRun(s); });
 }
 
 void insertTrainingMetric(Database &db, std::int64_t runId, const TrainingMetric &m)

@@ -40,6 +40,8 @@ std::int64_t insertTrainingRun(Database &db, const std::string &kind, const nloh
 void setTrainingStatus(Database &db, std::int64_t runId, TrainingStatus status, const std::string &error = {},
                        std::optional<std::int64_t> resultModelVersionId = std::nullopt);
 std::optional<TrainingRunRow> findTrainingRun(Database &db, std::int64_t runId);
+/// Every run, newest first.
+std::vector<TrainingRunRow> listTrainingRuns(Database &db);
 /// Inserts or replaces (a resumed run may log a step again).
 void insertTrainingMetric(Database &db, std::int64_t runId, const TrainingMetric &metric);
 std::vector<TrainingMetric> trainingMetrics(Database &db, std::int64_t runId);

@@ -4,10 +4,14 @@
 #include "storage/repo/catalog.h"
 #include "storage/repo/judgements.h"
 #include "storage/repo/models.h"
+#include "storage/model_publish.h"
 #include "storage/repo/training.h"
 #include "storage/schema.h"
 
+#include <QTemporaryDir>
 #include <QTest>
+
+#include <fstream>
 
 using namespace unirank;
 using namespace unirank::storage;
@@ -171,6 +175,56 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(StorageError, insertScores(db, run2, {{m_q1, m_both, 0.1, 0}})); // rank >= 1
     }
 
+    void publishCopiesTheModelFilesOnly()
+    {
+        auto &db = *m_db;
+        QTemporaryDir tmp;
+        const std::filesystem::path dir = tmp.path().toStdString();
+        const auto checkpoint = dir / "run.checkpoints" / "checkpoint-12";
+        std::filesystem::create_directories(checkpoint);
+        for (const char *f : {"adapter_config.json", "adapter_model.safetensors", "optimizer.pt", "trainer_state.json"})
+            std::ofstream(checkpoint / f) << f;
+        const auto base = insertModelVersion(db, {0, "base", ModelKind::Base, "/models/base", "hb", std::nullopt, {}, ""});
+        const auto destination = dir / "p.models" / "run-checkpoint-12";
+        const auto published = publishModelFolder(db, checkpoint, destination, ModelKind::Adapter, "h12", base, {{"step", 12}});
+        QCOMPARE(published.name, std::string("run-checkpoint-12"));
+        QVERIFY(std::filesystem::exists(destination / "adapter_model.safetensors"));
+        QVERIFY(!std::filesystem::exists(destination / "optimizer.pt") && !std::filesystem::exists(destination / "trainer_state.json"));
+        const auto v = findModelVersion(db, "run-checkpoint-12");
+        QVERIFY(v && v->parentId == base && v->path == destination.string() && v->metadata["step"] == 12);
+        // The same weights again: the same version.
+        QCOMPARE(publishModelFolder(db, checkpoint, destination, ModelKind::Adapter, "h12", base, {}).id, published.id);
+        // A source that cannot be copied leaves no folder and no version.
+        const auto missing = dir / "p.models" / "gone";
+        QVERIFY_THROWS_EXCEPTION(std::filesystem::filesystem_error,
+                                 publishModelFolder(db, dir / "nope", missing, ModelKind::Adapter, "hx", base, {}));
+        QVERIFY(!std::filesystem::exists(missing));
+        QVERIFY(!findModelVersion(db, "gone"));
+    }
+
+    void versionFoldersFollowTheLineage()
+    {
+        auto &db = *m_db;
+        const auto base = insertModelVersion(db, {0, "base", ModelKind::Base, "/models/base", "hb", std::nullopt, {}, ""});
+        const auto sft = insertModelVersion(db, {0, "sft", ModelKind::Adapter, "/a/sft", "hs", base, {}, ""});
+        // An aligned adapter continues the instruction-tuned one: it scores on the base, alone.
+        const auto aligned = insertModelVersion(db, {0, "dpo", ModelKind::Adapter, "/a/dpo", "hd", sft, {}, ""});
+        const auto merged = insertModelVersion(db, {0, "full", ModelKind::Merged, "/m/full", "hf", base, {}, ""});
+        const auto onMerged = insertModelVersion(db, {0, "lora-on-full", ModelKind::Adapter, "/a/l", "hl", merged, {}, ""});
+        const auto check = [&](std::int64_t id, const char *model, const char *adapter) {
+            const auto f = versionFolders(db, id);
+            QVERIFY(f);
+            QCOMPARE(f->model, std::string(model));
+            QCOMPARE(f->adapter, std::string(adapter));
+        };
+        check(base, "/models/base", "");
+        check(sft, "/models/base", "/a/sft");
+        check(aligned, "/models/base", "/a/dpo");
+        check(merged, "/m/full", "");
+        check(onMerged, "/m/full", "/a/l");
+        QVERIFY(!versionFolders(db, 9999));
+    }
+
     void trainingRuns()
     {
         auto &db = *m_db;
@@ -193,6 +247,11 @@ private slots:
         QVERIFY(row.finishedAt.has_value());
         QCOMPARE(row.config["learning_rate"].get<double>(), 1e-4);
         QVERIFY_THROWS_EXCEPTION(StorageError, insertTrainingRun(db, "rlhf", {}, std::nullopt));
+        const auto second = insertTrainingRun(db, "dpo", {}, std::nullopt);
+        const auto all = listTrainingRuns(db);
+        QCOMPARE(all.size(), std::size_t(2));
+        QCOMPARE(all[0].id, second); // newest first
+        QCOMPARE(all[1].error, std::string("out of memory"));
     }
 
     void auditLog()
