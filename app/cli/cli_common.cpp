@@ -1,9 +1,32 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "cli_common.h"
 
+#include <cstdlib>
 #include <iostream>
 
+namespace fs = std::filesystem;
+
 namespace unirank::cli {
+
+fs::path resourceDir()
+{
+    std::vector<fs::path> candidates;
+    if (const char *env = std::getenv("UNIRANK_RESOURCES"); env && *env)
+        candidates.emplace_back(env);
+    std::error_code ec;
+    if (const auto exe = fs::read_symlink("/proc/self/exe", ec); !ec)
+        candidates.push_back(exe.parent_path().parent_path() / "share" / "unirank-studio");
+#ifdef UNIRANK_SOURCE_RESOURCES
+    candidates.emplace_back(UNIRANK_SOURCE_RESOURCES);
+#endif
+    std::string looked;
+    for (const auto &c : candidates) {
+        if (fs::is_directory(c / "demo", ec) && fs::is_directory(c / "models", ec))
+            return c;
+        looked += (looked.empty() ? "" : ", ") + c.string();
+    }
+    throw InputError("cannot find UniRank's resources (demo/ and models/) in " + looked + "; set UNIRANK_RESOURCES");
+}
 
 int reportError(const Error &error)
 {

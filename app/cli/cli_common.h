@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <memory>
 
 namespace unirank::cli {
@@ -20,6 +21,11 @@ enum ExitCode : int {
 struct CommandFailed {
     Error error;
 };
+
+/// The folder with the demo data set and the shipped models (demo/, models/): $UNIRANK_RESOURCES, else
+/// <executable>/../share/unirank-studio when installed, else the source tree's resources/ the program
+/// was built from. Throws InputError naming the places looked at when none has them.
+std::filesystem::path resourceDir();
 
 /// Prints "unirank-cli: error: ..." on stderr and returns the exit code for the error's kind.
 int reportError(const Error &error);
@@ -51,5 +57,6 @@ void addBenchModelCommand(CLI::App &bench);
 void addBenchTrainCommand(CLI::App &bench);
 void addTrainCommand(CLI::App &app);
 void addMergeCommand(CLI::App &app);
+void addDemoCommand(CLI::App &app);
 
 } // namespace unirank::cli

@@ -1,7 +1,18 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// What `train sft` and `train align` share: the training run's record in the project (continued on
-// --resume, metrics written from the worker through a second connection, status at the end), Ctrl+C
-// as cancellation, progress lines, and publishing the best checkpoint as a registered model version.
+// What `train sft` and `train align` share: the settings (--config and --set), the training run's
+// record in the project (continued on --resume, metrics written from the worker through a second
+// connection, status at the end), Ctrl+C as cancellation, progress lines, and publishing the best
+// checkpoint as a registered model version.
+//
+// With --events a training command also writes one JSON object per line on stdout, for the Train tab
+// (and any other front end); stderr keeps the human lines. Every object has "event":
+//   start     training_run, kind, output_dir, adapter_out, train_queries, validation_queries
+//   progress  step, total_steps, epoch, loss, learning_rate, grad_norm, elapsed_s, eta_s
+//   metrics   step, values {name: number}  (the same values go into the project)
+//   log       message
+//   error     message, kind (bad_input | internal)
+//   summary   the --json summary object's fields
+// Lines are written whole and flushed; a number that is not finite is written as null.
 #pragma once
 
 #include "cli_project.h"
@@ -16,14 +27,24 @@
 
 namespace unirank::cli {
 
+/// The settings object of a training command: --config's JSON object (or {}) with each `--set KEY=VALUE`
+/// on top, VALUE read as JSON when it parses and as a string otherwise. `source` is set to what errors
+/// should name. Throws InputError for a malformed --set.
+nlohmann::json trainingSettings(const std::string &configFile, const std::vector<std::string> &sets, std::string &source);
+
+/// Writes one --events line (thread-safe).
+void writeEvent(const std::string &event, nlohmann::json fields);
+
 /// The training run row of this output folder: the newest unfinished one of `kind` on --resume,
 /// else a new one. Owns the metrics connection the callbacks use.
 class TrainingRecord {
 public:
     TrainingRecord(storage::Project &project, const std::string &kind, const nlohmann::json &recorded,
-                   std::int64_t baseVersion, bool resume);
+                   std::int64_t baseVersion, bool resume, bool events);
     std::int64_t id() const { return m_id; }
-    /// Progress on stderr, metrics into the project, log lines on stderr, Ctrl+C as cancellation.
+    bool events() const { return m_events; }
+    /// Progress on stderr, metrics into the project, log lines on stderr, Ctrl+C as cancellation; the
+    /// same as --events lines when asked for.
     training::TrainCallbacks callbacks();
     void failed(const std::string &error);
     void cancelled();
@@ -33,6 +54,7 @@ private:
     storage::Database &m_db;
     storage::Database m_metrics;
     std::int64_t m_id = 0;
+    bool m_events = false;
 };
 
 /// SIGINT sets the flag TrainingRecord's callbacks poll, while alive.
@@ -57,6 +79,9 @@ R runTrainingJob(TrainingRecord &record, std::function<R(const training::TrainCa
     auto outcome = job.wait();
     if (!outcome) {
         record.failed(outcome.error().message);
+        if (record.events())
+            writeEvent("error", {{"message", outcome.error().message},
+                                 {"kind", outcome.error().kind == ErrorKind::BadInput ? "bad_input" : "internal"}});
         throw CommandFailed{outcome.error()};
     }
     return std::move(*outcome);
@@ -81,4 +106,15 @@ std::filesystem::path defaultOutput(const std::string &project, const std::strin
 namespace unirank::cli {
 /// `train align` (cmd_train_align.cpp).
 void addAlignSubcommand(CLI::App &train);
+/// `train settings`: every setting of a stage with its default and meaning (cmd_train_settings.cpp).
+void addSettingsSubcommand(CLI::App &train);
+/// The options both training commands take: --config, --set, --events.
+struct SettingsOptions {
+    std::string config;
+    std::vector<std::string> sets;
+    bool events = false;
+};
+void addSettingsOptions(CLI::App &cmd, SettingsOptions &options);
+/// Ends a training command: the summary as an event and/or the --json line.
+void finishSummary(const nlohmann::json &summary, bool json, bool events);
 } // namespace unirank::cli

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// unirank-cli score --model DIR [--adapter DIR] (--dataset DIR | --project FILE [--collection NAME])
-//                   [--device cpu|cuda] [--dtype fp32|bf16] [--text-as-image] [--batch-size N]
-//                   [--no-prefix-cache] [--tag TAG] --out run.trec
+// unirank-cli score (--model DIR [--adapter DIR] | --model-version NAME) (--dataset DIR | --project FILE
+//                   [--collection NAME]) [--device cpu|cuda] [--dtype fp32|bf16] [--text-as-image]
+//                   [--batch-size N] [--no-prefix-cache] [--tag TAG] [--out run.trec]
 //
 // Reranks the first-stage lists (a dataset's run.trec, or a project collection's list) with the hybrid
 // scorer and writes a TREC run, scores strictly decreasing within a query. The run score is the label
 // logit margin (monotone in the probability, without its saturation). With --project the run is also
-// stored in the project, tied to the model version, and image embeddings are cached beside the project.
+// stored in the project, tied to the model version, and image embeddings are cached beside the project;
+// --model-version scores a version the project already has (its folders from its lineage: an aligned
+// adapter on its base), and --out is optional.
 // Candidates that cannot be scored are reported on stderr and ranked last, in first-stage order.
-#include "cli_project.h"
+#include "cli_score.h"
 
 #include "core/formats/beir.h"
 #include "core/formats/trec.h"
@@ -28,12 +30,6 @@ namespace fs = std::filesystem;
 
 namespace unirank::cli {
 namespace {
-
-struct Args {
-    std::string model, adapter, dataset, project, collection, device = "cpu", dtype = "fp32", tag, out;
-    bool textAsImage = false, noPrefixCache = false;
-    std::int64_t batchSize = 8;
-};
 
 /// Lists from a BEIR folder's run.trec, in run order.
 std::vector<scoring::ScoringQuery> datasetQueries(const fs::path &dir)
@@ -85,8 +81,25 @@ scoring::ScoringResult runJob(scoring::ScoringJob &job, std::vector<scoring::Sco
     return future.get();
 }
 
-void score(const Args &a)
+} // namespace
+
+void runScore(ScoreArgs a)
 {
+    std::unique_ptr<storage::Project> project;
+    std::optional<std::int64_t> registered; // --model-version
+    if (!a.project.empty())
+        project = openProject(a.project);
+    if (!a.modelVersion.empty()) {
+        const auto v = storage::findModelVersion(project->db(), a.modelVersion);
+        if (!v)
+            throw InputError(a.project + ": has no model version '" + a.modelVersion + "' (`unirank-cli stats` lists them)");
+        const auto folders = storage::versionFolders(project->db(), v->id);
+        if (!folders)
+            throw InputError(a.project + ": model version '" + a.modelVersion + "' has no base model in its lineage");
+        a.model = folders->model;
+        a.adapter = folders->adapter;
+        registered = v->id;
+    }
     const auto device = model::parseDevice(a.device);
     const auto dtype = model::parseDtype(a.dtype);
     std::cerr << "loading " << a.model << (a.adapter.empty() ? "" : " + adapter " + a.adapter) << "\n";
@@ -99,12 +112,10 @@ void score(const Args &a)
     options.prefixCache = !a.noPrefixCache;
     options.textAsImage = a.textAsImage;
 
-    std::unique_ptr<storage::Project> project;
     std::int64_t collectionId = 0;
     std::vector<storage::CandidateList> lists;
     std::vector<scoring::ScoringQuery> queries;
-    if (!a.project.empty()) {
-        project = openProject(a.project);
+    if (project) {
         collectionId = storage::resolveCollection(project->db(), a.collection);
         lists = storage::firstStageLists(*project, collectionId);
         for (const auto &l : lists) {
@@ -122,7 +133,9 @@ void score(const Args &a)
     scoring::ScoringJob job(loaded, options);
     const auto result = runJob(job, queries);
 
-    const auto tag = a.tag.empty() ? "unirank-" + fs::path(a.model).filename().string() : a.tag;
+    const auto tag = !a.tag.empty()          ? a.tag
+                     : !a.modelVersion.empty() ? "unirank-" + a.modelVersion
+                                               : "unirank-" + fs::path(a.model).filename().string();
     std::vector<RunEntry> run;
     std::vector<storage::ScoredItem> stored;
     std::size_t failed = 0;
@@ -154,9 +167,11 @@ void score(const Args &a)
                 stored.push_back({lists[qi].queryId, lists[qi].items[i].candidateId, s.margin});
         }
     }
-    writeRun(a.out, run, tag);
-    std::cerr << "wrote " << run.size() << " run lines for " << result.queries.size() << " queries to " << a.out
-              << " in " << result.seconds << " s";
+    if (!a.out.empty())
+        writeRun(a.out, run, tag);
+    std::cerr << "scored " << run.size() << " candidates of " << result.queries.size() << " queries in " << result.seconds << " s";
+    if (!a.out.empty())
+        std::cerr << " (run: " << a.out << ")";
     if (failed)
         std::cerr << " (" << failed << " candidates could not be scored and are ranked last)";
     std::cerr << "\n";
@@ -167,9 +182,10 @@ void score(const Args &a)
                                     {"batch_size", a.batchSize},       {"text_as_image", a.textAsImage},
                                     {"adapter", a.adapter},            {"failed_candidates", failed}};
         auto &db = project->db();
-        auto version = storage::ensureModelVersion(db, fs::path(a.model).filename().string(), storage::ModelKind::Base,
-                                                   fs::absolute(a.model).string(), loaded->baseWeightsHash);
-        if (!a.adapter.empty())
+        auto version = registered ? *registered
+                                  : storage::ensureModelVersion(db, fs::path(a.model).filename().string(), storage::ModelKind::Base,
+                                                                fs::absolute(a.model).string(), loaded->baseWeightsHash);
+        if (!registered && !a.adapter.empty())
             version = storage::ensureModelVersion(db, fs::path(a.adapter).filename().string(),
                                                   storage::ModelKind::Adapter, fs::absolute(a.adapter).string(),
                                                   loaded->weightsHash, version);
@@ -178,14 +194,14 @@ void score(const Args &a)
     }
 }
 
-} // namespace
-
 void addScoreCommand(CLI::App &app)
 {
-    auto a = std::make_shared<Args>();
+    auto a = std::make_shared<ScoreArgs>();
     auto *cmd = app.add_subcommand("score", "Rerank first-stage lists with the hybrid scorer; write a TREC run");
-    cmd->add_option("--model", a->model, "Model folder (config.json, weights, tokenizer.json)")->required();
-    cmd->add_option("--adapter", a->adapter, "PEFT LoRA adapter folder merged into the model");
+    auto *model = cmd->add_option("--model", a->model, "Model folder (config.json, weights, tokenizer.json)");
+    cmd->add_option("--adapter", a->adapter, "PEFT LoRA adapter folder merged into the model")->needs(model);
+    auto *version = cmd->add_option("--model-version", a->modelVersion, "A model version of the project (instead of --model)");
+    version->excludes(model);
     auto *dataset = cmd->add_option("--dataset", a->dataset, "BEIR folder with run.trec");
     auto *project = cmd->add_option("--project", a->project, "Project file: score a collection's list, store the run");
     dataset->excludes(project);
@@ -196,11 +212,17 @@ void addScoreCommand(CLI::App &app)
     cmd->add_option("--batch-size", a->batchSize, "Candidates per forward")->check(CLI::Range(1, 1024));
     cmd->add_flag("--no-prefix-cache", a->noPrefixCache, "Recompute the query prefix for every batch");
     cmd->add_option("--tag", a->tag, "Run tag (default unirank-<model folder>)");
-    cmd->add_option("--out", a->out, "TREC run file to write")->required();
+    cmd->add_option("--out", a->out, "TREC run file to write (required with --dataset)");
     cmd->callback([a] {
         if (a->dataset.empty() == a->project.empty())
             throw InputError("give exactly one of --dataset and --project");
-        score(*a);
+        if (a->model.empty() == a->modelVersion.empty())
+            throw InputError("give exactly one of --model and --model-version");
+        if (!a->modelVersion.empty() && a->project.empty())
+            throw InputError("--model-version needs --project");
+        if (a->out.empty() && a->project.empty())
+            throw InputError("--out is required with --dataset");
+        runScore(*a);
     });
 }
 

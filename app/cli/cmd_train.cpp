@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // unirank-cli train sft --project FILE --model DIR [--collection NAME] [--adapter-out DIR] [--config FILE.json]
-//                       [--resume] [--device cpu|cuda] [--dtype fp32|bf16] [--json]
+//                       [--set KEY=VALUE ...] [--resume] [--device cpu|cuda] [--dtype fp32|bf16] [--json] [--events]
 //
 // Instruction tuning on a project collection's labels (see core/training/sft_config.h for every
 // setting and its default). Checkpoints go to <adapter-out>.checkpoints/; --resume continues from the
@@ -28,15 +28,16 @@ namespace unirank::cli {
 namespace {
 
 struct Args {
-    std::string project, model, collection, adapterOut, config, device = "cpu", dtype = "fp32";
+    std::string project, model, collection, adapterOut, device = "cpu", dtype = "fp32";
+    SettingsOptions settings;
     bool resume = false, json = false;
 };
 
 void trainSft(const Args &a)
 {
-    auto config = training::SftConfig{};
-    if (!a.config.empty())
-        config = training::SftConfig::fromJson(nlohmann::json::parse(readWholeFile(a.config)), a.config);
+    std::string source;
+    const auto settings = trainingSettings(a.settings.config, a.settings.sets, source);
+    const auto config = training::SftConfig::fromJson(settings, source);
     auto project = openProject(a.project);
     auto &db = project->db();
     const auto collection = storage::resolveCollection(db, a.collection);
@@ -63,7 +64,7 @@ void trainSft(const Args &a)
                             {"model", modelDir.string()},      {"device", a.device},
                             {"dtype", a.dtype},                {"train_queries", train.size()},
                             {"validation_queries", validation.size()}};
-    TrainingRecord record(*project, "sft", recorded, baseVersion, a.resume);
+    TrainingRecord record(*project, "sft", recorded, baseVersion, a.resume, a.settings.events);
     const auto runId = record.id();
     training::SftTrainer trainer(model, config, std::move(train), std::move(validation), outputDir, modelDir.string());
     const auto r = runTrainingJob<training::SftResult>(record, [&](const training::TrainCallbacks &cb) { return trainer.run(a.resume, cb); });
@@ -104,8 +105,7 @@ void trainSft(const Args &a)
                   << (config.full_finetune ? "model " : "adapter ") << adapterOut.string() << " is model version '"
                   << versionName << "'\n";
     }
-    if (a.json)
-        std::cout << summary.dump() << "\n";
+    finishSummary(summary, a.json, a.settings.events);
 }
 
 } // namespace
@@ -120,13 +120,14 @@ void addTrainCommand(CLI::App &app)
     sft->add_option("--model", a->model, "Base model folder (config.json, weights, tokenizer.json)")->required();
     sft->add_option("--collection", a->collection, "Collection (default: the only one)");
     sft->add_option("--adapter-out", a->adapterOut, "Where the trained adapter goes (default <project>.models/sft-<model>)");
-    sft->add_option("--config", a->config, "JSON with training settings (Hugging Face names)")->check(CLI::ExistingFile);
+    addSettingsOptions(*sft, a->settings);
     sft->add_flag("--resume", a->resume, "Continue from the newest checkpoint");
     sft->add_option("--device", a->device, "cpu or cuda[:N]");
     sft->add_option("--dtype", a->dtype, "Weights: fp32 (use the config's bf16 for mixed precision)");
     sft->add_flag("--json", a->json, "End with one JSON summary object on stdout");
     sft->callback([a] { trainSft(*a); });
     addAlignSubcommand(*train);
+    addSettingsSubcommand(*train);
 }
 
 } // namespace unirank::cli

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // unirank-cli train align --project FILE --model DIR [--adapter DIR] [--method pl-grpo|dpo] [--rounds N]
-//                         [--collection NAME] [--config FILE.json] [--adapter-out DIR] [--resume]
-//                         [--device cpu|cuda] [--json]
+//                         [--collection NAME] [--config FILE.json] [--set KEY=VALUE ...] [--adapter-out DIR]
+//                         [--resume] [--device cpu|cuda] [--json] [--events]
 //
 // Preference alignment (see core/training/align_trainer.h and align_config.h for every setting): the
 // policy starts from --adapter (the instruction-tuned adapter; without one, fresh LoRA on --model, e.g.
@@ -29,7 +29,8 @@ namespace unirank::cli {
 namespace {
 
 struct AlignArgs {
-    std::string project, model, adapter, collection, adapterOut, config, device = "cpu";
+    std::string project, model, adapter, collection, adapterOut, device = "cpu";
+    SettingsOptions settings;
     std::string method = training::toString(training::kDefaultAlignMethod);
     std::int64_t rounds = 1;
     bool resume = false, json = false;
@@ -38,9 +39,9 @@ struct AlignArgs {
 void trainAlign(const AlignArgs &a)
 {
     const auto method = training::parseAlignMethod(a.method);
-    auto config = training::AlignConfig::forMethod(method);
-    if (!a.config.empty())
-        config = training::AlignConfig::fromJson(nlohmann::json::parse(readWholeFile(a.config)), a.config, method);
+    std::string source;
+    const auto settings = trainingSettings(a.settings.config, a.settings.sets, source);
+    const auto config = training::AlignConfig::fromJson(settings, source, method);
     auto project = openProject(a.project);
     auto &db = project->db();
     const auto collection = storage::resolveCollection(db, a.collection);
@@ -76,7 +77,7 @@ void trainAlign(const AlignArgs &a)
                                   {"model", modelDir.string()},   {"adapter", adapterDir.string()},
                                   {"device", a.device},           {"train_queries", train.size()},
                                   {"validation_queries", validation.size()}};
-    TrainingRecord record(*project, a.method, recorded, startVersion, a.resume);
+    TrainingRecord record(*project, a.method, recorded, startVersion, a.resume, a.settings.events);
     training::AlignTrainer trainer(model, method, config, std::move(train), std::move(validation), outputDir, modelDir.string(),
                                    adapterDir, a.rounds);
     const auto r = runTrainingJob<training::AlignResult>(record, [&](const training::TrainCallbacks &cb) { return trainer.run(a.resume, cb); });
@@ -126,8 +127,7 @@ void trainAlign(const AlignArgs &a)
                   << ", held-out pair accuracy " << r.before.pairAccuracy << " -> " << r.after.pairAccuracy << " (KL " << r.after.kl
                   << "); adapter " << adapterOut.string() << " is model version '" << name << "'\n";
     }
-    if (a.json)
-        std::cout << summary.dump() << "\n";
+    finishSummary(summary, a.json, a.settings.events);
 }
 
 } // namespace
@@ -142,7 +142,7 @@ void addAlignSubcommand(CLI::App &train)
     cmd->add_option("--method", a->method, "pl-grpo (default) or dpo")->check(CLI::IsMember({"dpo", "pl-grpo"}));
     cmd->add_option("--rounds", a->rounds, "Rounds of mining hard negatives and training")->check(CLI::Range(1, 100));
     cmd->add_option("--collection", a->collection, "Collection (default: the only one)");
-    cmd->add_option("--config", a->config, "JSON with settings (TRL / Hugging Face names)")->check(CLI::ExistingFile);
+    addSettingsOptions(*cmd, a->settings);
     cmd->add_option("--adapter-out", a->adapterOut, "Where the aligned adapter goes (default <project>.models/<method>-<start>)");
     cmd->add_flag("--resume", a->resume, "Continue from the newest checkpoint");
     cmd->add_option("--device", a->device, "cpu or cuda[:N]");

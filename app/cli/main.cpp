@@ -10,7 +10,7 @@ int main(int argc, char **argv)
     using namespace unirank::cli;
     CLI::App app{"UniRank Studio command line: import, export, inspect and benchmark reranking projects",
                  "unirank-cli"};
-    app.set_version_flag("--version", std::string("unirank-cli 0.1.0"));
+    app.set_version_flag("--version", std::string("unirank-cli ") + UNIRANK_VERSION);
     app.require_subcommand(1);
     auto *bench = app.add_subcommand("bench", "Benchmarks (report ratios and rates measured in one run)");
     bench->require_subcommand(1);
@@ -26,6 +26,7 @@ int main(int argc, char **argv)
     addTokenizeCommand(app);
     addPreprocessCommand(app);
     addTrainCommand(app);
+    addDemoCommand(app);
 #endif
     addParityCommand(app);
     addMergeCommand(app);

@@ -26,7 +26,7 @@
 //   eval_steps (UniRank)             0        evaluate every N steps; 0: at each epoch's end
 //
 // Defaults that differ from TrainingArguments' depend on the method (AlignConfig::forMethod), measured
-// on the clipart-hybrid dev split with LoRA on the tiny model (README, "Preference alignment"):
+// on the clipart-hybrid dev split with LoRA on the tiny model (docs/training.md, "Preference alignment"):
 //   dpo       learning_rate 2e-4, num_train_epochs 1, warmup_ratio 0
 //   pl-grpo   learning_rate 2e-3, num_train_epochs 2, warmup_ratio 0, per_device_train_batch_size 2
 // DPO's KL to the reference grows fast with the learning rate (5e-4 crossed max_kl tenfold within 200
@@ -42,7 +42,7 @@ enum class AlignMethod { Dpo, PlGrpo };
 const char *toString(AlignMethod method);
 /// "dpo" or "pl-grpo"; throws InputError otherwise.
 AlignMethod parseAlignMethod(const std::string &name);
-/// The method used when none is named: PL-GRPO (README, "Preference alignment", says why).
+/// The method used when none is named: PL-GRPO (docs/training.md, "Preference alignment", says why).
 inline constexpr AlignMethod kDefaultAlignMethod = AlignMethod::PlGrpo;
 
 struct AlignConfig : TrainingArguments {
