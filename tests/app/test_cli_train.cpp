@@ -194,6 +194,10 @@ private slots:
     // held-out accuracy and grows the implicit reward margin of its training pairs.
     // (Held-out accuracy itself is alignmentRaisesHeldOutAgreement's: this adapter has memorised its 16
     // training queries, and a round from it moved the 4 held-out ones by -0.01 to 0.)
+    // Rates: the float sums differ between CPUs (OpenBLAS picks its kernels per CPU). On an AMD EPYC
+    // host PL-GRPO at 2e-4 crossed max_kl at step 14 (KL 1.22); at 1e-4 its KL ends at 0.67. DPO at
+    // 2e-4 for 8 steps moved the margin by less than its batch-to-batch noise (-0.19 -> -0.30); at 1e-3
+    // for 20 steps it grows 0.56 -> 2.44.
     void alignRoundOnTheSmokeSet()
     {
         const auto start = m_dir.filePath("learned");
@@ -204,7 +208,7 @@ private slots:
         };
         const auto before = referenceBytes();
         const auto config = m_dir.filePath("grpo.json");
-        std::ofstream(config.toStdString()) << R"({"learning_rate": 2e-4, "num_train_epochs": 3, "per_device_train_batch_size": 2})";
+        std::ofstream(config.toStdString()) << R"({"learning_rate": 1e-4, "num_train_epochs": 3, "per_device_train_batch_size": 2})";
         const auto out = m_dir.filePath("grpo");
         const auto r = cli({"train", "align", "--project", m_project, "--model", source("resources/models/tiny-random"), "--adapter",
                             start, "--method", "pl-grpo", "--config", config, "--adapter-out", out, "--json"},
@@ -212,8 +216,9 @@ private slots:
         QVERIFY2(r.code == 0, qPrintable(r.err));
         const auto s = nlohmann::json::parse(r.out.trimmed().split('\n').last().toStdString());
         const auto report = QString::fromStdString(s.dump());
-        QVERIFY(s.at("steps").get<int>() % 3 == 0 && s.at("steps").get<int>() >= 15); // 3 epochs, 2 queries per step
+        QVERIFY2(s.at("steps").get<int>() % 3 == 0 && s.at("steps").get<int>() >= 15, qPrintable(report)); // 3 epochs, 2 queries per step
         QVERIFY2(s.at("kl_last").get<double>() < 1.0 && !s.at("stopped_by_kl").get<bool>(), qPrintable(report));
+        qInfo("pl-grpo round: %s", qPrintable(report));
         QVERIFY(s.at("held_out_pairs").get<int>() > 20);
         QCOMPARE(referenceBytes(), before);
         // The round's preference set: TRL records, some of them mined.
@@ -245,16 +250,17 @@ private slots:
                 bestSeen = std::max(bestSeen, m.value);
         QCOMPARE(s.at("pair_accuracy_after").get<double>(), bestSeen);
 
-        std::ofstream(m_dir.filePath("dpo.json").toStdString()) << R"({"learning_rate": 2e-4, "max_steps": 8, "beta": 1.0})";
+        std::ofstream(m_dir.filePath("dpo.json").toStdString()) << R"({"learning_rate": 1e-3, "max_steps": 20, "beta": 1.0})";
         const auto d = cli({"train", "align", "--project", m_project, "--model", source("resources/models/tiny-random"), "--adapter",
                             start, "--method", "dpo", "--config", m_dir.filePath("dpo.json"), "--adapter-out", m_dir.filePath("dpo"),
                             "--json"},
                            900000);
         QVERIFY2(d.code == 0, qPrintable(d.err));
         const auto ds = nlohmann::json::parse(d.out.trimmed().split('\n').last().toStdString());
-        QCOMPARE(ds.at("steps").get<int>(), 8);
+        QCOMPARE(ds.at("steps").get<int>(), 20);
+        qInfo("dpo round: reward (margin) %.3f -> %.3f", ds.at("reward_first").get<double>(), ds.at("reward_last").get<double>());
         QCOMPARE(ds.at("pair_accuracy_before").get<double>(), s.at("pair_accuracy_before").get<double>());
-        QVERIFY(ds.at("reward_last").get<double>() > ds.at("reward_first").get<double>()); // implicit reward margin grows
+        QVERIFY2(ds.at("reward_last").get<double>() > ds.at("reward_first").get<double>(), ds.dump().c_str()); // implicit reward margin grows
         QCOMPARE(referenceBytes(), before);
     }
 
