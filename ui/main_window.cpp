@@ -9,15 +9,22 @@
 #include "ui/project_summary.h"
 #include "ui/rank_tab.h"
 #include "ui/settings_dialog.h"
+#include "ui/train_tab.h"
+#include "ui/training_runner.h"
 
+#include <QApplication>
+#include <QCloseEvent>
 #include <QComboBox>
+#include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QInputDialog>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QProgressDialog>
 #include <QSettings>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QToolBar>
@@ -31,6 +38,7 @@ MainWindow::MainWindow(QWidget *parent)
     , m_summary(new ProjectSummary(this))
     , m_rank(new RankTab(*m_context, this))
     , m_label(new LabelTab(*m_context, this))
+    , m_train(new TrainTab(*m_context, this))
     , m_evaluate(new EvaluateTab(*m_context, this))
     , m_collection(new QComboBox(this))
 {
@@ -38,6 +46,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_tabs->addTab(m_summary, tr("Project"));
     m_tabs->addTab(m_rank, tr("Rank"));
     m_tabs->addTab(m_label, tr("Label"));
+    m_tabs->addTab(m_train, tr("Train"));
     m_tabs->addTab(m_evaluate, tr("Evaluate"));
     setCentralWidget(m_tabs);
     buildMenus();
@@ -58,6 +67,11 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_context, &ProjectContext::projectOpened, this, &MainWindow::fillCollections);
     connect(m_rank, &RankTab::statusMessage, this, [this](const QString &m) { statusBar()->showMessage(m, 8000); });
     connect(m_evaluate, &EvaluateTab::openQuery, this, &MainWindow::openQueryInRankTab);
+    connect(m_train, &TrainTab::statusMessage, this, [this](const QString &m) { statusBar()->showMessage(m, 8000); });
+    connect(m_train, &TrainTab::evaluateRequested, this, [this] {
+        m_tabs->setCurrentWidget(m_evaluate);
+        m_evaluate->evaluate();
+    });
     updateUndoActions();
     resize(1280, 800);
 }
@@ -68,6 +82,8 @@ void MainWindow::buildMenus()
 {
     auto *file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&New Project..."), QKeySequence::New, this, [this] {
+        if (!m_train->confirmStop(this))
+            return;
         const auto path = QFileDialog::getSaveFileName(this, tr("New Project"), {}, tr("UniRank projects (*.unirank)"));
         if (path.isEmpty())
             return;
@@ -81,6 +97,8 @@ void MainWindow::buildMenus()
         updateRecentMenu();
     });
     file->addAction(tr("&Open Project..."), QKeySequence::Open, this, [this] {
+        if (!m_train->confirmStop(this))
+            return;
         const auto path = QFileDialog::getOpenFileName(this, tr("Open Project"), {}, tr("UniRank projects (*.unirank)"));
         if (!path.isEmpty() && !openProject(path))
             QMessageBox::warning(this, tr("Open Project"), statusBar()->currentMessage());
@@ -96,6 +114,8 @@ void MainWindow::buildMenus()
             importDataset(folder);
     });
     file->addAction(tr("&Close Project"), this, [this] {
+        if (!m_train->confirmStop(this))
+            return;
         m_context->close();
         setWindowTitle(tr("UniRank Studio"));
     });
@@ -125,6 +145,55 @@ void MainWindow::buildMenus()
         dialog.settings().save();
         m_context->setActiveVersion(m_context->activeVersion()); // reload with the new settings
     });
+
+    auto *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("Open &Demo Project"), this, &MainWindow::openDemoProject);
+    help->addAction(tr("&About UniRank Studio"), this, [this] {
+        QMessageBox::about(this, tr("About UniRank Studio"),
+                           tr("<b>UniRank Studio %1</b><p>Domain-specific reranking of hybrid text-image candidate lists "
+                              "with a vision-language reranker (after UniRank, arXiv 2603.29897): rank, label, train and "
+                              "evaluate.</p><p>GPL-3.0-or-later. The demo's clip art is public domain (Open Clip Art Library).</p>")
+                               .arg(QApplication::applicationVersion()));
+    });
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    if (!m_train->confirmStop(this)) {
+        event->ignore();
+        return;
+    }
+    event->accept();
+}
+
+void MainWindow::openDemoProject()
+{
+    if (!m_train->confirmStop(this))
+        return;
+    const auto folder = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + QStringLiteral("/demo");
+    const auto file = folder + QStringLiteral("/demo.unirank");
+    if (QFileInfo::exists(file)) {
+        openProject(file);
+        return;
+    }
+    QDir().mkpath(folder);
+    auto *runner = new TrainingRunner(this);
+    auto *progress = new QProgressDialog(tr("Building the demo project: importing the clip-art set and ranking it with the demo model..."),
+                                         QString(), 0, 0, this);
+    progress->setWindowModality(Qt::WindowModal);
+    progress->setMinimumDuration(0);
+    connect(runner, &TrainingRunner::logLine, progress, [progress](const QString &line) { progress->setLabelText(line); });
+    connect(runner, &TrainingRunner::finished, this,
+            [this, runner, progress, file](TrainingRunner::Outcome outcome, const QString &message) {
+                progress->deleteLater();
+                runner->deleteLater();
+                if (outcome != TrainingRunner::Outcome::Completed) {
+                    QMessageBox::warning(this, tr("Demo Project"), tr("Cannot build the demo project: %1").arg(message));
+                    return;
+                }
+                openProject(file);
+            });
+    runner->start(tr("Demo project"), {QStringLiteral("demo"), file});
 }
 
 void MainWindow::updateRecentMenu()
@@ -146,6 +215,10 @@ void MainWindow::updateUndoActions()
 
 bool MainWindow::openProject(const QString &file)
 {
+    if (!m_train->confirmStop(this)) {
+        statusBar()->showMessage(tr("A training run is still going; %1 was not opened.").arg(file));
+        return false;
+    }
     const auto opened = m_context->open(file);
     if (!opened) {
         statusBar()->showMessage(tr("Cannot open %1: %2").arg(file, QString::fromStdString(opened.error().message)));

@@ -88,10 +88,23 @@ Result<void> ProjectContext::adopt(std::unique_ptr<storage::Project> project, co
     settings.setValue(QStringLiteral("recentProjects"), recent);
     emit projectOpened();
     reloadSnapshot();
-    setActiveVersion(find("activeVersion"));
+    // A project opened for the first time shows the version scored last, so a prepared project (the
+    // demo) opens on its model's ranking; "first stage" chosen by the user is remembered as such.
+    setActiveVersion(settings.contains(settingsKey("activeVersion")) ? find("activeVersion") : newestScoredVersion());
     setCompareVersion(find("compareVersion"));
     emit historyChanged();
     return {};
+}
+
+std::optional<std::int64_t> ProjectContext::newestScoredVersion()
+{
+    std::optional<std::int64_t> best, bestRun;
+    for (const auto &v : versions())
+        if (const auto run = storage::latestScoreRun(db(), v.id, m_collectionId); run && (!bestRun || *run > *bestRun)) {
+            best = v.id;
+            bestRun = run;
+        }
+    return best;
 }
 
 void ProjectContext::close()
@@ -178,19 +191,10 @@ QString ProjectContext::versionName(std::optional<std::int64_t> id)
 
 std::optional<ModelSpec> ProjectContext::specOf(std::int64_t versionId)
 {
-    const auto lineage = storage::modelLineage(db(), versionId);
-    if (lineage.empty())
+    const auto folders = storage::versionFolders(db(), versionId);
+    if (!folders)
         return std::nullopt;
-    ModelSpec spec{QString::fromStdString(lineage.front().name), {}, {}};
-    if (lineage.front().kind == storage::ModelKind::Adapter) {
-        if (lineage.size() < 2)
-            return std::nullopt;
-        spec.adapter = QString::fromStdString(lineage.front().path);
-        spec.folder = QString::fromStdString(lineage[1].path);
-    } else {
-        spec.folder = QString::fromStdString(lineage.front().path);
-    }
-    return spec;
+    return ModelSpec{versionName(versionId), QString::fromStdString(folders->model), QString::fromStdString(folders->adapter)};
 }
 
 void ProjectContext::setActiveVersion(std::optional<std::int64_t> id)

@@ -105,6 +105,7 @@ private:
     std::int64_t queryOfLabel(storage::LabelTable table, std::int64_t labelId);
     Result<void> step(bool backwards); ///< undo (true) or redo (false), with the signals
     QString settingsKey(const char *name) const;
+    std::optional<std::int64_t> newestScoredVersion(); ///< of the collection shown
 
     QString m_file;
     std::unique_ptr<storage::Project> m_project;

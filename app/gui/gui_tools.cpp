@@ -10,6 +10,7 @@
 #include "ui/project_summary.h"
 #include "ui/query_list_model.h"
 #include "ui/rank_tab.h"
+#include "ui/train_tab.h"
 
 #include <QApplication>
 #include <QDir>
@@ -24,7 +25,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <functional>
+#include <sstream>
+#include <string>
+#include <unistd.h>
 
 namespace unirank::app {
 namespace {
@@ -130,6 +135,10 @@ int takeScreenshots(const QString &projectFile, const QString &outDir, const QSt
     waitFor([&] { return loaded(label->leftView()) && loaded(label->rightView()); }, 30);
     settle(500);
     ok = save(window, outDir + QStringLiteral("/label.png")) && ok;
+    // Train tab: the newest run of the project with its charts and checkpoints.
+    window.tabs()->setCurrentWidget(window.trainTab());
+    settle(1500);
+    ok = save(window, outDir + QStringLiteral("/train.png")) && ok;
     // Evaluate tab.
     auto *evaluate = window.evaluateTab();
     window.tabs()->setCurrentWidget(evaluate);
@@ -215,6 +224,47 @@ int benchLatency(const QString &projectFile, const QString &versionName, int thr
                 qPrintable(QGuiApplication::platformName()), threads, context.snapshot()->lists.size(), seconds,
                 lateness.size(), switches, period, pct(0.5), pct(0.9), pct(0.99), lateness.back(),
                 pct(0.99) < 50 ? "true" : "false");
+    return 0;
+}
+
+double msSinceProcessStart()
+{
+    std::ifstream stat("/proc/self/stat"), uptime("/proc/uptime");
+    std::string line;
+    double up = 0;
+    if (!std::getline(stat, line) || !(uptime >> up))
+        return -1;
+    // Field 22 (starttime, clock ticks after boot) counts from the field after the command's ')'.
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 22 && rest >> field; ++i)
+        if (i == 22)
+            return (up - std::stod(field) / double(sysconf(_SC_CLK_TCK))) * 1000.0;
+    return -1;
+}
+
+int benchStartup(const QString &projectFile, double mainStartedMs)
+{
+    ui::MainWindow window;
+    auto *rank = window.rankTab();
+    double firstList = -1;
+    QObject::connect(rank, &ui::RankTab::rankingShown, [&] {
+        if (firstList < 0 && rank->rankedModel()->rowCount() > 0)
+            firstList = msSinceProcessStart();
+    });
+    if (!window.openProject(projectFile))
+        return 1;
+    window.tabs()->setCurrentWidget(rank);
+    window.show();
+    if (!waitFor([&] { return firstList >= 0; }, 120)) {
+        std::fprintf(stderr, "error: no ranked list was shown within 120 s\n");
+        return 1;
+    }
+    const auto version = window.context().versionName(window.context().activeVersion());
+    std::printf("{\"bench\": \"gui-startup\", \"platform\": \"%s\", \"version\": \"%s\", \"rows\": %d, "
+                "\"main_ms\": %.0f, \"first_ranked_list_ms\": %.0f}\n",
+                qPrintable(QGuiApplication::platformName()), qPrintable(version), rank->rankedModel()->rowCount(), mainStartedMs,
+                firstList);
     return 0;
 }
 
