@@ -611,8 +611,16 @@ void TrainTab::showRun(std::optional<std::int64_t> runId)
     }
     m_metrics.clear();
     if (run) {
-        for (const auto &m : storage::trainingMetrics(m_context.db(), run->id))
+        std::int64_t lastStep = 0;
+        for (const auto &m : storage::trainingMetrics(m_context.db(), run->id)) {
             m_metrics.add(QString::fromStdString(m.name), double(m.step), m.value);
+            lastStep = std::max(lastStep, m.step);
+        }
+        // A past run: how far it got.
+        m_progress->setRange(0, int(std::max<std::int64_t>(lastStep, 1)));
+        m_progress->setValue(int(lastStep));
+        m_progress->setFormat(tr("step %1 · %2").arg(lastStep).arg(QString::fromStdString(std::string(storage::toString(run->status)))));
+        m_stepLabel->clear();
         const auto layout = chartsFor(QString::fromStdString(run->kind));
         for (int i = 0; i < m_charts.size(); ++i) {
             m_charts[i]->setMetrics(layout[i].second);
