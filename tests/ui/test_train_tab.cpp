@@ -3,7 +3,7 @@
 // form, data preview and command preview; a tiny instruction-tuning run started from the tab shows
 // progress and live charts, is cancelled (a checkpoint is left and the run is recorded as cancelled),
 // a checkpoint becomes the active version with "Use this version", Resume finishes the run, the new
-// version is scored and appears in the Evaluate tab. Closing the window while a run goes asks first:
+// version is scored and appears in the Evaluate tab, and "Evaluate" on a checkpoint shows it there. Closing the window while a run goes asks first:
 // "No" keeps it training, "Yes" stops it after a complete checkpoint. A run the CLI refuses ends in a
 // failed state that names the reason.
 #include "storage/project.h"
@@ -199,6 +199,17 @@ private slots:
         for (int r = 0; r < evaluate->model()->rowCount(); ++r)
             rows << evaluate->model()->headerData(r, Qt::Vertical).toString();
         QVERIFY2(rows.join('|').contains(QString::fromStdString(newVersion)), qPrintable(rows.join('|')));
+
+        // "Evaluate" on the run's published best: scored again, then shown in the Evaluate tab.
+        window.tabs()->setCurrentWidget(train);
+        QCOMPARE(panel->checkpoints().front().name, QStringLiteral("best"));
+        panel->table()->selectRow(0);
+        QSignalSpy evaluateAsked(train, &ui::TrainTab::evaluateRequested);
+        QTest::mouseClick(panel->evaluateButton(), Qt::LeftButton);
+        QVERIFY(evaluateAsked.wait(240000));
+        QCOMPARE(evaluateAsked.first().at(0).toString(), QString::fromStdString(newVersion)); // not registered again
+        QCOMPARE(window.tabs()->currentWidget(), evaluate);
+        QVERIFY(evaluated.wait(120000));
     }
 
     void aFailedRunSaysWhy()
