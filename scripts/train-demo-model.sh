@@ -22,5 +22,5 @@ OMP_NUM_THREADS=1 "$cli" train sft --project "$out/project.unirank" --model reso
     --adapter-out "$out/clipart-demo" --set full_finetune=true --set num_train_epochs=${EPOCHS:-30} --set learning_rate=1e-3 \
     --set listwise_weight=1.0 --set validation_split=0 --set max_candidates_per_query=30 --set negatives_per_positive=0 \
     --set save_steps=0 --set save_total_limit=1 --json | tail -n 1
-"$cli" score --model "$out/clipart-demo" --project "$out/project.unirank" --out "$out/clipart-demo.trec"
+"$cli" score --model-version clipart-demo --project "$out/project.unirank" --out "$out/clipart-demo.trec"
 "$cli" eval --project "$out/project.unirank" --metrics success_1,recip_rank_cut_10,ndcg_cut_10,map

@@ -35,9 +35,9 @@ struct Args {
 
 void trainSft(const Args &a)
 {
-    std::string source;
-    const auto settings = trainingSettings(a.settings.config, a.settings.sets, source);
-    const auto config = training::SftConfig::fromJson(settings, source);
+    std::string settingsSource;
+    const auto settings = trainingSettings(a.settings.config, a.settings.sets, settingsSource);
+    const auto config = training::SftConfig::fromJson(settings, settingsSource);
     auto project = openProject(a.project);
     auto &db = project->db();
     const auto collection = storage::resolveCollection(db, a.collection);
@@ -99,10 +99,13 @@ void trainSft(const Args &a)
         record.completed(version);
         summary["adapter"] = adapterOut.string();
         summary["model_version"] = versionName;
-        std::cerr << "trained " << r.steps << " steps: loss " << r.firstLoss << " -> " << r.lastLoss
-                  << ", validation pair accuracy " << r.before.pairAccuracy << " -> " << summary["val_pair_accuracy_after"]
-                  << " (best step " << r.bestStep << "); "
-                  << (config.full_finetune ? "model " : "adapter ") << adapterOut.string() << " is model version '"
+        std::cerr << "trained " << r.steps << " steps: loss " << r.firstLoss << " -> " << r.lastLoss;
+        if (r.before.queries > 0)
+            std::cerr << ", validation pair accuracy " << r.before.pairAccuracy << " -> " << summary["val_pair_accuracy_after"]
+                      << " (best step " << r.bestStep << ")";
+        else
+            std::cerr << " (no held-out queries: the last step is published)";
+        std::cerr << "; " << (config.full_finetune ? "model " : "adapter ") << adapterOut.string() << " is model version '"
                   << versionName << "'\n";
     }
     finishSummary(summary, a.json, a.settings.events);

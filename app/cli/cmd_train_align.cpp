@@ -39,9 +39,9 @@ struct AlignArgs {
 void trainAlign(const AlignArgs &a)
 {
     const auto method = training::parseAlignMethod(a.method);
-    std::string source;
-    const auto settings = trainingSettings(a.settings.config, a.settings.sets, source);
-    const auto config = training::AlignConfig::fromJson(settings, source, method);
+    std::string settingsSource;
+    const auto settings = trainingSettings(a.settings.config, a.settings.sets, settingsSource);
+    const auto config = training::AlignConfig::fromJson(settings, settingsSource, method);
     auto project = openProject(a.project);
     auto &db = project->db();
     const auto collection = storage::resolveCollection(db, a.collection);

@@ -35,6 +35,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
+#include <QtCharts/QChart>
 
 #include <filesystem>
 
@@ -210,6 +211,33 @@ private slots:
         QCOMPARE(evaluateAsked.first().at(0).toString(), QString::fromStdString(newVersion)); // not registered again
         QCOMPARE(window.tabs()->currentWidget(), evaluate);
         QVERIFY(evaluated.wait(120000));
+    }
+
+    void alignmentForm()
+    {
+        ui::MainWindow window;
+        window.context().setAnnotator(QStringLiteral("researcher"));
+        QVERIFY(window.openProject(m_project));
+        auto *train = window.trainTab();
+        train->stageCombo()->setCurrentIndex(1);
+        QVERIFY(train->methodCombo()->isEnabled());
+        QCOMPARE(train->methodCombo()->currentData().toString(), QStringLiteral("pl-grpo"));
+        QVERIFY(train->form()->keys().contains("num_generations") && train->form()->keys().contains("max_kl"));
+        QVERIFY(!train->form()->keys().contains("listwise_weight") && !train->form()->keys().contains("label_smoothing"));
+        QCOMPARE(train->form()->values().at("learning_rate").get<double>(), 2e-3); // PL-GRPO's own default
+        train->methodCombo()->setCurrentIndex(train->methodCombo()->findData(QStringLiteral("dpo")));
+        QVERIFY(train->form()->keys().contains("label_smoothing") && !train->form()->keys().contains("num_generations"));
+        QCOMPARE(train->form()->values().at("learning_rate").get<double>(), 2e-4);
+        QVERIFY(train->form()->overrides().empty());
+        // Alignment may start from an adapter; the command names the method and the start.
+        const auto command = train->commandView()->toPlainText();
+        QVERIFY2(command.contains("unirank-cli train align") && command.contains("--method dpo"), qPrintable(command));
+        // The charts of the stage: reward, KL and pair accuracy.
+        QStringList titles;
+        for (auto *chart : train->charts())
+            titles << chart->chart()->title();
+        QVERIFY2(titles.contains("Reward") && titles.contains("KL to the reference") && titles.contains("Pair accuracy"),
+                 qPrintable(titles.join(',')));
     }
 
     void aFailedRunSaysWhy()
