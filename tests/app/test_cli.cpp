@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // unirank-cli as a user runs it: help for every command, exit codes 0/1/2, errors on stderr.
+#include "cli_run.h"
 #include "test_support.h"
 
 #include <nlohmann/json.hpp>
@@ -12,18 +13,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-    int code = -1;
-    QString out, err;
-};
+using Run = unirank::test::CliRun;
 
 Run cli(const QStringList &args)
 {
-    QProcess p;
-    p.start(QStringLiteral(UNIRANK_CLI), args);
-    p.waitForFinished(120000);
-    return Run{p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-               QString::fromUtf8(p.readAllStandardError())};
+    return unirank::test::runCli(QStringLiteral(UNIRANK_CLI), args, {120000, {}, false});
 }
 
 } // namespace

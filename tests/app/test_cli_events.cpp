@@ -4,6 +4,7 @@
 // key or form is refused, named); `--events` writes one JSON object per stdout line, start first and
 // summary last, with a progress event per step; `score --model-version` scores a registered version,
 // an aligned adapter on its base included, without registering another; `demo` builds the demo project.
+#include "cli_run.h"
 #include "storage/project.h"
 #include "storage/project_eval.h"
 #include "storage/repo/catalog.h"
@@ -28,24 +29,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-    int code;
-    QString out, err;
-};
+using Run = test::CliRun;
 
-Run cli(const QStringList &args, int timeoutMs = 240000)
-{
-    QProcess p;
-    auto env = QProcessEnvironment::systemEnvironment();
-    env.insert("OMP_NUM_THREADS", "1");
-    p.setProcessEnvironment(env);
-    p.start(QStringLiteral(UNIRANK_CLI), args);
-    p.waitForFinished(timeoutMs);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
-}
+Run cli(const QStringList &args) { return test::runCli(QStringLiteral(UNIRANK_CLI), args, {240000, {}, true}); }
 
-QString source(const char *relative) { return QString::fromUtf8(qgetenv("UNIRANK_SOURCE_DIR")) + "/" + relative; }
+QString source(const char *relative) { return test::sourcePath(relative); }
 
 std::vector<nlohmann::json> events(const QString &out)
 {

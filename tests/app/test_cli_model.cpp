@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The model commands of unirank-cli in the exact forms the issue names: tokenize (stdin lines to id
 // arrays), preprocess (safetensors out, equal to the golden pixel_values), parity (--json, exit codes).
+#include "cli_run.h"
 #include "test_support.h"
 
 #include <nlohmann/json.hpp>
@@ -16,21 +17,11 @@ using nlohmann::json;
 
 namespace {
 
-struct Run {
-    int code = -1;
-    QString out, err;
-};
+using Run = unirank::test::CliRun;
 
 Run cli(const QStringList &args, const QByteArray &stdinData = {})
 {
-    QProcess p;
-    p.start(QStringLiteral(UNIRANK_CLI), args);
-    if (!stdinData.isEmpty())
-        p.write(stdinData);
-    p.closeWriteChannel();
-    p.waitForFinished(300000);
-    return Run{p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-               QString::fromUtf8(p.readAllStandardError())};
+    return unirank::test::runCli(QStringLiteral(UNIRANK_CLI), args, {300000, stdinData, false});
 }
 
 QString golden(const std::string &rel)

@@ -3,6 +3,7 @@
 // its metrics in the project, the adapter registered as a version under its base; Ctrl+C (SIGINT)
 // leaves a checkpoint and a cancelled run, --resume finishes it; validation pair accuracy rises over ten
 // epochs; train align (PL-GRPO and DPO) from that adapter; a bad config names the key.
+#include "cli_run.h"
 #include "storage/project.h"
 #include "storage/repo/models.h"
 #include "storage/repo/training.h"
@@ -23,27 +24,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-    int code;
-    QString out, err;
-};
+using Run = test::CliRun;
 
 // One thread per training process: CTest runs two tests at a time on the 2-core CI machine, and two
 // OpenMP threads beside OpenBLAS's own made alignment rounds slower, not faster (and the figures
 // quoted below were measured with one).
 Run cli(const QStringList &args, int timeoutMs = 240000)
 {
-    QProcess p;
-    auto env = QProcessEnvironment::systemEnvironment();
-    env.insert("OMP_NUM_THREADS", "1");
-    p.setProcessEnvironment(env);
-    p.start(QStringLiteral(UNIRANK_CLI), args);
-    p.waitForFinished(timeoutMs);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
+    return test::runCli(QStringLiteral(UNIRANK_CLI), args, {timeoutMs, {}, true});
 }
 
-QString source(const char *relative) { return QString::fromUtf8(qgetenv("UNIRANK_SOURCE_DIR")) + "/" + relative; }
+QString source(const char *relative) { return test::sourcePath(relative); }
 
 } // namespace
 
