@@ -170,8 +170,8 @@ void MainWindow::openDemoProject()
 {
     if (!m_train->confirmStop(this))
         return;
-    const auto folder = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + QStringLiteral("/demo");
-    const auto file = folder + QStringLiteral("/demo.unirank");
+    const QString folder = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + QStringLiteral("/demo");
+    const QString file = folder + QStringLiteral("/demo.unirank");
     if (QFileInfo::exists(file)) {
         openProject(file);
         return;

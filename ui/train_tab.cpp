@@ -134,10 +134,10 @@ TrainTab::TrainTab(ProjectContext &context, QWidget *parent)
 
     connect(&m_context, &ProjectContext::projectOpened, this, &TrainTab::onProjectChanged);
     connect(&m_context, &ProjectContext::projectClosed, this, &TrainTab::onProjectChanged);
-    connect(&m_context, &ProjectContext::collectionChanged, this, &TrainTab::refreshPreview);
+    connect(&m_context, &ProjectContext::collectionChanged, this, [this] { refreshPreview(); });
     connect(&m_context, &ProjectContext::labelsChanged, this, [this] {
         if (isVisible())
-            refreshPreview();
+            refreshPreview(true);
     });
     connect(&m_context, &ProjectContext::versionsChanged, this, &TrainTab::fillStartFrom);
     connect(&m_context, &ProjectContext::activeVersionChanged, this, &TrainTab::fillStartFrom);
@@ -365,13 +365,13 @@ void TrainTab::refreshCommand()
     updateButtons();
 }
 
-void TrainTab::refreshPreview()
+void TrainTab::refreshPreview(bool force)
 {
     if (!m_context.isOpen() || m_context.collectionId() == 0) {
         m_preview->clear();
         return;
     }
-    m_preview->refresh(m_context.file(), m_context.collectionId(), m_stage->currentIndex() == 0, m_form->values());
+    m_preview->refresh(m_context.file(), m_context.collectionId(), m_stage->currentIndex() == 0, m_form->values(), force);
 }
 
 bool TrainTab::launch(const TrainRequest &request)
@@ -673,7 +673,7 @@ void TrainTab::appendLog(const QString &line) { m_log->appendPlainText(line); }
 void TrainTab::showEvent(QShowEvent *event)
 {
     QWidget::showEvent(event);
-    refreshPreview(); // labels may have changed while the tab was hidden
+    refreshPreview(true); // labels may have changed while the tab was hidden
 }
 
 QString TrainTab::statusText() const { return m_status->text(); }

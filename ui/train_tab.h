@@ -108,7 +108,7 @@ private:
     void fillStartFrom();
     void fillRuns(std::optional<std::int64_t> select = std::nullopt);
     void showRun(std::optional<std::int64_t> runId);
-    void refreshPreview();
+    void refreshPreview(bool force = false);
     void refreshCommand();
     void redrawCharts();
     void setState(State state, const QString &status = {}, bool error = false);

@@ -79,27 +79,53 @@ TrainingDataPreview::TrainingDataPreview(QWidget *parent)
     layout->addWidget(m_note);
     connect(&m_watcher, &QFutureWatcherBase::finished, this, [this] {
         const auto [generation, result] = m_watcher.result();
-        if (generation == m_generation) // else a newer preview is on its way
-            showStats(result, m_pendingSft);
+        if (generation == m_generation) { // else a newer preview is on its way
+            m_shown = m_running;
+            showStats(result, m_running.sft);
+        }
+        startNext();
     });
 }
 
 TrainingDataPreview::~TrainingDataPreview() { m_watcher.waitForFinished(); }
 
 void TrainingDataPreview::refresh(const QString &projectFile, std::int64_t collectionId, bool instructionTuning,
-                                  const nlohmann::json &settings)
+                                  const nlohmann::json &settings, bool force)
 {
-    const auto generation = ++m_generation;
-    m_watcher.waitForFinished(); // one at a time; the newest generation is shown
-    m_pendingSft = instructionTuning;
-    m_watcher.setFuture(QtConcurrent::run([=] {
-        return std::make_pair(generation, previewData(projectFile, collectionId, instructionTuning, settings));
+    // Only what the counting reads; the same request again changes nothing.
+    static const char *used[] = {"relevance_threshold", "use_preferences", "first_stage_negatives", "use_human",
+                                 "use_derived", "derived_pairs_per_query", "max_candidates_per_query"};
+    nlohmann::json relevant = nlohmann::json::object();
+    for (const char *key : used)
+        if (settings.contains(key))
+            relevant[key] = settings.at(key);
+    Request request{projectFile, collectionId, instructionTuning, relevant};
+    if (!force && m_shown && *m_shown == request && !m_watcher.isRunning())
+        return;
+    ++m_generation;
+    m_next = std::move(request);
+    if (!m_watcher.isRunning()) // else it starts when the one running ends: the GUI thread never waits
+        startNext();
+}
+
+void TrainingDataPreview::startNext()
+{
+    if (!m_next)
+        return;
+    const auto request = *m_next;
+    m_next.reset();
+    m_running = request;
+    const auto generation = m_generation;
+    m_watcher.setFuture(QtConcurrent::run([request, generation] {
+        return std::make_pair(generation, previewData(request.file, request.collection, request.sft, request.settings));
     }));
 }
 
 void TrainingDataPreview::clear()
 {
     ++m_generation;
+    m_next.reset();
+    m_shown.reset();
     m_table->setRowCount(0);
     m_note->clear();
 }

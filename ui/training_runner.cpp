@@ -33,7 +33,7 @@ QString TrainingRunner::defaultProgram()
 {
     if (const auto env = qEnvironmentVariable("UNIRANK_CLI"); !env.isEmpty())
         return env;
-    const auto beside = QCoreApplication::applicationDirPath() + QStringLiteral("/unirank-cli");
+    const QString beside = QCoreApplication::applicationDirPath() + QStringLiteral("/unirank-cli");
     if (QFileInfo(beside).isExecutable())
         return beside;
     const auto onPath = QStandardPaths::findExecutable(QStringLiteral("unirank-cli"));
