@@ -5,7 +5,7 @@
 // a checkpoint becomes the active version with "Use this version", Resume finishes the run, the new
 // version is scored and appears in the Evaluate tab, and "Evaluate" on a checkpoint shows it there. Closing the window while a run goes asks first:
 // "No" keeps it training, "Yes" stops it after a complete checkpoint. A run the CLI refuses ends in a
-// failed state that names the reason.
+// failed state that names the reason. Help > Open Demo Project builds the demo project once.
 #include "storage/project.h"
 #include "storage/repo/models.h"
 #include "storage/repo/training.h"
@@ -22,6 +22,7 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPlainTextEdit>
@@ -211,6 +212,23 @@ private slots:
         QCOMPARE(evaluateAsked.first().at(0).toString(), QString::fromStdString(newVersion)); // not registered again
         QCOMPARE(window.tabs()->currentWidget(), evaluate);
         QVERIFY(evaluated.wait(120000));
+    }
+
+    void helpOpensTheDemoProject()
+    {
+        // Built by `unirank-cli demo` in the user's data folder the first time, opened as it is after.
+        const auto folder = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + QStringLiteral("/demo");
+        QDir(folder).removeRecursively();
+        ui::MainWindow window;
+        window.context().setAnnotator(QStringLiteral("researcher"));
+        window.openDemoProject();
+        QTRY_VERIFY_WITH_TIMEOUT(window.context().isOpen(), 120000);
+        QCOMPARE(window.context().file(), folder + QStringLiteral("/demo.unirank"));
+        QCOMPARE(window.context().versionName(window.context().activeVersion()), QStringLiteral("clipart-demo"));
+        window.context().close();
+        window.openDemoProject(); // now it exists: opened at once
+        QVERIFY(window.context().isOpen());
+        QDir(folder).removeRecursively();
     }
 
     void alignmentForm()
