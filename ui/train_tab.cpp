@@ -281,11 +281,7 @@ void TrainTab::onStageChanged()
     probe.method = m_method->currentData().toString();
     const unsigned scope = !align ? training::kScopeSft : probe.method == QLatin1String("dpo") ? training::kScopeDpo : training::kScopePlGrpo;
     m_form->setSchema(stageDefaults(probe), scope);
-    const auto layout = chartsFor(probe.kind());
-    for (int i = 0; i < m_charts.size(); ++i) {
-        m_charts[i]->setMetrics(layout[i].second);
-        m_charts[i]->setTitle(layout[i].first);
-    }
+    showChartsFor(probe.kind());
     fillStartFrom();
     refreshPreview();
     refreshCommand();
@@ -322,18 +318,15 @@ std::optional<TrainRequest> TrainTab::currentRequest()
 {
     if (!m_context.isOpen() || m_startFrom->currentIndex() < 0 || !m_form->isValid())
         return std::nullopt;
-    auto &context = m_context;
     const auto version = m_startFrom->currentData().toLongLong();
-    const auto spec = context.specOf(version);
+    const auto spec = m_context.specOf(version);
     if (!spec)
         return std::nullopt;
     TrainRequest r;
     r.stage = m_stage->currentIndex() == 1 ? TrainRequest::Stage::Alignment : TrainRequest::Stage::InstructionTuning;
     r.method = m_method->currentData().toString();
     r.project = m_context.file();
-    for (const auto &c : context.collections())
-        if (c.id == m_context.collectionId() && context.collections().size() > 1)
-            r.collection = QString::fromStdString(c.name);
+    r.collection = collectionArgument();
     r.model = spec->folder;
     if (r.stage == TrainRequest::Stage::Alignment)
         r.adapter = spec->adapter;
@@ -384,12 +377,7 @@ bool TrainTab::launch(const TrainRequest &request)
     m_liveRequest = request;
     m_progress->setRange(0, 0); // busy until the first step
     m_stepLabel->clear();
-    // Charts of this run's kind.
-    const auto layout = chartsFor(request.kind());
-    for (int i = 0; i < m_charts.size(); ++i) {
-        m_charts[i]->setMetrics(layout[i].second);
-        m_charts[i]->setTitle(layout[i].first);
-    }
+    showChartsFor(request.kind());
     redrawCharts();
     appendLog(QStringLiteral("$ ") + shellCommand(QFileInfo(m_runner.program()).fileName(), trainArguments(request)));
     if (!m_runner.start(tr("Training"), trainArguments(request)))
@@ -464,12 +452,7 @@ void TrainTab::startScoring(const QString &versionName, bool thenEvaluate)
     }
     m_scoringVersion = versionName;
     m_evaluateAfterScoring = thenEvaluate;
-    QString collection;
-    if (m_context.collections().size() > 1)
-        for (const auto &c : m_context.collections())
-            if (c.id == m_context.collectionId())
-                collection = QString::fromStdString(c.name);
-    const auto args = scoreArguments(m_context.file(), collection, versionName, m_device->currentText());
+    const auto args = scoreArguments(m_context.file(), collectionArgument(), versionName, m_device->currentText());
     appendLog(QStringLiteral("$ ") + shellCommand(QFileInfo(m_runner.program()).fileName(), args));
     m_progress->setRange(0, 0);
     m_runner.start(tr("Scoring"), args);
@@ -621,14 +604,29 @@ void TrainTab::showRun(std::optional<std::int64_t> runId)
         m_progress->setValue(int(lastStep));
         m_progress->setFormat(tr("step %1 · %2").arg(lastStep).arg(QString::fromStdString(std::string(storage::toString(run->status)))));
         m_stepLabel->clear();
-        const auto layout = chartsFor(QString::fromStdString(run->kind));
-        for (int i = 0; i < m_charts.size(); ++i) {
-            m_charts[i]->setMetrics(layout[i].second);
-            m_charts[i]->setTitle(layout[i].first);
-        }
+        showChartsFor(QString::fromStdString(run->kind));
     }
     redrawCharts();
     updateButtons();
+}
+
+void TrainTab::showChartsFor(const QString &kind)
+{
+    const auto layout = chartsFor(kind);
+    for (int i = 0; i < m_charts.size(); ++i) {
+        m_charts[i]->setMetrics(layout[i].second);
+        m_charts[i]->setTitle(layout[i].first);
+    }
+}
+
+QString TrainTab::collectionArgument()
+{
+    const auto all = m_context.collections();
+    if (all.size() > 1)
+        for (const auto &c : all)
+            if (c.id == m_context.collectionId())
+                return QString::fromStdString(c.name);
+    return {}; // the only collection: the CLI takes it without a name
 }
 
 void TrainTab::redrawCharts()

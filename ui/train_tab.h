@@ -111,6 +111,8 @@ private:
     void refreshPreview(bool force = false);
     void refreshCommand();
     void redrawCharts();
+    void showChartsFor(const QString &kind); ///< the four charts of a run of this kind
+    QString collectionArgument();            ///< --collection for the commands; empty for the only one
     void setState(State state, const QString &status = {}, bool error = false);
     void onEvent(const QJsonObject &event);
     void onFinished(TrainingRunner::Outcome outcome, const QString &message, const QJsonObject &summary);
