@@ -2,6 +2,7 @@
 #include "cli_training.h"
 
 #include "core/util/atomic_file.h"
+#include "core/util/json_text.h"
 #include "core/util/sha256.h"
 #include "storage/model_publish.h"
 #include "storage/repo/models.h"
@@ -43,11 +44,7 @@ nlohmann::json trainingSettings(const std::string &configFile, const std::vector
     nlohmann::json settings = nlohmann::json::object();
     source = configFile.empty() ? "--set" : configFile;
     if (!configFile.empty()) {
-        try {
-            settings = nlohmann::json::parse(readWholeFile(configFile));
-        } catch (const nlohmann::json::parse_error &e) {
-            throw InputError(configFile + ": not valid JSON: " + e.what());
-        }
+        settings = readJsonFile(configFile);
         if (!settings.is_object())
             throw InputError(configFile + ": the training configuration must be a JSON object");
     }

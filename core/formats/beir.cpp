@@ -4,6 +4,7 @@
 #include "core/formats/line_reader.h"
 #include "core/formats/trec.h"
 #include "core/util/atomic_file.h"
+#include "core/util/json_text.h"
 #include "core/util/sha256.h"
 
 #include <unordered_map>
@@ -17,12 +18,7 @@ namespace {
 
 json parseJsonLine(std::string_view line, const SourceLocation &where)
 {
-    json j;
-    try {
-        j = json::parse(line);
-    } catch (const json::parse_error &e) {
-        throw InputError(where, std::string("malformed JSON: ") + e.what());
-    }
+    json j = parseJsonText(line, where);
     if (!j.is_object())
         throw InputError(where, "expected a JSON object");
     return j;
@@ -196,8 +192,10 @@ struct Reader {
             DatasetImage img;
             img.absolutePath = resolveInsideFolder(root, rel, where);
             std::error_code ec;
-            if (!fs::is_regular_file(img.absolutePath, ec))
+            if (!fs::exists(img.absolutePath, ec))
                 throw InputError(where, "image file '" + rel + "' does not exist");
+            if (!fs::is_regular_file(img.absolutePath, ec))
+                throw InputError(where, "image file '" + rel + "' is not a regular file");
             const std::string bytes = readWholeFile(img.absolutePath);
             std::string why;
             const auto info = probeImage(bytes, options.imageLimits, &why);

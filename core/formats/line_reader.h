@@ -25,6 +25,15 @@ void forEachLine(const std::filesystem::path &path,
                  const std::function<void(std::string_view, std::int64_t)> &onLine,
                  const LineReaderLimits &limits = {});
 
+/// Reads a whole file after checking its size against `limits`; throws InputError naming the file (by
+/// its name, as the line errors do).
+std::string readTextFile(const std::filesystem::path &path, const LineReaderLimits &limits = {});
+
+/// The same over text already in memory; `fileName` names it in errors.
+void forEachLineIn(std::string_view data, const std::string &fileName,
+                   const std::function<void(std::string_view, std::int64_t)> &onLine,
+                   const LineReaderLimits &limits = {});
+
 /// Splits on runs of ASCII whitespace (TREC formats).
 std::vector<std::string_view> splitWhitespace(std::string_view line);
 

@@ -25,11 +25,15 @@ std::string pairKey(std::string_view a, std::string_view b)
 
 std::vector<QrelEntry> readQrels(const fs::path &path, const QrelsReadOptions &options)
 {
+    return parseQrels(readTextFile(path), path.filename().string(), options);
+}
+
+std::vector<QrelEntry> parseQrels(std::string_view text, const std::string &file, const QrelsReadOptions &options)
+{
     std::vector<QrelEntry> out;
     std::unordered_map<std::string, std::int64_t> seen;
     bool beir = false;
-    const std::string file = path.filename().string();
-    forEachLine(path, [&](std::string_view line, std::int64_t lineNo) {
+    forEachLineIn(text, file, [&](std::string_view line, std::int64_t lineNo) {
         const auto cols = splitWhitespace(line);
         if (cols.empty())
             return;
@@ -67,10 +71,14 @@ std::vector<QrelEntry> readQrels(const fs::path &path, const QrelsReadOptions &o
 
 std::vector<RunEntry> readRun(const fs::path &path)
 {
+    return parseRun(readTextFile(path), path.filename().string());
+}
+
+std::vector<RunEntry> parseRun(std::string_view text, const std::string &file)
+{
     std::vector<RunEntry> out;
     std::unordered_map<std::string, std::int64_t> seen;
-    const std::string file = path.filename().string();
-    forEachLine(path, [&](std::string_view line, std::int64_t lineNo) {
+    forEachLineIn(text, file, [&](std::string_view line, std::int64_t lineNo) {
         const auto cols = splitWhitespace(line);
         if (cols.empty())
             return;

@@ -23,6 +23,10 @@ std::vector<QrelEntry> readQrels(const std::filesystem::path &path, const QrelsR
 /// Reads a TREC run (`qid Q0 docid rank score tag`). A document listed twice for a query is an error.
 std::vector<RunEntry> readRun(const std::filesystem::path &path);
 
+/// The same over text in memory (`file` names it in errors); the fuzz targets' entry points.
+std::vector<QrelEntry> parseQrels(std::string_view text, const std::string &file, const QrelsReadOptions &options = {});
+std::vector<RunEntry> parseRun(std::string_view text, const std::string &file);
+
 /// Writes TREC qrels (`qid 0 docid grade`), in the given order.
 void writeTrecQrels(const std::filesystem::path &path, const std::vector<QrelEntry> &qrels);
 

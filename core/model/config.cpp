@@ -2,6 +2,7 @@
 #include "core/model/config.h"
 
 #include "core/util/atomic_file.h"
+#include "core/util/json_text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -204,9 +205,7 @@ Result<Qwen2VLConfig> Qwen2VLConfig::fromJson(const nlohmann::json &json, const 
 Result<Qwen2VLConfig> Qwen2VLConfig::load(const std::filesystem::path &configJson)
 {
     try {
-        return parse(json::parse(readWholeFile(configJson)), configJson.string());
-    } catch (const json::exception &e) {
-        return std::unexpected(Error{ErrorKind::BadInput, configJson.string() + ": not valid JSON: " + e.what()});
+        return parse(readJsonFile(configJson), configJson.string());
     } catch (const InputError &e) {
         return std::unexpected(Error{ErrorKind::BadInput, e.what()});
     }

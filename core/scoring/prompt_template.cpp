@@ -3,6 +3,7 @@
 
 #include "core/text/chat_prompt.h"
 #include "core/util/atomic_file.h"
+#include "core/util/json_text.h"
 
 #include <algorithm>
 
@@ -79,9 +80,7 @@ Result<PromptTemplate> PromptTemplate::fromJson(const nlohmann::json &j, const s
 Result<PromptTemplate> PromptTemplate::load(const std::filesystem::path &file)
 {
     try {
-        return fromJson(nlohmann::json::parse(readWholeFile(file)), file.string());
-    } catch (const nlohmann::json::exception &e) {
-        return std::unexpected(Error{ErrorKind::BadInput, file.string() + ": not valid JSON: " + e.what()});
+        return fromJson(readJsonFile(file), file.string());
     } catch (const InputError &e) {
         return std::unexpected(Error{ErrorKind::BadInput, e.what()});
     }

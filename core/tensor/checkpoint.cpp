@@ -2,6 +2,7 @@
 #include "core/tensor/checkpoint.h"
 
 #include "core/util/atomic_file.h"
+#include "core/util/json_text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -36,15 +37,20 @@ Result<Checkpoint> Checkpoint::open(const fs::path &path)
     const auto index = path / "model.safetensors.index.json";
     if (!fs::exists(index, ec)) {
         const auto single = path / "model.safetensors";
-        if (!fs::exists(single, ec))
+        if (!fs::exists(single, ec)) {
+            for (const char *pickled : {"pytorch_model.bin", "pytorch_model.bin.index.json", "model.pt", "model.pth"})
+                if (fs::exists(path / pickled, ec))
+                    return std::unexpected(bad(path, std::string("holds only ") + pickled +
+                                                         ", a pickle that can run code when loaded: only safetensors "
+                                                         "is loaded (convert with save_pretrained(..., "
+                                                         "safe_serialization=True))"));
             return std::unexpected(bad(path, "holds neither model.safetensors nor model.safetensors.index.json"));
+        }
         return open(single);
     }
     nlohmann::json json;
     try {
-        json = nlohmann::json::parse(readWholeFile(index));
-    } catch (const nlohmann::json::exception &e) {
-        return std::unexpected(bad(index, std::string("not valid JSON: ") + e.what()));
+        json = readJsonFile(index);
     } catch (const InputError &e) {
         return std::unexpected(Error{ErrorKind::BadInput, e.what()});
     }

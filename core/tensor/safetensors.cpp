@@ -18,6 +18,8 @@ namespace unirank::tensor {
 namespace {
 
 constexpr std::uint64_t kMaxHeaderBytes = 100ull << 20; // the reference reader's limit
+constexpr int kMaxHeaderDepth = 8;                     // {name: {shape: [...]}} is 3 deep
+struct HeaderTooDeep {};
 
 Error bad(const std::filesystem::path &path, const std::string &what)
 {
@@ -131,9 +133,99 @@ std::int64_t TensorInfo::numel() const
     return n;
 }
 
+Result<SafetensorsLayout> parseSafetensorsLayout(std::span<const std::byte> bytes, const std::filesystem::path &path)
+{
+    SafetensorsLayout out;
+    const auto size = static_cast<std::uint64_t>(bytes.size());
+    if (size < 8)
+        return std::unexpected(bad(path, "truncated: " + std::to_string(size) + " bytes, no header length"));
+    std::uint64_t n = 0;
+    for (int i = 7; i >= 0; --i)
+        n = (n << 8) | std::to_integer<std::uint64_t>(bytes[static_cast<std::size_t>(i)]);
+    if (n > kMaxHeaderBytes)
+        return std::unexpected(bad(path, "header length " + std::to_string(n) + " is larger than the 100 MB limit"));
+    if (n > size - 8)
+        return std::unexpected(bad(path, "truncated: the header length " + std::to_string(n) +
+                                             " runs past the end of the file (" + std::to_string(size) + " bytes)"));
+    const std::string_view text(reinterpret_cast<const char *>(bytes.data() + 8), n);
+    std::set<std::string> seen;
+    std::string duplicate;
+    const nlohmann::json::parser_callback_t noteKeys = [&](int depth, nlohmann::json::parse_event_t event,
+                                                           nlohmann::json &parsed) {
+        if ((event == nlohmann::json::parse_event_t::object_start ||
+             event == nlohmann::json::parse_event_t::array_start) &&
+            depth > kMaxHeaderDepth)
+            throw HeaderTooDeep{};
+        if (depth == 1 && event == nlohmann::json::parse_event_t::key && parsed.is_string() &&
+            !seen.insert(parsed.get<std::string>()).second && duplicate.empty())
+            duplicate = parsed.get<std::string>();
+        return true;
+    };
+    nlohmann::json header;
+    try {
+        header = nlohmann::json::parse(text, noteKeys);
+    } catch (const nlohmann::json::exception &e) {
+        return std::unexpected(bad(path, std::string("the header is not valid JSON: ") + e.what()));
+    } catch (const HeaderTooDeep &) {
+        return std::unexpected(bad(path, "the header nests JSON deeper than " + std::to_string(kMaxHeaderDepth) +
+                                             " levels (a safetensors header has 3)"));
+    }
+    if (!header.is_object())
+        return std::unexpected(bad(path, "the header is not a JSON object"));
+    if (!duplicate.empty())
+        return std::unexpected(bad(path, tensorWhere(duplicate) + "listed twice in the header"));
+    out.dataStart = 8 + static_cast<std::size_t>(n);
+    const std::uint64_t dataSize = size - 8 - n;
+    for (const auto &[name, value] : header.items()) {
+        if (name == "__metadata__") {
+            if (!value.is_object())
+                return std::unexpected(bad(path, "__metadata__ is not an object"));
+            for (const auto &[k, v] : value.items()) {
+                if (!v.is_string())
+                    return std::unexpected(bad(path, "__metadata__ value '" + k + "' is not a string"));
+                out.metadata[k] = v.get<std::string>();
+            }
+            continue;
+        }
+        TensorInfo info;
+        if (const auto why = parseEntry(name, value, info))
+            return std::unexpected(bad(path, tensorWhere(name) + *why));
+        if (info.end > dataSize)
+            return std::unexpected(bad(path, tensorWhere(name) + "data_offsets [" + std::to_string(info.begin) +
+                                                 ", " + std::to_string(info.end) +
+                                                 ") run past the end of the data (" + std::to_string(dataSize) +
+                                                 " bytes): the file is truncated"));
+        out.tensors.push_back(std::move(info));
+    }
+    // The tensors must tile the data buffer: sorted by offset, each begins where the previous ended.
+    std::vector<const TensorInfo *> byOffset;
+    for (const auto &t : out.tensors)
+        byOffset.push_back(&t);
+    std::sort(byOffset.begin(), byOffset.end(), [](const TensorInfo *a, const TensorInfo *b) {
+        return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+    });
+    std::uint64_t cursor = 0;
+    const TensorInfo *previous = nullptr;
+    for (const auto *t : byOffset) {
+        if (t->begin < cursor)
+            return std::unexpected(bad(path, tensorWhere(t->name) + "its data overlaps tensor '" + previous->name + "'"));
+        if (t->begin > cursor)
+            return std::unexpected(bad(path, tensorWhere(t->name) + "a gap of " + std::to_string(t->begin - cursor) +
+                                                 " bytes lies before its data"));
+        cursor = t->end;
+        previous = t;
+    }
+    if (cursor != dataSize)
+        return std::unexpected(bad(path, std::to_string(dataSize - cursor) +
+                                             " bytes after the last tensor belong to no tensor"));
+    std::sort(out.tensors.begin(), out.tensors.end(),
+              [](const TensorInfo &a, const TensorInfo &b) { return a.name < b.name; });
+    return out;
+}
+
 Result<std::shared_ptr<const SafetensorsFile>> SafetensorsFile::open(const std::filesystem::path &path)
 {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return std::unexpected(bad(path, std::string("cannot open: ") + std::strerror(errno)));
     struct stat st {};
@@ -154,83 +246,12 @@ Result<std::shared_ptr<const SafetensorsFile>> SafetensorsFile::open(const std::
     }
     ::close(fd);
 
-    const auto size = static_cast<std::uint64_t>(file->m_mapSize);
-    if (size < 8)
-        return std::unexpected(bad(path, "truncated: " + std::to_string(size) + " bytes, no header length"));
-    std::uint64_t n = 0;
-    for (int i = 7; i >= 0; --i)
-        n = (n << 8) | std::to_integer<std::uint64_t>(file->m_map[i]);
-    if (n > kMaxHeaderBytes)
-        return std::unexpected(bad(path, "header length " + std::to_string(n) + " is larger than the 100 MB limit"));
-    if (n > size - 8)
-        return std::unexpected(bad(path, "truncated: the header length " + std::to_string(n) +
-                                             " runs past the end of the file (" + std::to_string(size) + " bytes)"));
-    const std::string_view text(reinterpret_cast<const char *>(file->m_map + 8), n);
-    std::set<std::string> seen;
-    std::string duplicate;
-    const nlohmann::json::parser_callback_t noteKeys = [&](int depth, nlohmann::json::parse_event_t event,
-                                                           nlohmann::json &parsed) {
-        if (depth == 1 && event == nlohmann::json::parse_event_t::key && parsed.is_string() &&
-            !seen.insert(parsed.get<std::string>()).second && duplicate.empty())
-            duplicate = parsed.get<std::string>();
-        return true;
-    };
-    nlohmann::json header;
-    try {
-        header = nlohmann::json::parse(text, noteKeys);
-    } catch (const nlohmann::json::exception &e) {
-        return std::unexpected(bad(path, std::string("the header is not valid JSON: ") + e.what()));
-    }
-    if (!header.is_object())
-        return std::unexpected(bad(path, "the header is not a JSON object"));
-    if (!duplicate.empty())
-        return std::unexpected(bad(path, tensorWhere(duplicate) + "listed twice in the header"));
-    file->m_dataStart = 8 + static_cast<std::size_t>(n);
-    const std::uint64_t dataSize = size - 8 - n;
-    for (const auto &[name, value] : header.items()) {
-        if (name == "__metadata__") {
-            if (!value.is_object())
-                return std::unexpected(bad(path, "__metadata__ is not an object"));
-            for (const auto &[k, v] : value.items()) {
-                if (!v.is_string())
-                    return std::unexpected(bad(path, "__metadata__ value '" + k + "' is not a string"));
-                file->m_metadata[k] = v.get<std::string>();
-            }
-            continue;
-        }
-        TensorInfo info;
-        if (const auto why = parseEntry(name, value, info))
-            return std::unexpected(bad(path, tensorWhere(name) + *why));
-        if (info.end > dataSize)
-            return std::unexpected(bad(path, tensorWhere(name) + "data_offsets [" + std::to_string(info.begin) +
-                                                 ", " + std::to_string(info.end) +
-                                                 ") run past the end of the data (" + std::to_string(dataSize) +
-                                                 " bytes): the file is truncated"));
-        file->m_tensors.push_back(std::move(info));
-    }
-    // The tensors must tile the data buffer: sorted by offset, each begins where the previous ended.
-    std::vector<const TensorInfo *> byOffset;
-    for (const auto &t : file->m_tensors)
-        byOffset.push_back(&t);
-    std::sort(byOffset.begin(), byOffset.end(), [](const TensorInfo *a, const TensorInfo *b) {
-        return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
-    });
-    std::uint64_t cursor = 0;
-    const TensorInfo *previous = nullptr;
-    for (const auto *t : byOffset) {
-        if (t->begin < cursor)
-            return std::unexpected(bad(path, tensorWhere(t->name) + "its data overlaps tensor '" + previous->name + "'"));
-        if (t->begin > cursor)
-            return std::unexpected(bad(path, tensorWhere(t->name) + "a gap of " + std::to_string(t->begin - cursor) +
-                                                 " bytes lies before its data"));
-        cursor = t->end;
-        previous = t;
-    }
-    if (cursor != dataSize)
-        return std::unexpected(bad(path, std::to_string(dataSize - cursor) +
-                                             " bytes after the last tensor belong to no tensor"));
-    std::sort(file->m_tensors.begin(), file->m_tensors.end(),
-              [](const TensorInfo &a, const TensorInfo &b) { return a.name < b.name; });
+    auto layout = parseSafetensorsLayout({file->m_map, file->m_mapSize}, path);
+    if (!layout)
+        return std::unexpected(layout.error());
+    file->m_dataStart = layout->dataStart;
+    file->m_tensors = std::move(layout->tensors);
+    file->m_metadata = std::move(layout->metadata);
     return std::shared_ptr<const SafetensorsFile>(std::move(file));
 }
 

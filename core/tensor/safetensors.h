@@ -36,6 +36,17 @@ struct TensorInfo {
     std::uint64_t byteSize() const { return end - begin; }
 };
 
+/// The validated header of a safetensors file: tensors sorted by name, metadata, where the data begins.
+struct SafetensorsLayout {
+    std::vector<TensorInfo> tensors;
+    std::map<std::string, std::string> metadata;
+    std::size_t dataStart = 0; ///< byte offset of the data buffer in the file
+};
+
+/// Validates the header of a whole safetensors file held in memory (all the checks open() makes; the
+/// fuzz target's entry point). `path` only names the file in error messages. Never reads past `bytes`.
+Result<SafetensorsLayout> parseSafetensorsLayout(std::span<const std::byte> bytes, const std::filesystem::path &path);
+
 class SafetensorsFile {
 public:
     static Result<std::shared_ptr<const SafetensorsFile>> open(const std::filesystem::path &path);

@@ -3,6 +3,7 @@
 
 #include "core/text/unicode.h"
 #include "core/util/atomic_file.h"
+#include "core/util/json_text.h"
 #include "core/util/utf8.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -57,6 +58,9 @@ bool isSpace(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
+
+/// Ids index dense tables: a larger one is no real vocabulary (Qwen2-VL: 151,657), only a memory bomb.
+constexpr std::int64_t kMaxTokenId = (1 << 24) - 1;
 
 } // namespace
 
@@ -141,17 +145,21 @@ struct Tokenizer::Impl {
         if (raw.empty())
             return;
         const std::string text = nfc ? toNfc(raw) : std::string(raw);
-        pcre2_match_data *md = pcre2_match_data_create_from_pattern(regex, nullptr);
+        // Owned: bpe() throws for a vocabulary that lacks a merged piece.
+        const std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> md(
+            pcre2_match_data_create_from_pattern(regex, nullptr), &pcre2_match_data_free);
+        if (!md)
+            throw std::bad_alloc();
         std::size_t offset = 0;
         const auto *subject = reinterpret_cast<PCRE2_SPTR>(text.data());
         while (offset < text.size()) {
             // The text was validated once; without NO_UTF_CHECK every call would re-check the whole rest.
-            const int rc = pcre2_match(regex, subject, text.size(), offset, PCRE2_NO_UTF_CHECK, md, nullptr);
+            const int rc = pcre2_match(regex, subject, text.size(), offset, PCRE2_NO_UTF_CHECK, md.get(), nullptr);
             if (rc < 0) { // no more matches: the rest is one piece
                 bpe(text.substr(offset), out);
                 break;
             }
-            const auto *ov = pcre2_get_ovector_pointer(md);
+            const auto *ov = pcre2_get_ovector_pointer(md.get());
             if (ov[0] > offset)
                 bpe(text.substr(offset, ov[0] - offset), out);
             if (ov[1] == ov[0]) { // empty match: step one code point
@@ -164,7 +172,6 @@ struct Tokenizer::Impl {
             bpe(text.substr(ov[0], ov[1] - ov[0]), out);
             offset = ov[1];
         }
-        pcre2_match_data_free(md);
     }
 };
 
@@ -189,9 +196,9 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::fromJson(std::string_view te
     };
     json j;
     try {
-        j = json::parse(text);
-    } catch (const json::exception &e) {
-        return fail("", std::string("not valid JSON: ") + e.what());
+        j = parseJsonText(text, SourceLocation{source});
+    } catch (const InputError &e) {
+        return std::unexpected(Error{ErrorKind::BadInput, e.what()});
     }
     auto impl = std::make_unique<Impl>();
     impl->source = source;
@@ -202,9 +209,13 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::fromJson(std::string_view te
         if (model.contains("byte_fallback") && model["byte_fallback"].is_boolean() && model["byte_fallback"].get<bool>())
             return fail("model.byte_fallback", "byte_fallback BPE is not supported");
         std::int32_t maxId = -1;
+        const auto tokenIdOf = [&](const json &id, const char *field) {
+            return static_cast<std::int32_t>(integerIn(id, SourceLocation{source, 0, field}, 0, kMaxTokenId));
+        };
         for (const auto &[token, id] : model.at("vocab").items()) {
-            impl->vocab.emplace(token, id.get<std::int32_t>());
-            maxId = std::max(maxId, id.get<std::int32_t>());
+            const auto value = tokenIdOf(id, "model.vocab");
+            impl->vocab.emplace(token, value);
+            maxId = std::max(maxId, value);
         }
         int rank = 0;
         for (const auto &m : model.at("merges")) {
@@ -221,7 +232,7 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::fromJson(std::string_view te
             impl->mergeRank.emplace(std::move(key), rank++);
         }
         for (const auto &a : j.value("added_tokens", json::array())) {
-            AddedToken t{a.at("content").get<std::string>(), a.at("id").get<std::int32_t>(), a.value("special", false),
+            AddedToken t{a.at("content").get<std::string>(), tokenIdOf(a.at("id"), "added_tokens.id"), a.value("special", false),
                          a.value("lstrip", false), a.value("rstrip", false)};
             maxId = std::max(maxId, t.id);
             impl->added.push_back(std::move(t));
@@ -271,6 +282,8 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::fromJson(std::string_view te
         pcre2_jit_compile(impl->regex, PCRE2_JIT_COMPLETE); // optional speed-up; falls back when unavailable
     } catch (const json::exception &e) {
         return fail("", std::string("unexpected structure: ") + e.what());
+    } catch (const InputError &e) {
+        return std::unexpected(Error{ErrorKind::BadInput, e.what()});
     }
     return std::shared_ptr<const Tokenizer>(new Tokenizer(std::move(impl)));
 }

@@ -4,9 +4,12 @@
 #include "core/util/error.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio> // renameat2, RENAME_EXCHANGE (glibc >= 2.28)
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <system_error>
@@ -116,19 +119,34 @@ void syncFileSystem(const fs::path &path)
 
 std::string readWholeFile(const fs::path &path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw InputError(SourceLocation{path.string()}, "cannot open file for reading");
-    std::string data;
-    in.seekg(0, std::ios::end);
-    const auto size = in.tellg();
-    if (size > 0) {
-        data.resize(static_cast<std::size_t>(size));
-        in.seekg(0);
-        in.read(data.data(), size);
+    // O_NONBLOCK: opening a FIFO planted in a dataset must not wait for a writer; it is then refused
+    // as not a regular file (as are devices such as /dev/zero behind a symlink).
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        throw InputError(SourceLocation{path.string()}, std::string("cannot open file for reading: ") + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        throw InputError(SourceLocation{path.string()}, "not a regular file");
     }
-    if (in.bad())
-        throw InputError(SourceLocation{path.string()}, "read error");
+    std::string data(static_cast<std::size_t>(st.st_size), '\0');
+    std::size_t done = 0;
+    while (done < data.size()) {
+        const auto n = ::read(fd, data.data() + done, data.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            const int err = errno;
+            ::close(fd);
+            throw InputError(SourceLocation{path.string()}, std::string("read error: ") + std::strerror(err));
+        }
+        if (n == 0) { // the file shrank while we read it
+            data.resize(done);
+            break;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
     return data;
 }
 
@@ -162,6 +180,16 @@ void swapInDirectory(const fs::path &staging, const fs::path &target)
     const auto parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
     fs::path old;
     if (fs::exists(target)) {
+        // One atomic exchange: a crash at any moment leaves either the old or the new folder at
+        // `target`. (Two renames would leave a moment with no `target` at all.)
+        if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0) {
+            syncDirectory(parent);
+            removeQuietly(staging); // now the old content
+            return;
+        }
+        if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+            throwErrno("cannot exchange folders", target);
+        // The file system cannot exchange: move the old folder aside first.
         old = parent / ("." + target.filename().string() + ".old-" + randomSuffix());
         fs::rename(target, old);
     }

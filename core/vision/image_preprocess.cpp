@@ -2,6 +2,7 @@
 #include "core/vision/image_preprocess.h"
 
 #include "core/util/atomic_file.h"
+#include "core/util/json_text.h"
 #include "core/vision/decode.h"
 #include "core/vision/pil_resample.h"
 #include "core/vision/smart_resize.h"
@@ -87,10 +88,10 @@ Result<ImageProcessorConfig> ImageProcessorConfig::fromJson(const nlohmann::json
             if (!it->is_array() || it->size() != 3)
                 throw InputError({source, 0, key}, "must be three numbers");
             for (std::size_t i = 0; i < 3; ++i)
-                (*target)[i] = (*it)[i].get<float>();
+                (*target)[i] = floatValue((*it)[i], {source, 0, key});
         }
         if (j.contains("rescale_factor"))
-            c.rescaleFactor = j.at("rescale_factor").get<double>();
+            c.rescaleFactor = numberValue(j.at("rescale_factor"), {source, 0, "rescale_factor"});
         c.doResize = j.value("do_resize", true);
         c.doRescale = j.value("do_rescale", true);
         c.doNormalize = j.value("do_normalize", true);
@@ -114,9 +115,7 @@ Result<ImageProcessorConfig> ImageProcessorConfig::fromJson(const nlohmann::json
 Result<ImageProcessorConfig> ImageProcessorConfig::load(const std::filesystem::path &path)
 {
     try {
-        return fromJson(nlohmann::json::parse(readWholeFile(path)), path.string());
-    } catch (const nlohmann::json::exception &e) {
-        return std::unexpected(Error{ErrorKind::BadInput, path.string() + ": not valid JSON: " + e.what()});
+        return fromJson(readJsonFile(path), path.string());
     } catch (const InputError &e) {
         return std::unexpected(Error{ErrorKind::BadInput, e.what()});
     }

@@ -10,6 +10,8 @@
 
 #include <functional>
 
+#include <sys/stat.h>
+
 using namespace unirank;
 using namespace unirank::storage;
 namespace fs = std::filesystem;
@@ -89,7 +91,7 @@ const std::vector<BadCase> &badCases()
          },
          "corpus.jsonl:4: field 'image': path 'images/out/outside.png' resolves outside the dataset folder"},
         {"malformed json", [](const fs::path &d) { replaceIn(d / "corpus.jsonl", "{\"_id\": \"t3\"", "{\"_id\": \"t3\",,"); },
-         "corpus.jsonl:3: malformed JSON"},
+         "corpus.jsonl:3: not valid JSON"},
         {"json not an object", [](const fs::path &d) { appendLine(d / "queries.jsonl", "[1, 2]"); },
          "queries.jsonl:3: expected a JSON object"},
         {"missing id", [](const fs::path &d) { appendLine(d / "corpus.jsonl", R"({"text": "no id"})"); },
@@ -114,6 +116,57 @@ const std::vector<BadCase> &badCases()
         {"run score not a number", [](const fs::path &d) { replaceIn(d / "run.trec", "7.25", "high"); },
          "run.trec:2: field 'score': expected a number"},
         {"missing qrels", [](const fs::path &d) { fs::remove(d / "qrels.tsv"); }, "qrels.tsv: missing"},
+        // Hostile inputs (docs/hardening.md).
+        {"deeply nested json",
+         [](const fs::path &d) {
+             appendLine(d / "corpus.jsonl", R"({"_id": "t9", "text": "x", "extra": )" + std::string(100000, '[') +
+                                                std::string(100000, ']') + "}");
+         },
+         "corpus.jsonl:6: JSON nested deeper than 64 levels"},
+        {"huge json line",
+         [](const fs::path &d) {
+             appendLine(d / "corpus.jsonl", R"({"_id": "t9", "text": ")" + std::string(17u << 20, 'a') + "\"}");
+         },
+         "corpus.jsonl:6: line is longer than 16777216 bytes"},
+        {"invalid utf-8 in a json string",
+         [](const fs::path &d) { appendLine(d / "queries.jsonl", "{\"_id\": \"q9\", \"text\": \"\xC3\x28\"}"); },
+         "queries.jsonl:3: invalid UTF-8 at byte 24"},
+        {"overlong utf-8 (a hidden '/')",
+         [](const fs::path &d) { appendLine(d / "queries.jsonl", "{\"_id\": \"q9\", \"text\": \"\xC0\xAF\"}"); },
+         "queries.jsonl:3: invalid UTF-8"},
+        {"image is a fifo",
+         [](const fs::path &d) {
+             fs::remove(d / "images" / "i1.png");
+             if (::mkfifo((d / "images" / "i1.png").c_str(), 0600) != 0)
+                 throw std::runtime_error("mkfifo failed");
+         },
+         "corpus.jsonl:4: field 'image': image file 'images/i1.png' is not a regular file"},
+        {"queries file is a fifo",
+         [](const fs::path &d) {
+             fs::remove(d / "queries.jsonl");
+             if (::mkfifo((d / "queries.jsonl").c_str(), 0600) != 0)
+                 throw std::runtime_error("mkfifo failed");
+         },
+         "queries.jsonl: not a regular file"},
+        {"image symlink to /dev/zero",
+         [](const fs::path &d) {
+             fs::remove(d / "images" / "i1.png");
+             fs::create_symlink("/dev/zero", d / "images" / "i1.png");
+         },
+         "corpus.jsonl:4: field 'image': path 'images/i1.png' resolves outside the dataset folder"},
+        {"nan score in run", [](const fs::path &d) { replaceIn(d / "run.trec", "7.25", "nan"); },
+         "run.trec:2: field 'score': number is not finite: 'nan'"},
+        {"infinite score in run", [](const fs::path &d) { replaceIn(d / "run.trec", "7.25", "-inf"); },
+         "run.trec:2: field 'score': number is not finite: '-inf'"},
+        {"huge number in qrels", [](const fs::path &d) { replaceIn(d / "qrels.tsv", "q2\ti2\t3", "q2\ti2\t" + std::string(5000, '9')); },
+         "qrels.tsv:5: field 'score': expected an integer, found '9999999999999999999999999999999999999999...' (5000 bytes)"},
+        {"jpeg decompression bomb",
+         [](const fs::path &d) {
+             // SOI, then a baseline SOF0 declaring 65500 x 65500 pixels with 3 components, nothing more.
+             std::string jpg("\xFF\xD8\xFF\xC0\x00\x11\x08\xFF\xDC\xFF\xDC\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01", 21);
+             test::writeText(d / "images" / "i2.png", jpg);
+         },
+         "corpus.jsonl:5: field 'image': image 'images/i2.png': the header declares 65500x65500 pixels"},
         {"missing corpus", [](const fs::path &d) { fs::remove(d / "corpus.jsonl"); }, "corpus.jsonl: missing"},
         {"empty queries", [](const fs::path &d) { test::writeText(d / "queries.jsonl", "\n"); }, "queries.jsonl: no queries"},
     };

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// AdamW's state (step, exp_avg, exp_avg_sq, max_exp_avg_sq per parameter) in a safetensors file, so a
+// checkpoint never holds a pickle or TorchScript archive: torch::load would run the TorchScript loader
+// on whatever optimizer.pt a checkpoint folder from elsewhere contains. Tensors are named
+// `g<group>.p<index>.<field>`; the step is an I64 scalar `g<group>.p<index>.step`.
+//
+// Loading checks everything against the optimizer being resumed: every stored parameter exists, with
+// the same shape; moments are finite F32. Errors: InputError naming the file and tensor; the optimizer
+// is modified only when the whole file passed. Threading: the training thread.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <filesystem>
+
+namespace unirank::training {
+
+void saveOptimizerState(torch::optim::Optimizer &optimizer, const std::filesystem::path &file);
+void loadOptimizerState(torch::optim::Optimizer &optimizer, const std::filesystem::path &file);
+
+} // namespace unirank::training
