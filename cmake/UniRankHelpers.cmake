@@ -30,6 +30,9 @@ function(unirank_add_test)
   if(NOT T_LABELS)
     set(T_LABELS unit)
   endif()
+  if(UNIRANK_SANITIZE)
+    list(APPEND T_LABELS asan) # the sanitizer build's suite: ctest --preset asan -L asan
+  endif()
   # CTest's TIMEOUT governs; Qt Test's own per-function watchdog (5 minutes) must not be stricter.
   set(env "UNIRANK_SOURCE_DIR=${PROJECT_SOURCE_DIR}" "UNIRANK_BINARY_DIR=${PROJECT_BINARY_DIR}"
           "QTEST_FUNCTION_TIMEOUT=${T_TIMEOUT}000")
@@ -37,4 +40,16 @@ function(unirank_add_test)
     list(APPEND env "QT_QPA_PLATFORM=offscreen")
   endif()
   set_tests_properties(${T_NAME} PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT} ENVIRONMENT "${env}")
+endfunction()
+
+# The real Qwen tokenizer (11 MB) ships xz-compressed in tests/data; unpack it once into the build tree.
+# Sets `out_var` to the folder holding tokenizer.json.
+function(unirank_unpack_test_tokenizer out_var)
+  set(dir ${PROJECT_BINARY_DIR}/testdata/qwen-tokenizer)
+  set(archive ${PROJECT_SOURCE_DIR}/tests/data/golden/qwen2vl/tokenizer/tokenizer.json.tar.xz)
+  if(NOT EXISTS ${dir}/tokenizer.json OR ${archive} IS_NEWER_THAN ${dir}/tokenizer.json)
+    file(ARCHIVE_EXTRACT INPUT ${archive} DESTINATION ${dir})
+  endif()
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${archive})
+  set(${out_var} ${dir} PARENT_SCOPE)
 endfunction()

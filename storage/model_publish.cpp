@@ -13,7 +13,8 @@ PublishedVersion publishModelFolder(Database &db, const fs::path &source, const 
 {
     replaceDirectoryAtomically(destination, [&](const fs::path &staging) {
         for (const auto &e : fs::directory_iterator(source))
-            if (e.path().filename() != "optimizer.pt" && e.path().filename() != "trainer_state.json")
+            if (const auto name = e.path().filename();
+                name != "optimizer.safetensors" && name != "optimizer.pt" && name != "trainer_state.json")
                 fs::copy(e.path(), staging / e.path().filename(), fs::copy_options::recursive);
     });
     PublishedVersion published{ensureModelVersion(db, destination.filename().string(), kind, destination.string(), contentHash,

@@ -20,7 +20,7 @@ struct PublishedVersion {
 };
 
 /// Copies `source`'s files to `destination` (replacing it atomically; a checkpoint's training state,
-/// optimizer.pt and trainer_state.json, stays behind) and registers it as a model version under
+/// optimizer.safetensors (or an old optimizer.pt) and trainer_state.json, stays behind) and registers it as a model version under
 /// `parent` (ensureModelVersion: the same weights give the same version).
 PublishedVersion publishModelFolder(Database &db, const std::filesystem::path &source, const std::filesystem::path &destination,
                                     ModelKind kind, const std::string &contentHash, std::int64_t parent,

@@ -51,7 +51,10 @@ Result<void> loadWeights(Qwen2VL &model, const tensor::Checkpoint &checkpoint, c
             if (!std::equal(info.shape.begin(), info.shape.end(), param.sizes().begin(), param.sizes().end()))
                 return std::unexpected(Error{ErrorKind::BadInput, where + "shape " + c10::str(c10::IntArrayRef(info.shape)) +
                                                                       " but the config needs " + c10::str(param.sizes())});
-            param.copy_(readTensor(checkpoint, entry));
+            const auto value = readTensor(checkpoint, entry);
+            if (!torch::isfinite(value).all().item<bool>())
+                return std::unexpected(Error{ErrorKind::BadInput, where + "holds NaN or infinite values"});
+            param.copy_(value);
             used.insert(item.key());
         }
     } catch (const InputError &e) {

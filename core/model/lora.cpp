@@ -4,6 +4,7 @@
 #include "core/model/loader.h"
 #include "core/model/torch_io.h"
 #include "core/util/atomic_file.h"
+#include "core/util/json_text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -42,7 +43,7 @@ Result<LoraConfig> readLoraConfig(const fs::path &configPath)
     const auto bad = [](const std::string &what) { return std::unexpected(Error{ErrorKind::BadInput, what}); };
     LoraConfig config;
     try {
-        const auto cfg = nlohmann::json::parse(readWholeFile(configPath));
+        const auto cfg = readJsonFile(configPath);
         const auto where = configPath.string() + ": ";
         if (cfg.value("peft_type", std::string("LORA")) != "LORA")
             return bad(where + "field 'peft_type': only LORA adapters are supported");
@@ -144,6 +145,9 @@ Result<LoraConfig> loadLoraAdapter(Qwen2VL &model, const fs::path &folder)
 {
     const auto weightsPath = folder / "adapter_model.safetensors";
     const auto bad = [](const std::string &what) { return std::unexpected(Error{ErrorKind::BadInput, what}); };
+    if (const auto pickled = folder / "adapter_model.bin"; !fs::exists(weightsPath) && fs::exists(pickled))
+        return bad(pickled.string() + ": a pickle, which can run code when loaded: only safetensors is loaded "
+                                      "(save the adapter with safe_serialization=True)");
     auto read = readLoraConfig(folder / "adapter_config.json");
     if (!read)
         return std::unexpected(read.error());
@@ -178,6 +182,8 @@ Result<LoraConfig> loadLoraAdapter(Qwen2VL &model, const fs::path &folder)
         if (a->second.sizes() != layer->loraA()->weight.sizes() || b->second.sizes() != layer->loraB()->weight.sizes())
             return bad(where + "lora_A " + c10::str(a->second.sizes()) + " / lora_B " + c10::str(b->second.sizes()) +
                        " do not fit the layer with r = " + std::to_string(config.settings.rank));
+        if (!torch::isfinite(a->second).all().item<bool>() || !torch::isfinite(b->second).all().item<bool>())
+            return bad(where + "lora_A or lora_B holds NaN or infinite values");
         torch::NoGradGuard noGrad;
         layer->loraA()->weight.copy_(a->second);
         layer->loraB()->weight.copy_(b->second);
@@ -196,6 +202,9 @@ Result<LoraInfo> mergeLoraAdapter(Qwen2VL &model, const fs::path &folder)
 {
     const auto weightsPath = folder / "adapter_model.safetensors";
     const auto bad = [](const std::string &what) { return std::unexpected(Error{ErrorKind::BadInput, what}); };
+    if (const auto pickled = folder / "adapter_model.bin"; !fs::exists(weightsPath) && fs::exists(pickled))
+        return bad(pickled.string() + ": a pickle, which can run code when loaded: only safetensors is loaded "
+                                      "(save the adapter with safe_serialization=True)");
     const auto config = readLoraConfig(folder / "adapter_config.json");
     if (!config)
         return std::unexpected(config.error());
@@ -222,7 +231,7 @@ Result<LoraInfo> mergeLoraAdapter(Qwen2VL &model, const fs::path &folder)
         (isA ? slot.first : slot.second) = value;
     }
     auto params = model->named_parameters();
-    torch::NoGradGuard noGrad;
+    // Everything is checked before the first weight changes: a bad adapter leaves the model as it was.
     for (const auto &[module, ab] : pairs) {
         const auto &[a, b] = ab;
         const auto where = weightsPath.string() + ": module '" + module + "': ";
@@ -235,6 +244,13 @@ Result<LoraInfo> mergeLoraAdapter(Qwen2VL &model, const fs::path &folder)
             b.size(0) != param->size(0) || a.size(1) != param->size(1))
             return bad(where + "lora_A " + c10::str(a.sizes()) + " and lora_B " + c10::str(b.sizes()) +
                        " do not fit the weight " + c10::str(param->sizes()) + " with r = " + std::to_string(info.rank));
+        if (!torch::isfinite(a).all().item<bool>() || !torch::isfinite(b).all().item<bool>())
+            return bad(where + "lora_A or lora_B holds NaN or infinite values");
+    }
+    torch::NoGradGuard noGrad;
+    for (const auto &[module, ab] : pairs) {
+        const auto &[a, b] = ab;
+        auto *param = params.find(canonicalTensorName(module + ".weight"));
         const auto delta = torch::matmul(b.to(torch::kFloat32), a.to(torch::kFloat32)) * info.scale;
         param->copy_((param->to(torch::kCPU, torch::kFloat32) + delta).to(param->device(), param->scalar_type()));
         ++info.mergedModules;

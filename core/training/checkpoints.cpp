@@ -2,7 +2,9 @@
 #include "core/training/checkpoints.h"
 
 #include "core/util/atomic_file.h"
+#include "core/util/json_text.h"
 #include "core/util/error.h"
+#include "core/training/optimizer_state.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -46,13 +48,19 @@ std::vector<std::int64_t> checkpointSteps(const fs::path &output)
         const auto name = e.path().filename().string();
         if (e.is_directory() && name.starts_with("checkpoint-") && name.size() > 11 &&
             name.find_first_not_of("0123456789", 11) == std::string::npos)
-            steps.push_back(std::stoll(name.substr(11)));
+            if (name.size() <= 11 + 18) // a longer number is no step of ours (and overflows)
+                steps.push_back(std::stoll(name.substr(11)));
     }
     std::sort(steps.begin(), steps.end());
     return steps;
 }
 
 } // namespace
+
+bool isTrainingStateFile(const fs::path &name)
+{
+    return name == "optimizer.safetensors" || name == "optimizer.pt" || name == "trainer_state.json";
+}
 
 fs::path checkpointDir(const fs::path &output, std::int64_t step) { return output / ("checkpoint-" + std::to_string(step)); }
 
@@ -71,7 +79,7 @@ void writeCheckpoint(const fs::path &output, std::int64_t step, const std::funct
     fs::create_directories(output);
     replaceDirectoryAtomically(checkpointDir(output, step), [&](const fs::path &staging) {
         writeModelFiles(staging);
-        torch::save(optimizer, (staging / "optimizer.pt").string());
+        saveOptimizerState(optimizer, staging / "optimizer.safetensors");
         AtomicFile file(staging / "trainer_state.json");
         file.write(state.dump(2) + "\n");
         file.commit();
@@ -81,12 +89,8 @@ void writeCheckpoint(const fs::path &output, std::int64_t step, const std::funct
 nlohmann::json readCheckpoint(const fs::path &dir, torch::optim::Optimizer &optimizer)
 {
     nlohmann::json state;
-    try {
-        state = nlohmann::json::parse(readWholeFile(dir / "trainer_state.json"));
-    } catch (const nlohmann::json::exception &e) {
-        throw InputError((dir / "trainer_state.json").string() + ": " + e.what());
-    }
-    torch::load(optimizer, (dir / "optimizer.pt").string());
+    state = readJsonFile(dir / "trainer_state.json");
+    loadOptimizerState(optimizer, dir / "optimizer.safetensors");
     return state;
 }
 
@@ -107,7 +111,7 @@ fs::path publishBest(const fs::path &output, const fs::path &checkpoint)
     const auto best = output / "best";
     replaceDirectoryAtomically(best, [&](const fs::path &staging) {
         for (const auto &e : fs::directory_iterator(checkpoint))
-            if (e.path().filename() != "optimizer.pt" && e.path().filename() != "trainer_state.json")
+            if (!isTrainingStateFile(e.path().filename()))
                 fs::copy(e.path(), staging / e.path().filename(), fs::copy_options::recursive);
     });
     return best;

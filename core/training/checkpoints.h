@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The checkpoint folders of a training run, shared by instruction tuning and alignment:
-// `<output>/checkpoint-<step>/` with the model files, optimizer.pt and trainer_state.json, each folder
+// `<output>/checkpoint-<step>/` with the model files, optimizer.safetensors (optimizer_state.h) and
+// trainer_state.json, each folder
 // built in a staging folder and renamed into place; pruning that keeps the newest N and the best; the
 // best one published as `<output>/best/` (model files only); the CPU generator state as hex text.
 //
@@ -16,6 +17,10 @@
 #include <functional>
 
 namespace unirank::training {
+
+/// A checkpoint's file that is training state, not model: optimizer.safetensors, trainer_state.json (and
+/// the optimizer.pt that earlier builds wrote; it is never loaded).
+bool isTrainingStateFile(const std::filesystem::path &fileName);
 
 std::filesystem::path checkpointDir(const std::filesystem::path &output, std::int64_t step);
 /// The newest checkpoint-<step> folder with a trainer_state.json, or empty.

@@ -6,7 +6,7 @@
 // the vision tower is adapted.
 //
 // Checkpoints: `<output>/checkpoint-<step>/` holds the adapter (PEFT folder) or the weights, the
-// optimizer state (optimizer.pt), and trainer_state.json (step, data position, generator state,
+// optimizer state (optimizer.safetensors), and trainer_state.json (step, data position, generator state,
 // best metric, history); each checkpoint folder appears atomically. run(resume = true) continues from
 // the newest one and reproduces an uninterrupted run. A checkpoint is written at each epoch's end (or
 // every save_steps), and when cancelled (at the last completed step). Validation (pair accuracy,

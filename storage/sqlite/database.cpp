@@ -12,12 +12,18 @@ ErrorKind kindOf(int rc)
     return (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ? ErrorKind::Busy : ErrorKind::Internal;
 }
 
+/// A busy database is not a failure of the SQL: say what the user can do, then the detail.
+std::string withBusyHint(int rc, const std::string &detail)
+{
+    if (kindOf(rc) != ErrorKind::Busy)
+        return detail;
+    return "the project is in use by another process (another UniRank Studio or unirank-cli is writing to it); "
+           "nothing was changed, try again in a moment [" + detail + "]";
+}
+
 [[noreturn]] void throwSqlite(sqlite3 *db, int rc, const std::string &context)
 {
-    std::string msg = context + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-    if ((rc & 0xFF) == SQLITE_BUSY)
-        msg += " (the project is in use by another process; try again)";
-    throw StorageError(kindOf(rc), rc, msg);
+    throw StorageError(kindOf(rc), rc, withBusyHint(rc, context + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc))));
 }
 
 } // namespace
@@ -202,7 +208,7 @@ void Database::exec(std::string_view sql)
     if (rc != SQLITE_OK) {
         std::string msg = err ? err : sqlite3_errstr(rc);
         sqlite3_free(err);
-        throw StorageError(kindOf(rc), rc, "SQL error: " + msg + " in '" + text.substr(0, 200) + "'");
+        throw StorageError(kindOf(rc), rc, withBusyHint(rc, "SQL error: " + msg + " in '" + text.substr(0, 200) + "'"));
     }
 }
 

@@ -133,7 +133,7 @@ private slots:
         const auto checkpoints = out.toStdString() + ".checkpoints";
         bool found = false;
         for (const auto &e : fs::directory_iterator(checkpoints))
-            found = found || fs::exists(e.path() / "optimizer.pt");
+            found = found || fs::exists(e.path() / "optimizer.safetensors");
         QVERIFY(found);
         {
             auto project = std::move(storage::Project::open(m_project.toStdString()).value());

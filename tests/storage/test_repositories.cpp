@@ -182,14 +182,16 @@ private slots:
         const std::filesystem::path dir = tmp.path().toStdString();
         const auto checkpoint = dir / "run.checkpoints" / "checkpoint-12";
         std::filesystem::create_directories(checkpoint);
-        for (const char *f : {"adapter_config.json", "adapter_model.safetensors", "optimizer.pt", "trainer_state.json"})
+        for (const char *f : {"adapter_config.json", "adapter_model.safetensors", "optimizer.safetensors", "optimizer.pt",
+                              "trainer_state.json"})
             std::ofstream(checkpoint / f) << f;
         const auto base = insertModelVersion(db, {0, "base", ModelKind::Base, "/models/base", "hb", std::nullopt, {}, ""});
         const auto destination = dir / "p.models" / "run-checkpoint-12";
         const auto published = publishModelFolder(db, checkpoint, destination, ModelKind::Adapter, "h12", base, {{"step", 12}});
         QCOMPARE(published.name, std::string("run-checkpoint-12"));
         QVERIFY(std::filesystem::exists(destination / "adapter_model.safetensors"));
-        QVERIFY(!std::filesystem::exists(destination / "optimizer.pt") && !std::filesystem::exists(destination / "trainer_state.json"));
+        QVERIFY(!std::filesystem::exists(destination / "optimizer.pt") &&
+                !std::filesystem::exists(destination / "optimizer.safetensors") && !std::filesystem::exists(destination / "trainer_state.json"));
         const auto v = findModelVersion(db, "run-checkpoint-12");
         QVERIFY(v && v->parentId == base && v->path == destination.string() && v->metadata["step"] == 12);
         // The same weights again: the same version.

@@ -308,7 +308,7 @@ private slots:
         QVERIFY(!checkpoints.empty());
         const fs::path last = checkpoints.back().folder.toStdString();
         QVERIFY(fs::exists(last / "trainer_state.json") && fs::exists(last / "adapter_model.safetensors") &&
-                fs::exists(last / "optimizer.pt"));
+                fs::exists(last / "optimizer.safetensors"));
     }
 };
 
