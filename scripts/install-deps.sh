@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package UniRank Studio needs to build, test and run.
 # Idempotent: apt-get skips what is already installed. Run as root (or with sudo available).
+# --fuzz adds clang 16 and its libFuzzer/sanitizer runtimes (scripts/run-fuzz.sh).
 set -euo pipefail
 
 packages=(
@@ -16,6 +17,9 @@ packages=(
   # (Qt Charts' CMake package needs Qt6OpenGL's, which Debian ships in libqt6opengl6-dev)
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqt6sql6-sqlite xvfb xauth
 )
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang-16 libclang-rt-16-dev)
+fi
 
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
