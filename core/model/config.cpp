@@ -199,13 +199,15 @@ Result<Qwen2VLConfig> Qwen2VLConfig::fromJson(const nlohmann::json &json, const 
         return parse(json, source);
     } catch (const InputError &e) {
         return std::unexpected(Error{ErrorKind::BadInput, e.what()});
+    } catch (const json::exception &e) { // a field of the wrong type read with value()
+        return std::unexpected(Error{ErrorKind::BadInput, source + ": a field has the wrong type: " + e.what()});
     }
 }
 
 Result<Qwen2VLConfig> Qwen2VLConfig::load(const std::filesystem::path &configJson)
 {
     try {
-        return parse(readJsonFile(configJson), configJson.string());
+        return fromJson(readJsonFile(configJson), configJson.string());
     } catch (const InputError &e) {
         return std::unexpected(Error{ErrorKind::BadInput, e.what()});
     }

@@ -74,6 +74,8 @@ Result<PromptTemplate> PromptTemplate::fromJson(const nlohmann::json &j, const s
         return t;
     } catch (const InputError &e) {
         return std::unexpected(Error{ErrorKind::BadInput, e.what()});
+    } catch (const nlohmann::json::exception &e) {
+        return std::unexpected(Error{ErrorKind::BadInput, source + ": a field has the wrong type: " + e.what()});
     }
 }
 

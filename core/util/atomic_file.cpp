@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
+#include <csignal>
 #include <cstdio> // renameat2, RENAME_EXCHANGE (glibc >= 2.28)
 #include <cstring>
 #include <fstream>
@@ -24,6 +26,7 @@ namespace {
     throw std::system_error(errno, std::generic_category(), what + " '" + path.string() + "'");
 }
 
+/// "<pid>-<8 random characters>": the pid tells a later writer whether the owner is still alive.
 std::string randomSuffix()
 {
     static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -31,7 +34,38 @@ std::string randomSuffix()
     std::string s(8, '0');
     for (auto &c : s)
         c = digits[rng() % 36];
-    return s;
+    return std::to_string(::getpid()) + "-" + s;
+}
+
+/// Removes what killed writers left in `dir`: ".<name>.staging-<pid>-...", ".<name>.old-<pid>-..." and
+/// ".<name>.tmp-<pid>-..." whose process is gone. Entries of live processes (another instance writing
+/// right now) and names without a pid are kept.
+void removeStaleSiblings(const fs::path &dir) noexcept
+{
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const auto name = it->path().filename().string();
+        if (!name.starts_with("."))
+            continue;
+        for (const std::string_view kind : {".staging-", ".old-", ".tmp-"}) {
+            const auto at = name.rfind(kind);
+            if (at == std::string::npos || at == 0)
+                continue;
+            const auto rest = std::string_view(name).substr(at + kind.size());
+            const auto dash = rest.find('-');
+            if (dash == std::string_view::npos)
+                continue;
+            pid_t pid = 0;
+            const auto [ptr, err] = std::from_chars(rest.data(), rest.data() + dash, pid);
+            if (err != std::errc{} || ptr != rest.data() + dash || pid <= 0)
+                continue;
+            if (::kill(pid, 0) != 0 && errno == ESRCH) {
+                std::error_code removeError;
+                fs::remove_all(it->path(), removeError);
+            }
+            break;
+        }
+    }
 }
 
 } // namespace
@@ -167,6 +201,7 @@ fs::path makeStagingDirectory(const fs::path &target)
 {
     const auto parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
     fs::create_directories(parent);
+    removeStaleSiblings(parent);
     for (int attempt = 0; attempt < 16; ++attempt) {
         auto dir = parent / ("." + target.filename().string() + ".staging-" + randomSuffix());
         if (fs::create_directory(dir))

@@ -55,8 +55,11 @@ std::string readWholeFile(const std::filesystem::path &path);
 void syncDirectory(const std::filesystem::path &dir);
 
 /// Builds a folder atomically: `fill` writes into a fresh staging folder beside `target`; on success
-/// the staging folder replaces `target` (an existing `target` is moved aside first and removed after).
-/// On an exception the staging folder is removed and `target` is untouched.
+/// the staging folder replaces `target` in one atomic exchange (renameat2), so a crash at any moment
+/// leaves the old or the new folder. On an exception the staging folder is removed and `target` is
+/// untouched. Staging folders (and AtomicFile's temp files) carry their process id: what a killed
+/// process left in the folder is removed when the next staging folder is made there (temp files are not
+/// looked for on every AtomicFile: a media folder may hold 10^5 files).
 template <typename Fill>
 void replaceDirectoryAtomically(const std::filesystem::path &target, Fill &&fill);
 
