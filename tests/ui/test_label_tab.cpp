@@ -194,6 +194,30 @@ private slots:
         QVERIFY(second.labelTab()->currentPair().has_value());
     }
 
+    void busyProjectKeepsThePairOnScreen()
+    {
+        // Another process holds the project's write lock for longer than the busy timeout (5 s).
+        const auto file = makeProject("busy.unirank", true);
+        ui::MainWindow window;
+        QVERIFY(openInWindow(window, file));
+        auto *tab = window.labelTab();
+        const auto shown = *tab->currentPair();
+        auto other = storage::Database::open(file.toStdString(), storage::Database::Mode::ReadWrite);
+        other.exec("BEGIN IMMEDIATE");
+        QTest::keyClick(&window, Qt::Key_Left);
+        QVERIFY2(tab->statusText().contains("Not saved") && tab->statusText().contains("in use by another process"),
+                 qPrintable(tab->statusText()));
+        QCOMPARE(tab->currentPair()->left, shown.left); // still on screen: the key can be pressed again
+        QCOMPARE(tab->currentPair()->right, shown.right);
+        QCOMPARE(tab->sessionCount(), 0);
+        other.exec("COMMIT");
+        QTest::keyClick(&window, Qt::Key_Left);
+        QCOMPARE(tab->sessionCount(), 1);
+        const auto rows = pairRows(window.context().db());
+        QCOMPARE(rows.size(), std::size_t(1));
+        QCOMPARE(rows[0].left, std::stoll(shown.left));
+    }
+
     void needsAnAnnotator()
     {
         const auto file = makeProject("anon.unirank", true);
