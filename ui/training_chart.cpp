@@ -40,7 +40,10 @@ TrainingChart::TrainingChart(const QString &title, QWidget *parent) : QChartView
     c->setTitle(title);
     c->legend()->setAlignment(Qt::AlignBottom);
     c->setMargins(QMargins(4, 4, 4, 4));
+    // QChartView made a chart of its own; setChart() releases it without deleting it (LeakSanitizer).
+    auto *made = chart();
     setChart(c);
+    delete made;
     setRenderHint(QPainter::Antialiasing);
     setMinimumSize(260, 190);
 }

@@ -92,9 +92,9 @@ void loadOptimizerState(torch::optim::Optimizer &optimizer, const fs::path &file
                     throw InputError(where(p + field) + "missing");
                 }
                 const auto &t = it->second;
-                if (t.scalar_type() != torch::kFloat32 || t.sizes() != params[i].sizes())
-                    throw InputError(where(p + field) + "expected F32 with the parameter's shape " +
-                                     c10::str(params[i].sizes()));
+                if (t.scalar_type() != params[i].scalar_type() || t.sizes() != params[i].sizes())
+                    throw InputError(where(p + field) + "expected the parameter's dtype and shape " +
+                                     c10::str(params[i].scalar_type()) + " " + c10::str(params[i].sizes()));
                 if (!torch::isfinite(t).all().item<bool>())
                     throw InputError(where(p + field) + "holds NaN or infinite values");
                 auto moved = t.to(params[i].device());

@@ -5,7 +5,7 @@
 // `g<group>.p<index>.<field>`; the step is an I64 scalar `g<group>.p<index>.step`.
 //
 // Loading checks everything against the optimizer being resumed: every stored parameter exists, with
-// the same shape; moments are finite F32. Errors: InputError naming the file and tensor; the optimizer
+// the same dtype and shape; moments are finite. Errors: InputError naming the file and tensor; the optimizer
 // is modified only when the whole file passed. Threading: the training thread.
 #pragma once
 
