@@ -33,7 +33,8 @@ Result<Checkpoint> Checkpoint::open(const fs::path &path)
         return ckpt;
     }
     if (!fs::is_directory(path, ec))
-        return std::unexpected(bad(path, "no such checkpoint folder or file"));
+        return std::unexpected(bad(path, fs::exists(path, ec) ? "not a regular file (nor a folder)"
+                                                              : "no such checkpoint folder or file"));
     const auto index = path / "model.safetensors.index.json";
     if (!fs::exists(index, ec)) {
         const auto single = path / "model.safetensors";

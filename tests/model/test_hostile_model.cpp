@@ -7,12 +7,15 @@
 #include "core/model/lora.h"
 #include "core/model/torch_io.h"
 #include "core/training/checkpoints.h"
+#include "core/text/tokenizer.h"
 #include "core/training/optimizer_state.h"
 #include "test_support.h"
 
 #include <QDirIterator>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <sys/stat.h>
 
 using namespace unirank;
 namespace fs = std::filesystem;
@@ -79,6 +82,29 @@ private slots:
         const auto loadedAdapter = model::loadLoraAdapter(base, adapter);
         QVERIFY2(!loadedAdapter && errorOf(loadedAdapter).contains("only safetensors is loaded"),
                  qPrintable(errorOf(loadedAdapter)));
+    }
+
+    void fifosAreRefusedAtOnce_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::newRow("config") << "config.json";
+        QTest::newRow("weights") << "model.safetensors";
+        QTest::newRow("tokenizer") << "tokenizer.json";
+    }
+
+    void fifosAreRefusedAtOnce()
+    {
+        // Opening a FIFO for reading waits for a writer; a model folder must not be able to hang us.
+        QFETCH(QString, file);
+        const auto dir = copyModel(root() / ("fifo-" + file.toStdString()));
+        fs::remove(dir / file.toStdString());
+        QCOMPARE(::mkfifo((dir / file.toStdString()).c_str(), 0600), 0);
+        QString error;
+        if (file == "tokenizer.json")
+            error = errorOf(text::Tokenizer::load(dir / "tokenizer.json"));
+        else
+            error = errorOf(model::loadQwen2VL(dir));
+        QVERIFY2(error.contains("not a regular file"), qPrintable(error));
     }
 
     void nonFiniteWeightsAreRefused_data()
