@@ -8,24 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
-namespace {
-std::shared_ptr<const unirank::text::Tokenizer> g_tokenizer;
-}
-
-extern "C" int LLVMFuzzerInitialize(int *, char ***)
-{
-    auto loaded = unirank::text::Tokenizer::load(UNIRANK_FUZZ_TINY_TOKENIZER);
-    if (!loaded) {
-        std::fprintf(stderr, "fuzz_prompt_template: %s\n", loaded.error().message.c_str());
-        std::abort();
-    }
-    g_tokenizer = *loaded;
-    return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
 {
     using namespace unirank;
+    static const auto tokenizer = fuzz::loadTokenizerOrAbort(UNIRANK_FUZZ_TINY_TOKENIZER);
     try {
         const auto json = parseJsonText(fuzz::asText(data, size), SourceLocation{"prompt.json"});
         const auto tmpl = scoring::PromptTemplate::fromJson(json, "prompt.json");
@@ -33,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         if (!tmpl)
             return 0;
         (void)tmpl->toJson().dump();
-        const scoring::BoundTemplate bound(*tmpl, g_tokenizer, 1, 2, 3);
+        const scoring::BoundTemplate bound(*tmpl, tokenizer, 1, 2, 3);
         (void)bound.prefixIds("a query", 0);
         (void)bound.candidateIds("a query", "a candidate text", 0);
         (void)bound.candidateIds("a query", "", 4);

@@ -8,6 +8,7 @@
 // replay_main.cpp, which runs the checked-in corpus once (the `fuzz` label of every other build).
 #pragma once
 
+#include "core/text/tokenizer.h"
 #include "core/util/error.h"
 
 #include <cstddef>
@@ -31,6 +32,17 @@ void requireBadInputOrValue(const R &result)
         std::fprintf(stderr, "fuzz: a parser reported a non-input error: %s\n", result.error().message.c_str());
         std::abort();
     }
+}
+
+/// A tokenizer a target works with; a file that does not load is a broken setup, not a finding.
+inline std::shared_ptr<const text::Tokenizer> loadTokenizerOrAbort(const char *path)
+{
+    auto loaded = text::Tokenizer::load(path);
+    if (!loaded) {
+        std::fprintf(stderr, "fuzz: cannot load the tokenizer: %s\n", loaded.error().message.c_str());
+        std::abort();
+    }
+    return *loaded;
 }
 
 } // namespace unirank::fuzz

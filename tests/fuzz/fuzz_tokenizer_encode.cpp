@@ -8,36 +8,20 @@
 #include "core/text/unicode.h"
 #include "core/util/utf8.h"
 
-#include <memory>
-
-namespace {
-std::shared_ptr<const unirank::text::Tokenizer> g_tokenizer;
-}
-
-extern "C" int LLVMFuzzerInitialize(int *, char ***)
-{
-    auto loaded = unirank::text::Tokenizer::load(UNIRANK_FUZZ_TOKENIZER);
-    if (!loaded) {
-        std::fprintf(stderr, "fuzz_tokenizer_encode: %s\n", loaded.error().message.c_str());
-        std::abort();
-    }
-    g_tokenizer = *loaded;
-    return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
 {
     using namespace unirank;
+    static const auto tokenizer = fuzz::loadTokenizerOrAbort(UNIRANK_FUZZ_TOKENIZER);
     const auto text = fuzz::asText(data, size);
     std::vector<std::int32_t> ids;
     try {
-        ids = g_tokenizer->encode(text);
+        ids = tokenizer->encode(text);
     } catch (const InputError &) {
         if (!findInvalidUtf8(text))
             std::abort(); // valid UTF-8 must always encode
         return 0;
     }
-    const auto back = g_tokenizer->decode(ids);
+    const auto back = tokenizer->decode(ids);
     if (text.find("<|") == std::string_view::npos && back != unirank::text::toNfc(text)) {
         std::fprintf(stderr, "fuzz_tokenizer_encode: decode(encode(x)) != x\n");
         std::abort();
