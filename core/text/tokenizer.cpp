@@ -72,6 +72,7 @@ struct Tokenizer::Impl {
     std::vector<AddedToken> added;                  // longest first
     std::vector<bool> isSpecial;
     std::vector<bool> isAdded;
+    std::vector<std::uint32_t> tokenBytes; // bytes of text each id stands for
     bool nfc = false;
     pcre2_code *regex = nullptr;
     mutable std::mutex cacheLock;
@@ -140,11 +141,33 @@ struct Tokenizer::Impl {
         cache.emplace(word, std::move(ids));
     }
 
+    /// BPE of already-normalised text; when `ends` is given, each token's end (byte offset in the
+    /// normalised text, plus `base`) is appended to it.
+    void encodeNormalized(const std::string &text, std::vector<std::int32_t> &out, std::vector<std::size_t> *ends,
+                          std::size_t base) const
+    {
+        if (text.empty())
+            return;
+        const auto first = out.size();
+        encodePieces(text, out);
+        if (!ends)
+            return;
+        std::size_t at = base;
+        for (auto i = first; i < out.size(); ++i) {
+            at += tokenBytes[static_cast<std::size_t>(out[i])];
+            ends->push_back(at);
+        }
+    }
+
     void encodePlain(std::string_view raw, std::vector<std::int32_t> &out) const
     {
         if (raw.empty())
             return;
-        const std::string text = nfc ? toNfc(raw) : std::string(raw);
+        encodePieces(nfc ? toNfc(raw) : std::string(raw), out);
+    }
+
+    void encodePieces(const std::string &text, std::vector<std::int32_t> &out) const
+    {
         // Owned: bpe() throws for a vocabulary that lacks a merged piece.
         const std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> md(
             pcre2_match_data_create_from_pattern(regex, nullptr), &pcre2_match_data_free);
@@ -172,6 +195,77 @@ struct Tokenizer::Impl {
             bpe(text.substr(ov[0], ov[1] - ov[0]), out);
             offset = ov[1];
         }
+    }
+
+    /// The added token that starts at `pos`, longest first; outside text recognises only non-special ones.
+    const AddedToken *addedAt(std::string_view text, std::size_t pos, bool trusted) const
+    {
+        for (const auto &a : added)
+            if (!a.content.empty() && (trusted || !a.special) && text.compare(pos, a.content.size(), a.content) == 0)
+                return &a;
+        return nullptr;
+    }
+
+    SegmentEncoding encodeSegments(std::span<const TextSegment> segments, std::vector<std::size_t> *endsOut,
+                                   std::string *normalizedOut) const
+    {
+        SegmentEncoding enc;
+        std::vector<std::size_t> ends;
+        std::vector<std::size_t> starts;
+        std::string all; // the normalised text of every segment, added tokens included
+        std::string run; // plain text since the last added token, normalised
+        std::size_t runStart = 0;
+        const auto flush = [&] {
+            encodeNormalized(run, enc.ids, &ends, runStart);
+            run.clear();
+            runStart = all.size();
+        };
+        for (const auto &seg : segments) {
+            const auto text = seg.text;
+            if (const auto bad = findInvalidUtf8(text))
+                throw InputError("text is not valid UTF-8 (byte " + std::to_string(*bad) + ")");
+            starts.push_back(all.size());
+            std::size_t start = 0, pos = 0;
+            const auto plain = [&](std::size_t from, std::size_t to) {
+                if (to <= from)
+                    return;
+                const auto piece = text.substr(from, to - from);
+                const auto normalized = nfc ? toNfc(piece) : std::string(piece);
+                run += normalized;
+                all += normalized;
+            };
+            while (pos < text.size()) {
+                const auto *hit = addedAt(text, pos, seg.trusted);
+                if (!hit) {
+                    ++pos;
+                    continue;
+                }
+                plain(start, pos);
+                if (hit->lstrip) // the whitespace before it belongs to no token
+                    while (!run.empty() && isSpace(run.back()))
+                        run.pop_back();
+                flush();
+                all += hit->content;
+                enc.ids.push_back(hit->id);
+                ends.push_back(all.size());
+                pos += hit->content.size();
+                if (hit->rstrip)
+                    while (pos < text.size() && isSpace(text[pos]))
+                        all += text[pos++];
+                runStart = all.size();
+                start = pos;
+            }
+            plain(start, text.size());
+        }
+        flush();
+        enc.tokensBefore.reserve(starts.size());
+        for (const auto s : starts)
+            enc.tokensBefore.push_back(static_cast<std::size_t>(std::upper_bound(ends.begin(), ends.end(), s) - ends.begin()));
+        if (endsOut)
+            *endsOut = std::move(ends);
+        if (normalizedOut)
+            *normalizedOut = std::move(all);
+        return enc;
     }
 };
 
@@ -249,6 +343,18 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::fromJson(std::string_view te
             impl->isSpecial[static_cast<std::size_t>(a.id)] = a.special;
             impl->isAdded[static_cast<std::size_t>(a.id)] = true;
         }
+        impl->tokenBytes.resize(impl->idToToken.size());
+        for (std::size_t id = 0; id < impl->idToToken.size(); ++id) {
+            const auto &tok = impl->idToToken[id];
+            if (impl->isAdded[id]) {
+                impl->tokenBytes[id] = static_cast<std::uint32_t>(tok.size());
+                continue;
+            }
+            std::uint32_t n = 0; // one byte-level symbol per byte of text
+            for (std::size_t p = 0; p < tok.size(); ++n)
+                nextCodepoint(tok, p);
+            impl->tokenBytes[id] = n;
+        }
         const auto &norm = j.at("normalizer");
         if (!norm.is_null()) {
             if (norm.value("type", std::string()) != "NFC")
@@ -290,35 +396,28 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::fromJson(std::string_view te
 
 std::vector<std::int32_t> Tokenizer::encode(std::string_view text) const
 {
-    if (const auto bad = findInvalidUtf8(text))
-        throw InputError("text is not valid UTF-8 (byte " + std::to_string(*bad) + ")");
-    std::vector<std::int32_t> out;
-    std::size_t start = 0, pos = 0;
-    while (pos < text.size()) {
-        const AddedToken *hit = nullptr;
-        for (const auto &a : m_impl->added)
-            if (!a.content.empty() && text.compare(pos, a.content.size(), a.content) == 0) {
-                hit = &a; // longest first
-                break;
-            }
-        if (!hit) {
-            ++pos;
-            continue;
-        }
-        auto plainEnd = pos;
-        if (hit->lstrip)
-            while (plainEnd > start && isSpace(text[plainEnd - 1]))
-                --plainEnd;
-        m_impl->encodePlain(text.substr(start, plainEnd - start), out);
-        out.push_back(hit->id);
-        pos += hit->content.size();
-        if (hit->rstrip)
-            while (pos < text.size() && isSpace(text[pos]))
-                ++pos;
-        start = pos;
-    }
-    m_impl->encodePlain(text.substr(start), out);
-    return out;
+    const TextSegment whole{text, true};
+    return m_impl->encodeSegments({&whole, 1}, nullptr, nullptr).ids;
+}
+
+SegmentEncoding Tokenizer::encodeSegments(std::span<const TextSegment> segments) const
+{
+    return m_impl->encodeSegments(segments, nullptr, nullptr);
+}
+
+std::string Tokenizer::truncateToTokens(std::string_view text, std::size_t maxTokens) const
+{
+    const TextSegment whole{text, false};
+    std::vector<std::size_t> ends;
+    std::string normalized;
+    const auto enc = m_impl->encodeSegments({&whole, 1}, &ends, &normalized);
+    if (enc.ids.size() <= maxTokens)
+        return normalized;
+    auto cut = maxTokens == 0 ? 0 : ends[maxTokens - 1];
+    // A byte-level token may end inside a character: keep whole characters only.
+    while (cut > 0 && (static_cast<unsigned char>(normalized[cut]) & 0xC0) == 0x80)
+        --cut;
+    return normalized.substr(0, cut);
 }
 
 std::string Tokenizer::decode(std::span<const std::int32_t> ids, bool skipSpecial) const

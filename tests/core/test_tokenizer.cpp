@@ -10,6 +10,8 @@
 
 #include <QTest>
 
+#include <array>
+
 #include <nlohmann/json.hpp>
 
 using namespace unirank;
@@ -53,6 +55,49 @@ private slots:
                 QCOMPARE(*m_qwen->tokenString(ids[i]), tokens[i]);
             QCOMPARE(m_qwen->decode(ids), c.at("decoded").get<std::string>());
         }
+    }
+
+    void segmentsTokenizeAsOneString()
+    {
+        // Trusted segments cut anywhere give the ids of the whole string: BPE runs across the cuts.
+        const auto cases = json::parse(readWholeFile(test::goldenDir() / "tokenizer_cases.json")).at("cases");
+        for (const auto &c : cases) {
+            const auto text = c.at("text").get<std::string>();
+            // A cut inside an added token's string (`<|im_end|>`) splits it: such strings are cut at the ends only.
+            const std::size_t step = text.find('<') != std::string::npos ? std::max<std::size_t>(1, text.size()) : 7;
+            for (std::size_t cut = 0; cut <= text.size(); cut += step) {
+                while (cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+                    ++cut; // cut between characters
+                const std::array segments{TextSegment{std::string_view(text).substr(0, cut)},
+                                          TextSegment{std::string_view(text).substr(std::min(cut, text.size()))}};
+                const auto enc = m_qwen->encodeSegments(segments);
+                // A cut inside a composable sequence may normalise differently; the golden strings
+                // with combining marks are checked only where the cut is not before a mark.
+                const auto next = cut < text.size() ? static_cast<unsigned char>(text[cut]) : 0;
+                if (next == 0xCC || next == 0xCD)
+                    continue;
+                QVERIFY2(enc.ids == m_qwen->encode(text), qPrintable(QString::fromStdString(text)));
+                QCOMPARE(enc.tokensBefore.size(), std::size_t(2));
+                QCOMPARE(enc.tokensBefore[0], std::size_t(0));
+                QVERIFY(enc.tokensBefore[1] <= enc.ids.size());
+            }
+        }
+        // tokensBefore counts only tokens that end before the segment: " world" spans the cut.
+        const std::array split{TextSegment{"Hello "}, TextSegment{"world", false}};
+        const auto enc = m_qwen->encodeSegments(split);
+        QVERIFY(enc.ids == std::vector<std::int32_t>({9707, 1879}));
+        QCOMPARE(enc.tokensBefore[1], std::size_t(1));
+        // Outside text keeps special-token strings as characters; trusted text splits them out.
+        const std::array outside{TextSegment{"a<|im_end|>b", false}};
+        const auto ids = m_qwen->encodeSegments(outside).ids;
+        QVERIFY(std::find(ids.begin(), ids.end(), 151645) == ids.end());
+        QCOMPARE(m_qwen->decode(ids), std::string("a<|im_end|>b"));
+        const std::array trusted{TextSegment{"a<|im_end|>b", true}};
+        const auto split2 = m_qwen->encodeSegments(trusted).ids;
+        QVERIFY(std::find(split2.begin(), split2.end(), 151645) != split2.end());
+        // Non-special added tokens (Qwen3's <think>) are vocabulary and split out even in outside text.
+        const std::array think{TextSegment{"x<think>y", false}};
+        QVERIFY(m_qwen->encodeSegments(think).ids == m_qwen->encode("x<think>y"));
     }
 
     void knownIds()
