@@ -57,6 +57,7 @@ void addBenchModelCommand(CLI::App &bench);
 void addBenchTrainCommand(CLI::App &bench);
 void addTrainCommand(CLI::App &app);
 void addMergeCommand(CLI::App &app);
+void addRandomCheckpointCommand(CLI::App &app);
 void addDemoCommand(CLI::App &app);
 
 } // namespace unirank::cli

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // unirank-cli bench model [--preset tiny|2b] [--layers N] [--batch N] [--seq-len N] [--image-side PX]
 //                         [--device cpu|cuda] [--dtype fp32|bf16|fp16] [--seconds S] [--json]
+//                         [--checkpoint DIR]
 // Forward throughput and its ratio to libtorch's own GEMM peak measured in the same run.
 // For the fastest OpenBLAS, run it as `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE unirank-cli ...`.
 #include "cli_common.h"
@@ -34,6 +35,9 @@ void addBenchModelCommand(CLI::App &bench)
     cmd->add_option("--device", a->device, "cpu or cuda[:N]");
     cmd->add_option("--dtype", a->dtype, "fp32, bf16 or fp16");
     cmd->add_flag("--json", a->json, "Print the figures as JSON");
+    cmd->add_option("--checkpoint", a->o.checkpoint,
+                    "Load this checkpoint folder instead of building the preset; report load time and memory")
+        ->check(CLI::ExistingDirectory);
     cmd->callback([a] {
         auto o = a->o;
         o.device = model::parseDevice(a->device);

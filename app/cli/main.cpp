@@ -30,6 +30,7 @@ int main(int argc, char **argv)
 #endif
     addParityCommand(app);
     addMergeCommand(app);
+    addRandomCheckpointCommand(app);
     addBenchModelCommand(*bench);
     addBenchTrainCommand(*bench);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/model/loader.h"
 
+#include "core/model/param_init.h"
 #include "core/model/torch_io.h"
 #include "core/util/atomic_file.h"
 
@@ -22,22 +23,35 @@ std::string canonicalTensorName(std::string_view stored)
     return std::string(stored);
 }
 
-Result<void> loadWeights(Qwen2VL &model, const tensor::Checkpoint &checkpoint, const LoadOptions &options)
+namespace {
+
+/// Name -> entry under canonical names; BadInput when a tensor is stored under both schemes.
+Result<std::unordered_map<std::string, const tensor::Checkpoint::Entry *>> canonicalEntries(const tensor::Checkpoint &checkpoint)
 {
     std::unordered_map<std::string, const tensor::Checkpoint::Entry *> byName;
     for (const auto &stored : checkpoint.names()) {
-        const auto canonical = canonicalTensorName(stored);
         const auto *entry = checkpoint.find(stored);
-        if (!byName.emplace(canonical, entry).second)
+        if (!byName.emplace(canonicalTensorName(stored), entry).second)
             return std::unexpected(Error{ErrorKind::BadInput, checkpoint.describe(*entry) + ": tensor '" + stored +
                                                                   "' is stored under both naming schemes"});
     }
+    return byName;
+}
+
+/// Gives every parameter its checkpoint tensor: `adopt` replaces the parameter's storage with the
+/// tensor read in `dtype` on `device` (readTensorAs: in place or one conversion); otherwise the
+/// tensor is copied into the existing parameter.
+Result<void> assignWeights(Qwen2VL &model, const tensor::Checkpoint &checkpoint, const LoadOptions &options, bool adopt)
+{
+    auto byName = canonicalEntries(checkpoint);
+    if (!byName)
+        return std::unexpected(byName.error());
     torch::NoGradGuard noGrad;
     std::set<std::string> used;
     try {
         for (auto &item : model->named_parameters()) {
-            const auto it = byName.find(item.key());
-            if (it == byName.end())
+            const auto it = byName->find(item.key());
+            if (it == byName->end())
                 return std::unexpected(Error{ErrorKind::BadInput, "the checkpoint has no tensor '" + item.key() + "'"});
             const auto &entry = *it->second;
             const auto &info = *entry.info;
@@ -51,20 +65,31 @@ Result<void> loadWeights(Qwen2VL &model, const tensor::Checkpoint &checkpoint, c
             if (!std::equal(info.shape.begin(), info.shape.end(), param.sizes().begin(), param.sizes().end()))
                 return std::unexpected(Error{ErrorKind::BadInput, where + "shape " + c10::str(c10::IntArrayRef(info.shape)) +
                                                                       " but the config needs " + c10::str(param.sizes())});
-            const auto value = readTensor(checkpoint, entry);
+            const auto value = adopt ? readTensorAs(entry, options.dtype, options.device)
+                                     : readTensorAs(entry, param.scalar_type(), param.device());
             if (!torch::isfinite(value).all().item<bool>())
                 return std::unexpected(Error{ErrorKind::BadInput, where + "holds NaN or infinite values"});
-            param.copy_(value);
+            if (adopt)
+                param.set_data(value);
+            else
+                param.copy_(value);
             used.insert(item.key());
         }
     } catch (const InputError &e) {
         return std::unexpected(Error{ErrorKind::BadInput, e.what()});
     }
     if (options.log)
-        for (const auto &[name, entry] : byName)
+        for (const auto &[name, entry] : *byName)
             if (!used.contains(name))
                 options.log("unused tensor '" + entry->info->name + "' in " + checkpoint.describe(*entry));
     return {};
+}
+
+} // namespace
+
+Result<void> loadWeights(Qwen2VL &model, const tensor::Checkpoint &checkpoint, const LoadOptions &options)
+{
+    return assignWeights(model, checkpoint, options, false);
 }
 
 Result<Qwen2VL> loadQwen2VL(const fs::path &folder, const LoadOptions &options)
@@ -80,11 +105,25 @@ Result<Qwen2VL> loadQwen2VL(const fs::path &folder, const LoadOptions &options)
         return std::unexpected(Error{ErrorKind::BadInput, (folder / "config.json").string() +
                                                               ": tie_word_embeddings is false but the checkpoint has "
                                                               "no lm_head.weight"});
-    Qwen2VL model(*config);
+    // A checkpoint with its own scoring head (jina-reranker-m0's JinaVLForRanking: `score.*` on the
+    // last hidden state) ranks with that head; its label-token logits would mean nothing.
+    for (const auto &name : checkpoint->names())
+        if (canonicalTensorName(name).starts_with("score.") || canonicalTensorName(name).starts_with("model.score."))
+            return std::unexpected(Error{ErrorKind::BadInput,
+                                         checkpoint->describe(*checkpoint->find(name)) + ": tensor '" + name +
+                                             "' is a ranking head (as jina-reranker-m0's JinaVLForRanking has); UniRank "
+                                             "scores from the label-token logits and does not support such a head"});
+    // Built without initialising its large weights, then each parameter takes the file's tensor in the
+    // target dtype and device: no float32 or random copy of the model is ever made.
+    Qwen2VL model{nullptr};
+    {
+        SkipParameterInit skip;
+        model = Qwen2VL(*config);
+    }
     model->eval();
-    if (auto loaded = loadWeights(model, *checkpoint, options); !loaded)
+    if (auto loaded = assignWeights(model, *checkpoint, options, true); !loaded)
         return std::unexpected(loaded.error());
-    model->to(options.device, options.dtype);
+    model->to(options.device, options.dtype); // no-op for the adopted parameters
     return model;
 }
 

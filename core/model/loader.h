@@ -4,8 +4,14 @@
 //
 // Names: the 2024 hub layout (`visual.*`, `model.*`, `lm_head.weight`) and the transformers >= 4.52
 // layout (`model.visual.*`, `model.language_model.*`) are both accepted. Every model parameter must be
-// present with its exact shape; tensors the model does not use (a reranker's score head, a tied
-// lm_head.weight) are reported through `log` and left alone.
+// present with its exact shape; tensors the model does not use (a tied lm_head.weight) are reported
+// through `log` and left alone. A checkpoint with a ranking head (`score.*`, as jina-reranker-m0's
+// JinaVLForRanking) is refused by name: its label-token logits would be meaningless.
+//
+// Memory: the model is built without initialising its weights and each parameter then takes the file's
+// tensor in the requested dtype and device (core/model/torch_io.h readTensorAs): mapped in place when
+// the dtype matches on the CPU, else converted once. Peak memory is the model in its dtype plus one
+// tensor (plus the mapped file pages in use).
 //
 // Threading: a free function; the returned model is owned by the caller (share it read-only).
 // Errors: BadInput naming the file and tensor (missing, wrong shape, non-float dtype, malformed file).

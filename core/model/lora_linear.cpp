@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/model/lora_linear.h"
 
+#include "core/model/param_init.h"
+
 #include <cmath>
 
 namespace unirank::model {
@@ -12,12 +14,17 @@ double LoraSettings::scale() const
 
 LoraLinearImpl::LoraLinearImpl(std::int64_t in, std::int64_t out, bool bias)
 {
-    // The same initialisation as torch::nn::Linear (the loader overwrites it anyway).
+    // The same initialisation as torch::nn::Linear, unless the loader is about to replace it.
     m_weight = register_parameter("weight", torch::empty({out, in}));
+    if (bias)
+        m_bias = register_parameter("bias", torch::empty({out}));
+    if (SkipParameterInit::active())
+        return;
     torch::nn::init::kaiming_uniform_(m_weight, std::sqrt(5.0));
     if (bias) {
         const double bound = 1.0 / std::sqrt(static_cast<double>(in));
-        m_bias = register_parameter("bias", torch::empty({out}).uniform_(-bound, bound));
+        torch::NoGradGuard noGrad;
+        m_bias.uniform_(-bound, bound);
     }
 }
 
@@ -37,7 +44,10 @@ void LoraLinearImpl::addAdapter(const LoraSettings &settings)
     removeAdapter();
     m_settings = settings;
     const auto in = m_weight.size(1), out = m_weight.size(0);
-    const auto options = torch::TensorOptions().dtype(m_weight.scalar_type()).device(m_weight.device());
+    // Over a bf16/fp16 base the adapter stays float32 (as PEFT keeps it), and so does its optimizer
+    // state: an update far below the base weight's bf16 resolution is not rounded away.
+    const auto type = c10::elementSize(m_weight.scalar_type()) < 4 ? torch::kFloat32 : m_weight.scalar_type();
+    const auto options = torch::TensorOptions().dtype(type).device(m_weight.device());
     m_loraA = register_module("lora_A", torch::nn::Linear(torch::nn::LinearOptions(in, settings.rank).bias(false)));
     m_loraB = register_module("lora_B", torch::nn::Linear(torch::nn::LinearOptions(settings.rank, out).bias(false)));
     m_loraA->to(options.device(), options.dtype().toScalarType());

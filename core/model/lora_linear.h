@@ -27,7 +27,8 @@ public:
     torch::Tensor forward(const torch::Tensor &x);
 
     /// Adds a fresh adapter as PEFT initialises one: A Kaiming-uniform (a = sqrt(5)), B zero, so the
-    /// layer's output is unchanged until B is trained. Replaces an existing adapter.
+    /// layer's output is unchanged until B is trained. Replaces an existing adapter. The adapter is
+    /// float32 over a bf16/fp16 base (PEFT's choice), in the base's dtype otherwise.
     void addAdapter(const LoraSettings &settings);
     void removeAdapter();
     /// W += scale * B A, then removes the adapter.

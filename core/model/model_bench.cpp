@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/model/model_bench.h"
 
+#include "core/model/loader.h"
+
 #include "core/model/presets.h"
 #include "core/model/qwen2vl.h"
 
@@ -127,11 +129,29 @@ ModelBenchResult benchmarkModel(const ModelBenchOptions &o, const std::function<
         throw InputError("bench model: batch, seq-len and layers must be positive and the image at least 56 px");
     ModelBenchResult r;
     r.options = o;
-    r.config = o.preset == "tiny" ? tinyConfig()
-               : o.preset == "2b" ? qwen2vl2bConfig(o.layers, o.layers)
-                                  : throw InputError("bench model: --preset must be tiny or 2b");
     r.threads = torch::get_num_threads();
     torch::InferenceMode inference;
+    Qwen2VL model{nullptr};
+    if (!o.checkpoint.empty()) {
+        // First, before anything else takes memory: load the checkpoint as `score` does.
+        for (const auto &e : std::filesystem::directory_iterator(o.checkpoint))
+            if (e.is_regular_file() && e.path().extension() == ".safetensors")
+                r.checkpointFileBytes += static_cast<double>(e.file_size());
+        say("loading " + o.checkpoint.string());
+        resetPeakMemory(o.device);
+        const auto start = std::chrono::steady_clock::now();
+        auto loaded = loadQwen2VL(o.checkpoint, {o.device, o.dtype, {}});
+        if (!loaded)
+            throw InputError(loaded.error().message);
+        model = *loaded;
+        r.loadSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        r.loadPeakMemoryBytes = peakMemory(o.device).first;
+        r.config = model->config();
+    } else {
+        r.config = o.preset == "tiny" ? tinyConfig()
+                   : o.preset == "2b" ? qwen2vl2bConfig(o.layers, o.layers)
+                                      : throw InputError("bench model: --preset must be tiny or 2b");
+    }
     const auto opts = torch::TensorOptions().dtype(o.dtype).device(o.device);
 
     // 1. libtorch's own GEMM peak in this dtype: square products and the model's largest GEMM shape.
@@ -141,11 +161,13 @@ ModelBenchResult benchmarkModel(const ModelBenchOptions &o, const std::function<
                                       std::min(0.5, o.minSeconds), &r.gemmPeakShape);
 
     // 2. The model with random weights.
-    say("building the model");
-    resetPeakMemory(o.device);
-    torch::manual_seed(1);
-    Qwen2VL model(r.config);
-    model->to(o.device, o.dtype);
+    if (!model) {
+        say("building the model");
+        resetPeakMemory(o.device);
+        torch::manual_seed(1);
+        model = Qwen2VL(r.config);
+        model->to(o.device, o.dtype);
+    }
     for (const auto &p : model->parameters())
         r.parameterBytes += static_cast<double>(p.numel() * p.element_size());
 
@@ -186,7 +208,12 @@ nlohmann::json ModelBenchResult::toJson() const
                         {"gflops", visionFlops / visionSeconds / 1e9}, {"mfu", visionMfu()}}},
             {"parameter_mib", parameterBytes / (1 << 20)},
             {"peak_memory_mib", peakMemoryBytes / (1 << 20)},
-            {"peak_memory_kind", memoryKind}};
+            {"peak_memory_kind", memoryKind},
+            {"checkpoint", options.checkpoint.string()},
+            {"checkpoint_file_mib", checkpointFileBytes / (1 << 20)},
+            {"load_seconds", loadSeconds},
+            {"load_peak_memory_mib", loadPeakMemoryBytes / (1 << 20)},
+            {"load_peak_over_files", checkpointFileBytes > 0 ? loadPeakMemoryBytes / checkpointFileBytes : 0.0}};
 }
 
 std::string ModelBenchResult::toText() const
@@ -204,6 +231,10 @@ std::string ModelBenchResult::toText() const
     s << "vision forward " << visionPatches << " patches: " << visionPatchesPerSecond << " patches/s, "
       << visionFlops / visionSeconds / 1e9 << " GFLOP/s, MFU " << visionMfu() << " of the GEMM peak\n";
     s.precision(1);
+    if (!options.checkpoint.empty())
+        s << "load " << options.checkpoint.string() << " (" << checkpointFileBytes / (1 << 20) << " MiB of weight files): "
+          << loadSeconds << " s, peak memory " << loadPeakMemoryBytes / (1 << 20) << " MiB ("
+          << (checkpointFileBytes > 0 ? loadPeakMemoryBytes / checkpointFileBytes : 0.0) << "x the files)\n";
     s << "peak memory: " << peakMemoryBytes / (1 << 20) << " MiB (" << memoryKind << ")\n";
     return s.str();
 }

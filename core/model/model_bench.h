@@ -12,6 +12,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -26,6 +27,9 @@ struct ModelBenchOptions {
     torch::Device device = torch::kCPU;
     torch::ScalarType dtype = torch::kFloat32;
     double minSeconds = 1.0;      ///< per timed measurement
+    /// A checkpoint folder to load (its config replaces the preset): load time and the memory it takes
+    /// are measured before anything else runs.
+    std::filesystem::path checkpoint;
 };
 
 struct ModelBenchResult {
@@ -40,6 +44,8 @@ struct ModelBenchResult {
     double parameterBytes = 0;
     double peakMemoryBytes = 0;     ///< RSS high-water mark (CPU) or allocator peak (CUDA)
     std::string memoryKind;
+    // With a checkpoint: its weight files' size, the load's wall time and the peak memory after it.
+    double checkpointFileBytes = 0, loadSeconds = 0, loadPeakMemoryBytes = 0;
 
     double textMfu() const { return gemmPeakFlops > 0 ? textFlops / textSeconds / gemmPeakFlops : 0; }
     double visionMfu() const { return gemmPeakFlops > 0 ? visionFlops / visionSeconds / gemmPeakFlops : 0; }

@@ -93,7 +93,7 @@ ParityTensor compareFloat(const std::string &name, const torch::Tensor &ours, co
 }
 
 ParityCase runCase(Qwen2VL &model, const fs::path &golden, const json &entry, TensorFiles &files,
-                   double relative)
+                   double relative, const fs::path &dumpDir)
 {
     ParityCase result;
     result.name = entry.at("name").get<std::string>();
@@ -120,6 +120,13 @@ ParityCase runCase(Qwen2VL &model, const fs::path &golden, const json &entry, Te
     const auto out = forward(model, input, nullptr, &trace);
     trace["logits"] = out.logits;
     trace["rope_deltas"] = out.ropeDeltas;
+    if (!dumpDir.empty()) {
+        std::vector<std::pair<std::string, torch::Tensor>> tensors;
+        for (const auto &[name, value] : trace)
+            tensors.emplace_back(name, value.detach().to(torch::kCPU).contiguous());
+        fs::create_directories(dumpDir);
+        writeTensors(dumpDir / (result.name + ".ours.safetensors"), tensors);
+    }
 
     auto file = tensor::SafetensorsFile::open(tensorFile);
     if (!file)
@@ -228,7 +235,8 @@ Result<double> referenceRelativeSpread(const fs::path &goldenDir)
 }
 
 Result<ParityReport> runParity(const fs::path &modelDir, const fs::path &goldenDir, torch::Device device,
-                               torch::ScalarType dtype, const std::function<void(const std::string &)> &log)
+                               torch::ScalarType dtype, const std::function<void(const std::string &)> &log,
+                               const fs::path &dumpDir)
 {
     ParityReport report;
     report.device = device.str();
@@ -256,7 +264,7 @@ Result<ParityReport> runParity(const fs::path &modelDir, const fs::path &goldenD
         for (const auto &index : indexes) {
             const auto listed = readJson(index);
             for (const auto &entry : listed.at("cases")) {
-                report.cases.push_back(runCase(*model, goldenDir, entry, files, relative));
+                report.cases.push_back(runCase(*model, goldenDir, entry, files, relative, dumpDir));
                 if (log)
                     log(report.cases.back().name + (report.cases.back().ok() ? ": ok" : ": FAILED"));
             }

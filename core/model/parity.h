@@ -10,6 +10,8 @@
 // Integer tensors (position ids, rope deltas, grids) must match exactly. Rows of [B, L, ...] tensors
 // at padded positions (attention_mask 0) are not compared: the reference's values there are arbitrary.
 //
+// `dumpDir`, when given, receives our own tensors per case (CASE.ours.safetensors) for inspection.
+//
 // Threading: runs on the calling thread. Errors: BadInput for a malformed golden folder or checkpoint.
 #pragma once
 
@@ -56,6 +58,7 @@ Result<double> referenceRelativeSpread(const std::filesystem::path &goldenDir);
 
 Result<ParityReport> runParity(const std::filesystem::path &modelDir, const std::filesystem::path &goldenDir,
                                torch::Device device, torch::ScalarType dtype,
-                               const std::function<void(const std::string &)> &log = {});
+                               const std::function<void(const std::string &)> &log = {},
+                               const std::filesystem::path &dumpDir = {});
 
 } // namespace unirank::model

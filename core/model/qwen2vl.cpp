@@ -9,14 +9,16 @@ Qwen2VLImpl::Qwen2VLImpl(const Qwen2VLConfig &config)
     : m_config(config), m_visual(register_module("visual", VisionTower(config.vision))),
       m_model(register_module("model", TextDecoder(config.text)))
 {
-    if (!config.text.tieWordEmbeddings)
-        m_lmHead = register_module(
-            "lm_head", torch::nn::Linear(torch::nn::LinearOptions(config.text.hiddenSize, config.text.vocabSize).bias(false)));
+    if (!config.text.tieWordEmbeddings) {
+        // LoraLinear: torch::nn::Linear would initialise 545M weights of a 7B head only for the loader
+        // to replace them (LoraLinear skips that under SkipParameterInit). No adapter is ever added here.
+        m_lmHead = register_module("lm_head", LoraLinear(config.text.hiddenSize, config.text.vocabSize, false));
+    }
 }
 
 torch::Tensor Qwen2VLImpl::lmHeadWeight()
 {
-    return m_lmHead ? m_lmHead->weight : m_model->embedTokens()->weight;
+    return m_lmHead ? m_lmHead->weight() : m_model->embedTokens()->weight;
 }
 
 torch::Tensor Qwen2VLImpl::lmHead(const torch::Tensor &hidden)
@@ -103,8 +105,9 @@ ForwardOutput forward(Qwen2VL &model, const ForwardInput &input, KVCache *cache,
         if (pos.dim() != 2 || pos.size(0) != batch)
             throw InputError("logit positions must have shape [batch, K]");
         const auto picked = hidden.gather(1, pos.unsqueeze(-1).expand({batch, pos.size(1), hidden.size(2)}));
-        if (input.logitTokens.defined())
-            out.logits = torch::matmul(picked, model->lmHeadWeight().index_select(0, input.logitTokens.to(device, torch::kLong)).t());
+        if (input.logitTokens.defined()) // a few rows (the label tokens): in float32 whatever the model's dtype
+            out.logits = torch::matmul(picked.to(torch::kFloat32),
+                                       model->lmHeadWeight().index_select(0, input.logitTokens.to(device, torch::kLong)).to(torch::kFloat32).t());
         else
             out.logits = model->lmHead(picked);
     }

@@ -46,7 +46,7 @@ private:
     Qwen2VLConfig m_config;
     VisionTower m_visual{nullptr};
     TextDecoder m_model{nullptr};
-    torch::nn::Linear m_lmHead{nullptr}; ///< null when tied
+    LoraLinear m_lmHead{nullptr}; ///< null when tied
 };
 TORCH_MODULE(Qwen2VL);
 
@@ -61,7 +61,8 @@ struct ForwardInput {
     /// token of each row). Use allPositions() only where every position is needed (training, parity).
     torch::Tensor logitPositions = {};
     /// Restricts the returned logits to these vocabulary ids ([T] int64), e.g. a reranker's two label
-    /// tokens: the LM head then multiplies by T rows instead of the whole vocabulary.
+    /// tokens: the LM head then multiplies by T rows instead of the whole vocabulary, in float32 even
+    /// for a bf16 model (a bf16 margin moves in steps of 1/16 to 1/8 and ties).
     torch::Tensor logitTokens = {};
     bool keepHidden = false; ///< return the final hidden states of every position
 };

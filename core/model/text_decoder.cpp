@@ -2,6 +2,8 @@
 #include "core/model/text_decoder.h"
 
 #include "core/model/activation_checkpoint.h"
+#include "core/model/attention_blocks.h"
+#include "core/model/param_init.h"
 
 #include "core/util/error.h"
 
@@ -85,10 +87,21 @@ torch::Tensor DecoderAttentionImpl::forward(const torch::Tensor &x, const Rotary
         k = k.unsqueeze(2).expand({b, m_kvHeads, groups, kl, m_headDim}).reshape({b, m_heads, kl, m_headDim});
         v = v.unsqueeze(2).expand({b, m_kvHeads, groups, kl, m_headDim}).reshape({b, m_heads, kl, m_headDim});
     }
-    auto scores = torch::matmul(q, k.transpose(2, 3)) / std::sqrt(static_cast<double>(m_headDim));
-    scores = scores.masked_fill(allowed.logical_not(), lowestOf(scores.scalar_type()));
-    const auto probs = torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
-    const auto out = torch::matmul(probs, v).transpose(1, 2).reshape({b, s, m_heads * m_headDim});
+    const auto kt = k.transpose(2, 3);
+    const double norm = std::sqrt(static_cast<double>(m_headDim));
+    // Query rows in blocks (see attentionBlockRows): a prompt with a large image has ~16k tokens.
+    const auto rows = attentionBlockRows(b * m_heads, k.size(2));
+    std::vector<torch::Tensor> parts;
+    for (std::int64_t r = 0; r < s; r += rows) {
+        const auto n = std::min(rows, s - r);
+        auto scores = torch::matmul(rows >= s ? q : q.narrow(2, r, n), kt) / norm;
+        const auto block = rows >= s ? allowed : allowed.narrow(2, r, n);
+        scores = scores.masked_fill(block.logical_not(), lowestOf(scores.scalar_type()));
+        const auto probs = torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
+        parts.push_back(torch::matmul(probs, v));
+    }
+    const auto attended = parts.size() == 1 ? parts.front() : torch::cat(parts, 2);
+    const auto out = attended.transpose(1, 2).reshape({b, s, m_heads * m_headDim});
     return m_o(out);
 }
 
@@ -119,7 +132,12 @@ torch::Tensor DecoderLayerImpl::forward(const torch::Tensor &x, const RotaryTabl
 }
 
 TextDecoderImpl::TextDecoderImpl(const TextConfig &c)
-    : m_config(c), m_embed(register_module("embed_tokens", torch::nn::Embedding(c.vocabSize, c.hiddenSize))),
+    : m_config(c),
+      m_embed(register_module("embed_tokens",
+                              SkipParameterInit::active()
+                                  ? torch::nn::Embedding(torch::nn::EmbeddingOptions(c.vocabSize, c.hiddenSize)
+                                                             ._weight(torch::empty({c.vocabSize, c.hiddenSize})))
+                                  : torch::nn::Embedding(c.vocabSize, c.hiddenSize))),
       m_layers(register_module("layers", torch::nn::ModuleList())),
       m_norm(register_module("norm", RMSNorm(c.hiddenSize, c.rmsNormEps)))
 {

@@ -70,6 +70,32 @@ torch::Tensor readTensor(const tensor::Checkpoint &, const tensor::Checkpoint::E
     return readTensor(*entry.file, *entry.info);
 }
 
+torch::Tensor readTensorAs(const tensor::Checkpoint::Entry &entry, torch::ScalarType dtype, torch::Device device)
+{
+    const auto &file = *entry.file;
+    const auto &info = *entry.info;
+    torch::ScalarType type;
+    try {
+        type = toTorchType(info.dtype);
+    } catch (const InputError &e) {
+        throw InputError(file.path().string() + ": tensor '" + info.name + "': " + e.what());
+    }
+    const auto bytes = file.bytes(info);
+    const auto options = torch::TensorOptions().dtype(type);
+    if (bytes.empty())
+        return torch::empty(info.shape, options.dtype(dtype).device(device));
+    auto *data = const_cast<std::byte *>(bytes.data()); // the mapping is private and writable
+    const bool aligned = reinterpret_cast<std::uintptr_t>(data) % c10::elementSize(type) == 0;
+    if (device.is_cpu() && type == dtype && aligned) {
+        auto keep = entry.file; // the tensor holds the mapping
+        return torch::from_blob(data, info.shape, [keep](void *) {}, options);
+    }
+    torch::Tensor source = aligned ? torch::from_blob(data, info.shape, options) : readTensor(file, info);
+    auto out = source.to(device, dtype, /*non_blocking=*/false, /*copy=*/true);
+    file.release(info);
+    return out;
+}
+
 Result<std::map<std::string, torch::Tensor>> readSafetensors(const std::filesystem::path &path)
 {
     auto file = tensor::SafetensorsFile::open(path);

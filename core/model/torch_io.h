@@ -25,6 +25,12 @@ torch::Tensor readTensor(const tensor::SafetensorsFile &file, const tensor::Tens
 torch::Tensor readTensor(const tensor::SafetensorsFile &file, std::string_view name);
 torch::Tensor readTensor(const tensor::Checkpoint &ckpt, const tensor::Checkpoint::Entry &entry);
 
+/// The tensor in `dtype` on `device` with at most one copy of its data. On the CPU in the file's own
+/// dtype it uses the mapped file in place (copy-on-write; the tensor keeps the file mapped); otherwise
+/// it converts straight from the mapping and releases the source pages, so loading a bf16 checkpoint
+/// in float32 holds the float32 weights plus one tensor, not the file as well.
+torch::Tensor readTensorAs(const tensor::Checkpoint::Entry &entry, torch::ScalarType dtype, torch::Device device);
+
 /// Reads every tensor of one file; BadInput on a malformed file.
 Result<std::map<std::string, torch::Tensor>> readSafetensors(const std::filesystem::path &path);
 

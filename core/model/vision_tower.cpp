@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/model/vision_tower.h"
 
+#include "core/model/attention_blocks.h"
+
 #include "core/util/error.h"
 
 #include <cmath>
@@ -51,9 +53,17 @@ torch::Tensor VisionAttentionImpl::forward(const torch::Tensor &x, const torch::
     std::int64_t start = 0;
     for (const auto len : segments) {
         const auto qs = q.narrow(1, start, len), ks = k.narrow(1, start, len), vs = v.narrow(1, start, len);
-        const auto scores = torch::matmul(qs, ks.transpose(1, 2)) / norm;
-        const auto probs = torch::softmax(scores, -1, torch::kFloat32).to(x.scalar_type());
-        outputs.push_back(torch::matmul(probs, vs)); // [heads, len, hd]
+        const auto kt = ks.transpose(1, 2);
+        // Query rows in blocks: the score matrix of a block stays under kAttentionBlockBytes, so memory
+        // grows linearly with the patches (a 12.8 MP sheet has 65k of them). Each row's softmax still
+        // sees every key, so the result is the same as one block.
+        const auto rows = attentionBlockRows(m_heads, len);
+        for (std::int64_t r = 0; r < len; r += rows) {
+            const auto n = std::min(rows, len - r);
+            const auto scores = torch::matmul(qs.narrow(1, r, n), kt) / norm;
+            const auto probs = torch::softmax(scores, -1, torch::kFloat32).to(x.scalar_type());
+            outputs.push_back(torch::matmul(probs, vs)); // [heads, n, hd]
+        }
         start += len;
     }
     const auto out = (outputs.size() == 1 ? outputs.front() : torch::cat(outputs, 1)).transpose(0, 1).reshape({n, -1});

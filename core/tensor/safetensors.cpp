@@ -237,7 +237,9 @@ Result<std::shared_ptr<const SafetensorsFile>> SafetensorsFile::open(const std::
     file->m_path = path;
     file->m_mapSize = static_cast<std::size_t>(st.st_size);
     if (file->m_mapSize > 0) {
-        void *p = ::mmap(nullptr, file->m_mapSize, PROT_READ, MAP_PRIVATE, fd, 0);
+        // Private and writable: a tensor used in place (model/torch_io's readTensorAs) may be written to
+        // (a merged adapter, full fine-tuning); those pages are copied on write, the file never changes.
+        void *p = ::mmap(nullptr, file->m_mapSize, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {
             ::close(fd);
             return std::unexpected(bad(path, std::string("cannot map: ") + std::strerror(errno)));
@@ -271,6 +273,16 @@ const TensorInfo *SafetensorsFile::find(std::string_view name) const
 std::span<const std::byte> SafetensorsFile::bytes(const TensorInfo &info) const
 {
     return {m_map + m_dataStart + info.begin, static_cast<std::size_t>(info.byteSize())};
+}
+
+void SafetensorsFile::release(const TensorInfo &info) const
+{
+    const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto begin = reinterpret_cast<std::uintptr_t>(m_map + m_dataStart + info.begin);
+    const auto end = begin + info.byteSize();
+    const auto first = (begin + page - 1) / page * page, last = end / page * page; // whole pages inside
+    if (last > first)
+        ::madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
 }
 
 std::string encodeSafetensorsHeader(const std::vector<TensorData> &tensors,

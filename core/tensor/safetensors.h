@@ -58,6 +58,9 @@ public:
     const std::vector<TensorInfo> &tensors() const { return m_tensors; } ///< sorted by name
     const TensorInfo *find(std::string_view name) const;                 ///< nullptr when absent
     std::span<const std::byte> bytes(const TensorInfo &info) const;
+    /// Drops the tensor's pages from this process's memory (they are read again from the file when
+    /// touched). For tensors copied out; pages of a tensor used in place lose any writes.
+    void release(const TensorInfo &info) const;
     const std::map<std::string, std::string> &metadata() const { return m_metadata; }
 
 private:

@@ -3,6 +3,8 @@
 // KV-cache continuation equal to one full forward, logits only where asked.
 #include "core/model/loader.h"
 #include "core/model/lora.h"
+#include "core/model/presets.h"
+#include "core/model/random_checkpoint.h"
 #include "core/model/rope_index.h"
 #include "core/model/torch_io.h"
 #include "test_support.h"
@@ -131,16 +133,108 @@ private slots:
                                                            : "model.language_model." + name.substr(std::string("model.").size());
                 out[n] = value;
             }
-            out["score.0.weight"] = torch::zeros({2, 2}); // a reranker head we do not use
+            out["lm_head.weight"] = out.at("model.language_model.embed_tokens.weight").clone(); // tied: unused
             t = out;
         });
         auto loaded = loadQwen2VL(renamed, {torch::kCPU, torch::kFloat32, [&](const std::string &s) { notes.push_back(s); }});
         QVERIFY2(loaded.has_value(), loaded ? "" : loaded.error().message.c_str());
         QCOMPARE(notes.size(), std::size_t(1));
-        QVERIFY(notes[0].find("score.0.weight") != std::string::npos);
+        QVERIFY(notes[0].find("lm_head.weight") != std::string::npos);
         auto a = (*old)->named_parameters(), b = (*loaded)->named_parameters();
         for (const auto &item : a)
             QVERIFY(torch::equal(item.value(), b[item.key()]));
+    }
+
+    void randomCheckpointIsLaidOutLikeTheModel()
+    {
+        // checkpointTensors lists exactly the model's parameters (tied and untied heads).
+        for (auto config : {tinyConfig(), qwen2vl7bConfig(1, 1)}) {
+            if (config.text.hiddenSize > 1000) { // the 7B shapes without allocating them: shrink widths
+                config.text.vocabSize = 64;
+                config.text.hiddenSize = 64;
+                config.text.numHeads = 4;
+                config.text.numKvHeads = 2;
+                config.text.headDim = 16;
+                config.text.intermediateSize = 96;
+                config.text.mropeSection = {2, 3, 3};
+                config.vision.embedDim = 32;
+                config.vision.numHeads = 4;
+                config.vision.hiddenSize = 64;
+            }
+            Qwen2VL model(config);
+            std::map<std::string, std::vector<std::int64_t>> expected, listed;
+            for (const auto &item : model->named_parameters())
+                expected[item.key()] = item.value().sizes().vec();
+            for (const auto &t : checkpointTensors(config))
+                listed[t.name] = t.shape;
+            QVERIFY(expected == listed);
+            QCOMPARE(listed.count("lm_head.weight"), std::size_t(config.text.tieWordEmbeddings ? 0 : 1));
+        }
+        // Values: a pure function of (seed, name, index), with Hugging Face's init spread.
+        double sum = 0, squares = 0, normSum = 0;
+        constexpr int n = 200000;
+        for (int i = 0; i < n; ++i) {
+            const double v = randomWeight(19, "model.layers.0.mlp.up_proj.weight", static_cast<std::uint64_t>(i));
+            QCOMPARE(v, static_cast<double>(randomWeight(19, "model.layers.0.mlp.up_proj.weight", static_cast<std::uint64_t>(i))));
+            sum += v;
+            squares += v * v;
+            normSum += randomWeight(19, "model.norm.weight", static_cast<std::uint64_t>(i));
+        }
+        QVERIFY(std::abs(sum / n) < 2e-4);
+        QVERIFY(std::abs(std::sqrt(squares / n) - 0.02) < 5e-4);
+        QVERIFY(std::abs(normSum / n - 1.0) < 1e-3);
+        QVERIFY(randomWeight(19, "a", 0) != randomWeight(20, "a", 0) || randomWeight(19, "a", 1) != randomWeight(20, "a", 1));
+        // A written checkpoint loads and holds those values (bf16-rounded).
+        const auto folder = dir() / "random";
+        writeRandomCheckpoint(tinyConfig(), folder, {19, true, 100000});
+        QVERIFY(fs::exists(folder / "model.safetensors.index.json"));
+        int shards = 0;
+        for (const auto &e : fs::directory_iterator(folder))
+            shards += e.path().extension() == ".safetensors";
+        QVERIFY(shards >= 2); // split at 100 kB, as the Hub splits at 4 GB
+        auto loaded = loadQwen2VL(folder);
+        QVERIFY2(loaded.has_value(), loaded ? "" : loaded.error().message.c_str());
+        const auto w = (*loaded)->named_parameters()["model.layers.1.self_attn.q_proj.weight"];
+        QCOMPARE(w[3][5].item<float>(), static_cast<float>(torch::tensor(randomWeight(19, "model.layers.1.self_attn.q_proj.weight", 3 * 64 + 5))
+                                                              .to(torch::kBFloat16).item<float>()));
+    }
+
+    void loaderRefusesARankingHead()
+    {
+        // jina-reranker-m0 (JinaVLForRanking) ranks with score.* on the last hidden state, not with label
+        // logits: refused by name rather than scored with meaningless logits.
+        for (const char *head : {"score.0.weight", "score.dense.weight"}) {
+            const auto withHead = editedCheckpoint(std::string("head-") + head, [&](auto &t) { t[head] = torch::zeros({64, 64}); });
+            const auto loaded = loadQwen2VL(withHead);
+            QVERIFY(!loaded);
+            QVERIFY2(loaded.error().message.find(head) != std::string::npos &&
+                         loaded.error().message.find("jina-reranker-m0") != std::string::npos,
+                     loaded.error().message.c_str());
+        }
+    }
+
+    void loadAdoptsTheFileDtypeWithoutACopy()
+    {
+        // bf16 files loaded in bf16 on the CPU use the mapped file in place; in float32 they are
+        // converted once. Either way the values are the file's.
+        const auto bf16 = editedCheckpoint("bf16", [](auto &t) {
+            for (auto &[name, value] : t)
+                value = value.to(torch::kBFloat16);
+        });
+        auto inPlace = loadQwen2VL(bf16, {torch::kCPU, torch::kBFloat16, {}});
+        auto converted = loadQwen2VL(bf16, {torch::kCPU, torch::kFloat32, {}});
+        QVERIFY(inPlace && converted);
+        auto a = (*inPlace)->named_parameters(), b = (*converted)->named_parameters();
+        for (const auto &item : a) {
+            QCOMPARE(item.value().scalar_type(), torch::kBFloat16);
+            QCOMPARE(b[item.key()].scalar_type(), torch::kFloat32);
+            QVERIFY(torch::equal(item.value().to(torch::kFloat32), b[item.key()]));
+        }
+        // Writing to an adopted weight (a merge, full fine-tuning) changes the model, never the file.
+        torch::NoGradGuard noGrad;
+        a["model.norm.weight"].fill_(7);
+        auto again = loadQwen2VL(bf16, {torch::kCPU, torch::kBFloat16, {}});
+        QVERIFY(!torch::equal((*again)->named_parameters()["model.norm.weight"], a["model.norm.weight"]));
     }
 
     void loaderErrors()
