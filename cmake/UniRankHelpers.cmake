@@ -34,8 +34,9 @@ function(unirank_add_test)
     list(APPEND T_LABELS asan) # the sanitizer build's suite: ctest --preset asan -L asan
   endif()
   # CTest's TIMEOUT governs; Qt Test's own per-function watchdog (5 minutes) must not be stricter.
+  # Tests keep the weights-hash cache in the build tree, not the user's ~/.cache.
   set(env "UNIRANK_SOURCE_DIR=${PROJECT_SOURCE_DIR}" "UNIRANK_BINARY_DIR=${PROJECT_BINARY_DIR}"
-          "QTEST_FUNCTION_TIMEOUT=${T_TIMEOUT}000")
+          "QTEST_FUNCTION_TIMEOUT=${T_TIMEOUT}000" "UNIRANK_CACHE_DIR=${PROJECT_BINARY_DIR}/test-cache")
   if(T_GUI)
     list(APPEND env "QT_QPA_PLATFORM=offscreen")
   endif()

@@ -439,7 +439,9 @@ void RankTab::onScored(quint64 request, const std::vector<QueryScores> &results)
         const auto settings = ScoringSettings::load();
         const nlohmann::json params{{"score", "label logit margin"}, {"source", "gui"},
                                     {"device", settings.device.toStdString()}, {"dtype", settings.dtype.toStdString()},
-                                    {"batch_size", settings.batchSize}, {"failed_candidates", failed}};
+                                    {"batch_size", settings.batchSize}, {"failed_candidates", failed},
+                                    {"min_pixels", m_context.scoring().pixelLimits().first},
+                                    {"max_pixels", m_context.scoring().pixelLimits().second}};
         setStatus(tr("Storing the score run ..."));
         m_storeWatcher.setFuture(QtConcurrent::run([file, collection, version, params, items]() -> QString {
             try {

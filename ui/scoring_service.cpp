@@ -25,6 +25,8 @@ ScoringSettings ScoringSettings::load()
     out.threads = s.value(QStringLiteral("threads"), out.threads).toInt();
     out.cacheMiB = s.value(QStringLiteral("cacheMiB"), out.cacheMiB).toInt();
     out.batchSize = s.value(QStringLiteral("batchSize"), out.batchSize).toInt();
+    out.minKilopixels = s.value(QStringLiteral("minKilopixels"), out.minKilopixels).toInt();
+    out.maxKilopixels = s.value(QStringLiteral("maxKilopixels"), out.maxKilopixels).toInt();
     return out;
 }
 
@@ -37,6 +39,8 @@ void ScoringSettings::save() const
     s.setValue(QStringLiteral("threads"), threads);
     s.setValue(QStringLiteral("cacheMiB"), cacheMiB);
     s.setValue(QStringLiteral("batchSize"), batchSize);
+    s.setValue(QStringLiteral("minKilopixels"), minKilopixels);
+    s.setValue(QStringLiteral("maxKilopixels"), maxKilopixels);
 }
 
 struct ScoringService::Loaded {
@@ -79,19 +83,30 @@ void ScoringService::load(const ModelSpec &spec, const ScoringSettings &settings
                 return out;
             }
             out->model = *loaded;
+            scoring::applyPixelBudget(*out->model, {std::int64_t(std::max(0, settings.minKilopixels)) * 1000,
+                                                    std::int64_t(std::max(0, settings.maxKilopixels)) * 1000});
             out->options.batchSize = std::max(1, settings.batchSize);
             out->options.threads = std::max(0, settings.threads);
             const auto bytes = static_cast<std::size_t>(std::max(0, settings.cacheMiB)) << 20;
             out->options.imageCache = cacheDir.isEmpty()
                                           ? std::make_shared<scoring::EmbeddingCache>(bytes)
                                           : std::make_shared<scoring::EmbeddingCache>(bytes, cacheDir.toStdString());
-            out->description = QStringLiteral("%1 on %2 (%3)").arg(spec.name, settings.device, settings.dtype);
+            out->description = QStringLiteral("%1 on %2 (%3, images up to %4 pixels)")
+                                   .arg(spec.name, settings.device, settings.dtype)
+                                   .arg(out->model->imageConfig.maxPixels);
         } catch (const std::exception &e) { // the thread boundary
             out->error = QString::fromUtf8(e.what());
         }
         return out;
     }));
     m_spec = spec;
+}
+
+std::pair<std::int64_t, std::int64_t> ScoringService::pixelLimits() const
+{
+    if (!m_engine)
+        return {0, 0};
+    return {m_engine->model->imageConfig.minPixels, m_engine->model->imageConfig.maxPixels};
 }
 
 void ScoringService::finishLoad()

@@ -25,6 +25,9 @@ struct ScoringSettings {
     int threads = 0;      ///< 0: libtorch's default
     int cacheMiB = 512;   ///< image-embedding cache in memory
     int batchSize = 8;
+    /// The images' pixel budget in thousands of pixels (kilopixels); 0: the default (the model folder's
+    /// limits, the maximum capped at 1280 visual tokens; scoring::PixelBudget).
+    int minKilopixels = 0, maxKilopixels = 0;
 
     static ScoringSettings load();
     void save() const;
@@ -61,6 +64,8 @@ public:
     void load(const ModelSpec &spec, const ScoringSettings &settings, const QString &cacheDir = {});
     void unload();
     bool isReady() const;
+    /// The images' pixel limits in effect for the loaded model ({0, 0} before one is loaded).
+    std::pair<std::int64_t, std::int64_t> pixelLimits() const;
     bool isLoading() const { return m_loading; }
     const ModelSpec &spec() const { return m_spec; }
 

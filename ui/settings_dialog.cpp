@@ -16,6 +16,8 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     , m_threads(new QSpinBox(this))
     , m_cache(new QSpinBox(this))
     , m_batch(new QSpinBox(this))
+    , m_minPixels(new QSpinBox(this))
+    , m_maxPixels(new QSpinBox(this))
 {
     setWindowTitle(tr("Settings"));
     m_device->addItem(tr("CPU"), QStringLiteral("cpu"));
@@ -29,12 +31,23 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     m_cache->setRange(0, 65536);
     m_cache->setSuffix(tr(" MiB"));
     m_batch->setRange(1, 1024);
+    for (auto *box : {m_minPixels, m_maxPixels}) {
+        box->setRange(0, 100000);
+        box->setSuffix(tr(" kilopixels"));
+        box->setSpecialValueText(tr("model default"));
+    }
+    m_minPixels->setToolTip(tr("Smallest image area; images are enlarged to it. Default: the model folder's."));
+    m_maxPixels->setToolTip(tr("Largest image area; larger images are shrunk to it (visual tokens = pixels / 784). "
+                               "Default: the model folder's, at most 1003 kilopixels (1280 visual tokens). "
+                               "It changes the scores."));
     auto *form = new QFormLayout(this);
     form->addRow(tr("Device"), m_device);
     form->addRow(tr("Precision"), m_dtype);
     form->addRow(tr("CPU threads"), m_threads);
     form->addRow(tr("Image embedding cache"), m_cache);
     form->addRow(tr("Candidates per batch"), m_batch);
+    form->addRow(tr("Smallest image"), m_minPixels);
+    form->addRow(tr("Largest image"), m_maxPixels);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
@@ -50,6 +63,8 @@ ScoringSettings SettingsDialog::settings() const
     s.threads = m_threads->value();
     s.cacheMiB = m_cache->value();
     s.batchSize = m_batch->value();
+    s.minKilopixels = m_minPixels->value();
+    s.maxKilopixels = m_maxPixels->value();
     return s;
 }
 
@@ -60,6 +75,8 @@ void SettingsDialog::setSettings(const ScoringSettings &s)
     m_threads->setValue(s.threads);
     m_cache->setValue(s.cacheMiB);
     m_batch->setValue(s.batchSize);
+    m_minPixels->setValue(s.minKilopixels);
+    m_maxPixels->setValue(s.maxKilopixels);
 }
 
 } // namespace unirank::ui

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Scoring settings (device, dtype, threads, image-embedding cache size, batch size), kept in QSettings
+// Scoring settings (device, dtype, threads, image-embedding cache size, batch size, the images' pixel
+// budget), kept in QSettings
 // (ScoringSettings). Applying them reloads the active version's model.
 //
 // Threading: GUI thread only.
@@ -30,6 +31,8 @@ private:
     QSpinBox *m_threads;
     QSpinBox *m_cache;
     QSpinBox *m_batch;
+    QSpinBox *m_minPixels;
+    QSpinBox *m_maxPixels;
 };
 
 } // namespace unirank::ui

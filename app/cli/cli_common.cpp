@@ -35,4 +35,13 @@ int reportError(const Error &error)
     return error.kind == ErrorKind::BadInput ? kExitBadInput : kExitInternal;
 }
 
+void addPixelBudgetOptions(CLI::App &cmd, std::int64_t &minPixels, std::int64_t &maxPixels)
+{
+    cmd.add_option("--min-pixels", minPixels, "Smallest image area in pixels (default: the model folder's preprocessor)")
+        ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 40));
+    cmd.add_option("--max-pixels", maxPixels,
+                   "Largest image area in pixels (default: the model folder's, capped at 1003520 = 1280 visual tokens)")
+        ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 40));
+}
+
 } // namespace unirank::cli

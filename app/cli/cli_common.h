@@ -40,6 +40,9 @@ T require(Result<T> result)
         return std::move(*result);
 }
 
+/// --min-pixels / --max-pixels (the images' pixel budget; 0 keeps the default, see scoring::PixelBudget).
+void addPixelBudgetOptions(CLI::App &cmd, std::int64_t &minPixels, std::int64_t &maxPixels);
+
 // Each command registers its subcommand; the callback runs the command. Project commands need
 // storage (absent from a UNIRANK_CORE_ONLY build); model commands need libtorch.
 void addInitCommand(CLI::App &app);

@@ -12,6 +12,7 @@ struct ScoreArgs {
     std::string model, adapter, modelVersion, dataset, project, collection, device = "cpu", dtype = "fp32", tag, out;
     bool textAsImage = false, noPrefixCache = false;
     std::int64_t batchSize = 8;
+    std::int64_t minPixels = 0, maxPixels = 0; ///< 0: the default pixel budget (scorer.h)
 };
 
 /// Scores and writes/stores the run as `unirank-cli score` does (cmd_score.cpp's header); throws

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // unirank-cli score (--model DIR [--adapter DIR] | --model-version NAME) (--dataset DIR | --project FILE
 //                   [--collection NAME]) [--device cpu|cuda] [--dtype fp32|bf16] [--text-as-image]
-//                   [--batch-size N] [--no-prefix-cache] [--tag TAG] [--out run.trec]
+//                   [--batch-size N] [--no-prefix-cache] [--min-pixels N] [--max-pixels N] [--tag TAG]
+//                   [--out run.trec]
 //
 // Reranks the first-stage lists (a dataset's run.trec, or a project collection's list) with the hybrid
 // scorer and writes a TREC run, scores strictly decreasing within a query. The run score is the label
@@ -10,6 +11,7 @@
 // --model-version scores a version the project already has (its folders from its lineage: an aligned
 // adapter on its base), and --out is optional.
 // Candidates that cannot be scored are reported on stderr and ranked last, in first-stage order.
+// Images are resized within a pixel budget (scoring::PixelBudget; recorded with a stored run).
 #include "cli_score.h"
 
 #include "core/formats/beir.h"
@@ -107,6 +109,8 @@ void runScore(ScoreArgs a)
                                                                   std::cerr << "note: " << s << "\n";
                                                               }},
                                                     a.adapter));
+    scoring::applyPixelBudget(*loaded, {a.minPixels, a.maxPixels});
+    std::cerr << "images within " << loaded->imageConfig.minPixels << ".." << loaded->imageConfig.maxPixels << " pixels\n";
     scoring::ScorerOptions options;
     options.batchSize = a.batchSize;
     options.prefixCache = !a.noPrefixCache;
@@ -180,7 +184,9 @@ void runScore(ScoreArgs a)
         const nlohmann::json params{{"score", "label logit margin"},   {"template", prompt.toJson()},
                                     {"device", a.device},              {"dtype", a.dtype},
                                     {"batch_size", a.batchSize},       {"text_as_image", a.textAsImage},
-                                    {"adapter", a.adapter},            {"failed_candidates", failed}};
+                                    {"adapter", a.adapter},            {"failed_candidates", failed},
+                                    {"min_pixels", loaded->imageConfig.minPixels},
+                                    {"max_pixels", loaded->imageConfig.maxPixels}};
         auto &db = project->db();
         auto version = registered ? *registered
                                   : storage::ensureModelVersion(db, fs::path(a.model).filename().string(), storage::ModelKind::Base,
@@ -211,6 +217,7 @@ void addScoreCommand(CLI::App &app)
     cmd->add_flag("--text-as-image", a->textAsImage, "Baseline: render text candidates into images");
     cmd->add_option("--batch-size", a->batchSize, "Candidates per forward")->check(CLI::Range(1, 1024));
     cmd->add_flag("--no-prefix-cache", a->noPrefixCache, "Recompute the query prefix for every batch");
+    addPixelBudgetOptions(*cmd, a->minPixels, a->maxPixels);
     cmd->add_option("--tag", a->tag, "Run tag (default unirank-<model folder>)");
     cmd->add_option("--out", a->out, "TREC run file to write (required with --dataset)");
     cmd->callback([a] {

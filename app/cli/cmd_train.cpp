@@ -31,6 +31,7 @@ struct Args {
     std::string project, model, collection, adapterOut, device = "cpu", dtype = "fp32";
     SettingsOptions settings;
     bool resume = false, json = false;
+    std::int64_t minPixels = 0, maxPixels = 0;
 };
 
 void trainSft(const Args &a)
@@ -57,13 +58,15 @@ void trainSft(const Args &a)
 
     std::cerr << "loading " << modelDir.string() << "\n";
     auto model = require(scoring::loadScoringModel(modelDir, {model::parseDevice(a.device), model::parseDtype(a.dtype), {}}));
+    scoring::applyPixelBudget(*model, {a.minPixels, a.maxPixels});
     const auto baseVersion = storage::ensureModelVersion(db, modelDir.filename().string(), storage::ModelKind::Base,
                                                          modelDir.string(), model->baseWeightsHash);
     nlohmann::json recorded{{"config", config.toJson()},     {"data", data.stats},
                             {"output_dir", outputDir.string()}, {"adapter_out", adapterOut.string()},
                             {"model", modelDir.string()},      {"device", a.device},
                             {"dtype", a.dtype},                {"train_queries", train.size()},
-                            {"validation_queries", validation.size()}};
+                            {"validation_queries", validation.size()},
+                            {"min_pixels", model->imageConfig.minPixels}, {"max_pixels", model->imageConfig.maxPixels}};
     TrainingRecord record(*project, "sft", recorded, baseVersion, a.resume, a.settings.events);
     const auto runId = record.id();
     training::SftTrainer trainer(model, config, std::move(train), std::move(validation), outputDir, modelDir.string());
@@ -127,6 +130,7 @@ void addTrainCommand(CLI::App &app)
     sft->add_flag("--resume", a->resume, "Continue from the newest checkpoint");
     sft->add_option("--device", a->device, "cpu or cuda[:N]");
     sft->add_option("--dtype", a->dtype, "Weights: fp32 (use the config's bf16 for mixed precision)");
+    addPixelBudgetOptions(*sft, a->minPixels, a->maxPixels);
     sft->add_flag("--json", a->json, "End with one JSON summary object on stdout");
     sft->callback([a] { trainSft(*a); });
     addAlignSubcommand(*train);

@@ -34,6 +34,7 @@ struct AlignArgs {
     std::string method = training::toString(training::kDefaultAlignMethod);
     std::int64_t rounds = 1;
     bool resume = false, json = false;
+    std::int64_t minPixels = 0, maxPixels = 0;
 };
 
 void trainAlign(const AlignArgs &a)
@@ -65,6 +66,7 @@ void trainAlign(const AlignArgs &a)
 
     std::cerr << "loading " << modelDir.string() << (adapterDir.empty() ? "" : " with " + adapterDir.string()) << "\n";
     auto model = require(scoring::loadScoringModel(modelDir, {model::parseDevice(a.device), torch::kFloat32, {}}));
+    scoring::applyPixelBudget(*model, {a.minPixels, a.maxPixels});
     const auto baseVersion = storage::ensureModelVersion(db, modelDir.filename().string(), storage::ModelKind::Base,
                                                          modelDir.string(), model->baseWeightsHash);
     const auto startVersion =
@@ -76,7 +78,8 @@ void trainAlign(const AlignArgs &a)
                                   {"output_dir", outputDir.string()}, {"adapter_out", adapterOut.string()},
                                   {"model", modelDir.string()},   {"adapter", adapterDir.string()},
                                   {"device", a.device},           {"train_queries", train.size()},
-                                  {"validation_queries", validation.size()}};
+                                  {"validation_queries", validation.size()},
+                                  {"min_pixels", model->imageConfig.minPixels}, {"max_pixels", model->imageConfig.maxPixels}};
     TrainingRecord record(*project, a.method, recorded, startVersion, a.resume, a.settings.events);
     training::AlignTrainer trainer(model, method, config, std::move(train), std::move(validation), outputDir, modelDir.string(),
                                    adapterDir, a.rounds);
@@ -146,6 +149,7 @@ void addAlignSubcommand(CLI::App &train)
     cmd->add_option("--adapter-out", a->adapterOut, "Where the aligned adapter goes (default <project>.models/<method>-<start>)");
     cmd->add_flag("--resume", a->resume, "Continue from the newest checkpoint");
     cmd->add_option("--device", a->device, "cpu or cuda[:N]");
+    addPixelBudgetOptions(*cmd, a->minPixels, a->maxPixels);
     cmd->add_flag("--json", a->json, "End with one JSON summary object on stdout");
     cmd->callback([a] { trainAlign(*a); });
 }

@@ -6,6 +6,7 @@
 #include "core/util/json_text.h"
 
 #include <algorithm>
+#include <array>
 
 #include <nlohmann/json.hpp>
 
@@ -47,7 +48,13 @@ Result<PromptTemplate> PromptTemplate::fromJson(const nlohmann::json &j, const s
             target = it->get<std::string>();
         };
         str("name", t.name);
-        str("system", t.system);
+        if (const auto sys = j.find("system"); sys != j.end() && sys->is_null()) {
+            t.hasSystem = false;
+            t.system.clear();
+        } else {
+            str("system", t.system);
+        }
+        str("assistant", t.assistant);
         str("instruction", t.instruction);
         str("user", t.user);
         if (const auto labels = j.find("labels"); labels != j.end()) {
@@ -99,13 +106,16 @@ Result<PromptTemplate> PromptTemplate::forModelFolder(const std::filesystem::pat
 
 nlohmann::json PromptTemplate::toJson() const
 {
-    return {{"name", name},
-            {"system", system},
+    nlohmann::json j{{"name", name},
+            {"system", hasSystem ? nlohmann::json(system) : nlohmann::json(nullptr)},
             {"instruction", instruction},
             {"user", user},
             {"labels", {{"positive", positiveLabel}, {"negative", negativeLabel}}},
             {"temperature", temperature},
             {"max_candidate_tokens", maxCandidateTokens}};
+    if (!assistant.empty())
+        j["assistant"] = assistant;
+    return j;
 }
 
 BoundTemplate::BoundTemplate(PromptTemplate tmpl, std::shared_ptr<const text::Tokenizer> tokenizer,
@@ -127,53 +137,81 @@ BoundTemplate::BoundTemplate(PromptTemplate tmpl, std::shared_ptr<const text::To
     const auto at = user.find(kCandidate);
     if (at == std::string::npos)
         throw InputError("prompt template '" + m_template.name + "': 'user' has no {candidate}");
-    m_head = "<|im_start|>system\n" + m_template.system + "<|im_end|>\n<|im_start|>user\n";
+    m_head = (m_template.hasSystem ? "<|im_start|>system\n" + m_template.system + "<|im_end|>\n" : std::string()) +
+             "<|im_start|>user\n";
     m_before = user.substr(0, at);
-    m_after = user.substr(at + kCandidate.size()) + "<|im_end|>\n<|im_start|>assistant\n";
+    m_after = user.substr(at + kCandidate.size()) + "<|im_end|>\n<|im_start|>assistant\n" + m_template.assistant;
 }
 
-std::vector<std::int32_t> BoundTemplate::prefixIds(const std::string &query, std::int64_t queryImageTokens) const
-{
-    auto before = m_before;
-    if (queryImageTokens > 0) {
-        if (before.find("{query}") == std::string::npos)
-            throw InputError("prompt template '" + m_template.name +
-                             "': an image query needs {query} before {candidate} in 'user'");
-        replaceAll(before, "{query}", "<|vision_start|><|image_pad|><|vision_end|>" + query);
-        const auto ids = m_tokenizer->encode(m_head + before);
-        if (std::count(ids.begin(), ids.end(), m_imagePad) != 1)
-            throw InputError("prompt template '" + m_template.name + "': the query prefix must hold exactly one image");
-        const std::vector<std::int64_t> counts{queryImageTokens};
-        return text::expandImagePads(ids, m_imagePad, counts);
-    }
-    replaceAll(before, "{query}", query);
-    return m_tokenizer->encode(m_head + before);
-}
-
-BoundTemplate::CandidateIds BoundTemplate::candidateIds(const std::string &query, const std::string &candidateText,
-                                                        std::int64_t imageTokens) const
+BoundTemplate::PromptIds BoundTemplate::promptIds(const std::string &query, std::int64_t queryImageTokens,
+                                                  const std::string &candidateText, std::int64_t imageTokens) const
 {
     if (candidateText.empty() && imageTokens <= 0)
         throw InputError("the candidate has neither text nor an image");
-    CandidateIds out;
-    if (imageTokens > 0) {
-        out.ids.push_back(m_visionStart);
-        out.ids.insert(out.ids.end(), static_cast<std::size_t>(imageTokens), m_imagePad);
-        out.ids.push_back(m_visionEnd);
-    }
-    if (!candidateText.empty()) {
-        auto textIds = m_tokenizer->encode(candidateText);
-        if (static_cast<std::int64_t>(textIds.size()) > m_template.maxCandidateTokens) {
-            textIds.resize(static_cast<std::size_t>(m_template.maxCandidateTokens));
+    static const std::string kVision = "<|vision_start|><|image_pad|><|vision_end|>";
+    PromptIds out;
+    std::string kept = candidateText;
+    if (!kept.empty()) {
+        const auto max = static_cast<std::size_t>(m_template.maxCandidateTokens);
+        const auto alone = m_tokenizer->encodeSegments(std::array{text::TextSegment{kept, false}});
+        out.textTokens = static_cast<std::int64_t>(alone.ids.size());
+        if (alone.ids.size() > max) {
+            kept = m_tokenizer->truncateToTokens(kept, max);
             out.truncated = true;
+            out.textTokens = static_cast<std::int64_t>(m_tokenizer->encodeSegments(std::array{text::TextSegment{kept, false}}).ids.size());
         }
-        out.textTokens = static_cast<std::int64_t>(textIds.size());
-        out.ids.insert(out.ids.end(), textIds.begin(), textIds.end());
     }
-    auto after = m_after;
-    replaceAll(after, "{query}", query);
-    const auto rest = m_tokenizer->encode(after);
-    out.ids.insert(out.ids.end(), rest.begin(), rest.end());
+    // Segments in prompt order; {query} may appear on either side of {candidate}, even several times.
+    std::vector<text::TextSegment> segments;
+    std::vector<std::int64_t> imageTokensInOrder;
+    const auto addTemplate = [&](std::string_view part) {
+        for (std::size_t pos = 0;;) {
+            const auto at = part.find("{query}", pos);
+            segments.push_back({part.substr(pos, at == std::string_view::npos ? std::string_view::npos : at - pos), true});
+            if (at == std::string_view::npos)
+                return;
+            if (queryImageTokens > 0) {
+                segments.push_back({kVision, true});
+                imageTokensInOrder.push_back(queryImageTokens);
+            }
+            segments.push_back({query, false});
+            pos = at + 7;
+        }
+    };
+    segments.push_back({m_head, true});
+    addTemplate(m_before);
+    const auto candidateSegment = segments.size();
+    const bool queryBefore = !imageTokensInOrder.empty();
+    if (imageTokens > 0) {
+        segments.push_back({kVision, true});
+        imageTokensInOrder.push_back(imageTokens);
+    }
+    segments.push_back({kept, false});
+    addTemplate(m_after);
+    if (queryImageTokens > 0 && imageTokensInOrder.size() != (imageTokens > 0 ? 2u : 1u))
+        throw InputError("prompt template '" + m_template.name + "': an image query needs {query} exactly once in 'user'");
+    out.queryImageFirst = queryBefore || imageTokens <= 0;
+    const auto enc = m_tokenizer->encodeSegments(segments);
+    // Expand each image's single pad; the shared-prefix bound moves with the pads before it.
+    out.ids.reserve(enc.ids.size() + static_cast<std::size_t>(std::max<std::int64_t>(0, queryImageTokens + imageTokens)));
+    std::size_t image = 0;
+    out.candidateStart = enc.tokensBefore[candidateSegment];
+    std::size_t start = out.candidateStart;
+    for (std::size_t i = 0; i < enc.ids.size(); ++i) {
+        if (enc.ids[i] != m_imagePad) {
+            out.ids.push_back(enc.ids[i]);
+            continue;
+        }
+        if (image >= imageTokensInOrder.size())
+            throw InputError("prompt template '" + m_template.name + "': the template text holds an <|image_pad|>");
+        const auto n = static_cast<std::size_t>(imageTokensInOrder[image++]);
+        out.ids.insert(out.ids.end(), n, m_imagePad);
+        if (i < out.candidateStart)
+            start += n - 1;
+    }
+    if (image != imageTokensInOrder.size())
+        throw InputError("prompt template '" + m_template.name + "': an image block lost its <|image_pad|>");
+    out.candidateStart = start;
     return out;
 }
 

@@ -7,15 +7,18 @@
 //    "labels": {"positive": "yes", "negative": "no"}, "temperature": 1.0,
 //    "max_candidate_tokens": 512}
 //
-// The prompt is the Qwen2-VL chat layout: a system turn, one user turn rendered from `user`, then the
-// generation prompt; the model's answer token decides. `{candidate}` becomes the image placeholder (for
-// an image) followed by the candidate's text. Everything before `{candidate}` is the query prefix,
-// shared by all candidates of a query (the KV cache reuses it); `{query}` may also come after
-// `{candidate}`, as in MonoQwen2-VL's prompt, which then shares a shorter prefix.
+// The prompt is the Qwen2-VL chat layout: a system turn (none when "system" is null), one user turn
+// rendered from `user`, then the generation prompt `<|im_start|>assistant\n` followed by `assistant`
+// (text a checkpoint expects after the assistant header, e.g. an empty think block); the model's next
+// token decides. `{candidate}` becomes the image block (for an image) followed by the candidate's
+// text; `{query}` likewise (an image query's block, then its text), before or after `{candidate}`.
 //
-// Tokenisation is per segment (prefix, candidate text, rest), so the cached and uncached paths see
-// exactly the same ids. Errors: InputError naming the file and field; label strings must each be one
-// token of the tokenizer.
+// Tokenisation is the whole prompt string at once, exactly as transformers' processor tokenizes it
+// (its text between control tokens pre-tokenized in one piece, so the space before a candidate merges
+// into the candidate's first word), with one deliberate difference: special-token strings inside the
+// query or candidate text (`<|im_end|>`, `<|image_pad|>`, ...) stay plain characters and can never
+// inject a control token (transformers would split them out). See text::TextSegment.
+// Errors: InputError naming the file and field; label strings must each be one token of the tokenizer.
 #pragma once
 
 #include "core/text/tokenizer.h"
@@ -35,6 +38,8 @@ struct PromptTemplate {
     std::string system;
     std::string instruction;
     std::string user;
+    std::string assistant;     ///< after `<|im_start|>assistant\n`
+    bool hasSystem = true;     ///< false: no system turn (\"system\": null)
     std::string positiveLabel = "yes";
     std::string negativeLabel = "no";
     double temperature = 1.0;           ///< calibration: P = sigmoid(margin / temperature)
@@ -58,19 +63,22 @@ public:
     const PromptTemplate &prompt() const { return m_template; }
     std::int32_t positiveId() const { return m_positive; }
     std::int32_t negativeId() const { return m_negative; }
+    std::int32_t imagePadId() const { return m_imagePad; }
 
-    /// Ids shared by every candidate of `query` (system turn, user head, text before {candidate}).
-    /// `queryImageTokens` > 0 puts the query's image block before its text; that needs {query} before
-    /// {candidate} (InputError otherwise).
-    std::vector<std::int32_t> prefixIds(const std::string &query, std::int64_t queryImageTokens = 0) const;
-    struct CandidateIds {
-        std::vector<std::int32_t> ids; ///< candidate + rest of the prompt + generation prompt
+    struct PromptIds {
+        std::vector<std::int32_t> ids; ///< the whole prompt, each image's <|image_pad|> repeated to its tokens
+        /// Leading ids that end before the candidate's first character: no candidate-dependent token can
+        /// come earlier, so a prefix shared by several candidates is at most this long.
+        std::size_t candidateStart = 0;
+        bool queryImageFirst = true;   ///< with two images: the query's comes first in `ids`
         bool truncated = false;        ///< the candidate text was cut to maxCandidateTokens
-        std::int64_t textTokens = 0;   ///< candidate text tokens kept
+        std::int64_t textTokens = 0;   ///< tokens of the candidate text (as kept) when encoded alone
     };
-    /// `imageTokens` > 0 inserts the vision block with that many <|image_pad|>. Throws InputError for a
-    /// candidate with neither text nor image.
-    CandidateIds candidateIds(const std::string &query, const std::string &candidateText, std::int64_t imageTokens) const;
+    /// The prompt of one (query, candidate) pair. `queryImageTokens` / `imageTokens` > 0 insert the
+    /// query's / candidate's image block with that many <|image_pad|>. Throws InputError for a candidate
+    /// with neither text nor image, or text that is not UTF-8.
+    PromptIds promptIds(const std::string &query, std::int64_t queryImageTokens, const std::string &candidateText,
+                        std::int64_t imageTokens) const;
 
 private:
     PromptTemplate m_template;

@@ -154,7 +154,8 @@ ScoreBenchResult benchmarkScoring(const ScoreBenchOptions &o, const std::functio
     // Work of the native text pass: every candidate's tokens plus each query prefix once.
     double prefixTokens = 0;
     for (const auto &q : textLists)
-        prefixTokens += static_cast<double>(model->prompt->prefixIds(q.text).size());
+        if (!q.candidates.empty())
+            prefixTokens += static_cast<double>(model->prompt->promptIds(q.text, 0, q.candidates.front().text, 0).candidateStart);
     const double textFlops = linearFlops(cfg, text.tokens + prefixTokens, 0);
     const double mfu = peak > 0 ? textFlops / text.seconds / peak : 0;
 

@@ -14,20 +14,13 @@ namespace fs = std::filesystem;
 
 namespace unirank::scoring {
 
-std::string weightsHashOf(const fs::path &folder)
-{
-    std::vector<fs::path> files;
-    for (const auto &e : fs::directory_iterator(folder))
-        if (e.is_regular_file() && e.path().extension() == ".safetensors")
-            files.push_back(e.path());
-    std::sort(files.begin(), files.end());
-    std::string all;
-    for (const auto &f : files)
-        all += f.filename().string() + ":" + sha256File(f) + "\n";
-    return sha256Hex(all);
-}
-
 namespace {
+
+/// The first line of an exception's text (libtorch appends a stack trace).
+std::string firstLine(const std::string &what)
+{
+    return what.substr(0, what.find('\n'));
+}
 
 double sigmoid(double x)
 {
@@ -66,7 +59,12 @@ Result<std::shared_ptr<ScoringModel>> loadScoringModel(const fs::path &folder, c
         auto proc = vision::ImageProcessorConfig::load(folder / "preprocessor_config.json");
         if (!proc)
             return std::unexpected(proc.error());
-        sm->imageConfig = *proc;
+        sm->folderImageConfig = *proc;
+    }
+    try {
+        applyPixelBudget(*sm, {});
+    } catch (const InputError &e) {
+        return std::unexpected(Error{ErrorKind::BadInput, e.what()});
     }
     auto tmpl = !adapter.empty() && fs::exists(adapter / "unirank_prompt.json", ec)
                     ? PromptTemplate::load(adapter / "unirank_prompt.json")
@@ -78,7 +76,7 @@ Result<std::shared_ptr<ScoringModel>> loadScoringModel(const fs::path &folder, c
         sm->prompt = std::make_unique<BoundTemplate>(*tmpl, sm->tokenizer, static_cast<std::int32_t>(tok.imageToken),
                                                      static_cast<std::int32_t>(tok.visionStart),
                                                      static_cast<std::int32_t>(tok.visionEnd));
-        sm->baseWeightsHash = weightsHashOf(folder); // every weight file is read once
+        sm->baseWeightsHash = weightsHashOf(folder); // cached per folder (weights_hash.h)
         sm->weightsHash = adapter.empty() ? sm->baseWeightsHash
                                           : sha256Hex(sm->baseWeightsHash + "+" + weightsHashOf(adapter));
     } catch (const InputError &e) {
@@ -87,10 +85,29 @@ Result<std::shared_ptr<ScoringModel>> loadScoringModel(const fs::path &folder, c
     return sm;
 }
 
+void applyPixelBudget(ScoringModel &model, const PixelBudget &budget)
+{
+    auto c = model.folderImageConfig;
+    c.minPixels = budget.minPixels > 0 ? budget.minPixels : c.minPixels;
+    c.maxPixels = budget.maxPixels > 0 ? budget.maxPixels : std::min(c.maxPixels, kDefaultMaxPixels);
+    if (budget.maxPixels <= 0 && c.maxPixels < c.minPixels)
+        c.maxPixels = c.minPixels; // a folder whose minimum is above the default cap keeps its minimum
+    const auto side = c.patchSize * c.mergeSize;
+    if (c.minPixels < side * side)
+        throw InputError("the minimum pixels per image (" + std::to_string(c.minPixels) + ") must be at least one merged patch (" +
+                         std::to_string(side * side) + ")");
+    if (c.maxPixels < c.minPixels)
+        throw InputError("the maximum pixels per image (" + std::to_string(c.maxPixels) + ") is below the minimum (" +
+                         std::to_string(c.minPixels) + ")");
+    model.imageConfig = c;
+}
+
 struct Scorer::Prepared {
     std::size_t index = 0;
     CandidateScore result;
-    std::vector<std::int32_t> ids; ///< candidate part + prompt tail
+    std::vector<std::int32_t> ids; ///< the whole prompt
+    std::size_t candidateStart = 0;
+    bool queryImageFirst = true;
     Image image;
 };
 
@@ -142,7 +159,8 @@ Scorer::Image Scorer::encodeRgb(const std::vector<std::uint8_t> &rgb, int width,
     return finishImage(image, "rendered:" + sha256Hex({reinterpret_cast<const char *>(rgb.data()), rgb.size()}), useCache);
 }
 
-Scorer::Prepared Scorer::prepare(const std::string &queryText, const ScoringCandidate &c, bool useCache)
+Scorer::Prepared Scorer::prepare(const std::string &queryText, std::int64_t queryImageTokens,
+                                 const ScoringCandidate &c, bool useCache)
 {
     Prepared p;
     p.result.candidateId = c.id;
@@ -157,55 +175,59 @@ Scorer::Prepared Scorer::prepare(const std::string &queryText, const ScoringCand
             p.image = encodeRgb(rendered.rgb, rendered.width, rendered.height, useCache);
             text.clear();
         }
-        auto ids = m_model->prompt->candidateIds(queryText, text, p.image.tokens);
-        p.ids = std::move(ids.ids);
-        p.result.truncated = ids.truncated;
+        auto prompt = m_model->prompt->promptIds(queryText, queryImageTokens, text, p.image.tokens);
+        p.ids = std::move(prompt.ids);
+        p.candidateStart = prompt.candidateStart;
+        p.queryImageFirst = prompt.queryImageFirst;
+        p.result.truncated = prompt.truncated;
         p.result.imageTokens = p.image.tokens;
-        p.result.promptTokens = static_cast<std::int64_t>(p.ids.size());
+        p.result.promptTokens = static_cast<std::int64_t>(p.ids.size() - p.candidateStart);
     } catch (const InputError &e) {
         p.result.error = e.what();
+    } catch (const std::exception &e) { // e.g. an allocation that failed while encoding the image
+        p.result.error = firstLine(e.what());
     }
     return p;
 }
 
-void Scorer::runBatch(const std::vector<std::int32_t> &prefix, const model::KVCache *prefixCache,
-                      const Image &queryImage, std::vector<Prepared *> &batch)
+void Scorer::runBatch(std::size_t prefixLength, const model::KVCache *prefixCache, const Image &queryImage,
+                      bool queryImageInPrefix, std::vector<Prepared *> &batch)
 {
     auto &model = m_model->model;
     const auto b = static_cast<std::int64_t>(batch.size());
-    std::vector<std::vector<std::int32_t>> rows;
     std::size_t longest = 0;
-    for (auto *p : batch) {
-        std::vector<std::int32_t> row;
-        if (!prefixCache)
-            row = prefix;
-        row.insert(row.end(), p->ids.begin(), p->ids.end());
-        longest = std::max(longest, row.size());
-        rows.push_back(std::move(row));
-    }
+    for (auto *p : batch)
+        longest = std::max(longest, p->ids.size() - prefixLength);
     const auto len = static_cast<std::int64_t>(longest);
     auto ids = torch::zeros({b, len}, torch::kLong);
     auto mask = torch::zeros({b, len}, torch::kLong);
+    auto idsA = ids.accessor<std::int64_t, 2>();
+    auto maskA = mask.accessor<std::int64_t, 2>();
     std::vector<torch::Tensor> embeds, pixels, grids;
+    const auto add = [&](const Image &img) {
+        if (!img.grid.defined())
+            return;
+        grids.push_back(img.grid);
+        if (img.embeds.defined())
+            embeds.push_back(img.embeds.to(model->device()));
+        else
+            pixels.push_back(img.pixels);
+    };
     for (std::int64_t r = 0; r < b; ++r) {
-        const auto &row = rows[static_cast<std::size_t>(r)];
-        const auto pad = len - static_cast<std::int64_t>(row.size()); // left padding
-        for (std::size_t i = 0; i < row.size(); ++i) {
-            ids[r][pad + static_cast<std::int64_t>(i)] = row[i];
-            mask[r][pad + static_cast<std::int64_t>(i)] = 1;
+        const auto *p = batch[static_cast<std::size_t>(r)];
+        const auto rowLength = static_cast<std::int64_t>(p->ids.size() - prefixLength);
+        const auto pad = len - rowLength; // left padding
+        for (std::int64_t i = 0; i < rowLength; ++i) {
+            idsA[r][pad + i] = p->ids[prefixLength + static_cast<std::size_t>(i)];
+            maskA[r][pad + i] = 1;
         }
-        const auto add = [&](const Image &img) {
-            if (!img.grid.defined())
-                return;
-            grids.push_back(img.grid);
-            if (img.embeds.defined())
-                embeds.push_back(img.embeds.to(model->device()));
-            else
-                pixels.push_back(img.pixels);
-        };
-        if (!prefixCache)
-            add(queryImage); // the query's image comes first in the row
-        add(batch[static_cast<std::size_t>(r)]->image);
+        // The row's images in prompt order, less the query's when the prefix cache holds it.
+        const bool queryHere = !queryImageInPrefix;
+        if (queryHere && p->queryImageFirst)
+            add(queryImage);
+        add(p->image);
+        if (queryHere && !p->queryImageFirst)
+            add(queryImage);
     }
     model::ForwardInput in;
     in.inputIds = ids;
@@ -235,6 +257,27 @@ void Scorer::runBatch(const std::vector<std::int32_t> &prefix, const model::KVCa
     }
 }
 
+void Scorer::runBatchOrEach(std::size_t prefixLength, const model::KVCache *prefixCache, const Image &queryImage,
+                            bool queryImageInPrefix, std::vector<Prepared *> &batch)
+{
+    try {
+        runBatch(prefixLength, prefixCache, queryImage, queryImageInPrefix, batch);
+        return;
+    } catch (const std::logic_error &) {
+        throw; // a bug, not a candidate's fault
+    } catch (const std::exception &e) {
+        if (batch.size() == 1) {
+            batch.front()->result.error = "could not be scored: " + firstLine(e.what());
+            return;
+        }
+    }
+    // One candidate (a huge image, say) must not take the others down with it: each alone.
+    for (auto *p : batch) {
+        std::vector<Prepared *> one{p};
+        runBatchOrEach(prefixLength, prefixCache, queryImage, queryImageInPrefix, one);
+    }
+}
+
 std::vector<CandidateScore> Scorer::scoreQuery(const ScoringQuery &query, const CancelCheck &cancelled)
 {
     c10::InferenceMode inference;
@@ -242,43 +285,64 @@ std::vector<CandidateScore> Scorer::scoreQuery(const ScoringQuery &query, const 
     if (!query.image.empty()) {
         try {
             queryImage = encodeImage(query.image, query.imageHash, true);
-        } catch (const InputError &e) { // every candidate of this query fails, the job goes on
+        } catch (const std::exception &e) { // every candidate of this query fails, the job goes on
             std::vector<CandidateScore> failed;
             for (const auto &c : query.candidates)
-                failed.push_back({c.id, std::string("the query image: ") + e.what()});
+                failed.push_back({c.id, std::string("the query image: ") + firstLine(e.what())});
             return failed;
         }
-    }
-    const auto prefix = m_model->prompt->prefixIds(query.text, queryImage.tokens);
-    std::optional<model::KVCache> prefixCache;
-    if (m_options.prefixCache) {
-        prefixCache.emplace();
-        model::ForwardInput in;
-        in.inputIds = torch::tensor(std::vector<std::int64_t>(prefix.begin(), prefix.end())).view({1, -1});
-        if (queryImage.tokens > 0) {
-            in.imageEmbeds = queryImage.embeds;
-            in.imageGridThw = queryImage.grid;
-        }
-        model::forward(m_model->model, in, &*prefixCache);
     }
     std::vector<Prepared> prepared;
     prepared.reserve(query.candidates.size());
     for (std::size_t i = 0; i < query.candidates.size(); ++i) {
-        prepared.push_back(prepare(query.text, query.candidates[i], true));
+        if (cancelled && cancelled())
+            throw Cancelled();
+        prepared.push_back(prepare(query.text, queryImage.tokens, query.candidates[i], true));
         prepared.back().index = i;
     }
-    // Length bucketing: similar lengths share a batch, so little padding is computed.
     std::vector<Prepared *> order;
     for (auto &p : prepared)
         if (p.result.ok())
             order.push_back(&p);
+    // The shared prefix: the ids every candidate's prompt starts with, and nothing that could depend on
+    // the candidate (BPE may merge the last template characters into the candidate's first word).
+    std::size_t prefixLength = 0;
+    bool queryImageInPrefix = false;
+    std::optional<model::KVCache> prefixCache;
+    if (m_options.prefixCache && !order.empty()) {
+        const auto &first = order.front()->ids;
+        prefixLength = order.front()->candidateStart;
+        for (const auto *p : order) {
+            prefixLength = std::min(prefixLength, p->candidateStart);
+            const auto mismatch = std::mismatch(first.begin(), first.begin() + static_cast<std::ptrdiff_t>(prefixLength), p->ids.begin());
+            prefixLength = static_cast<std::size_t>(mismatch.first - first.begin());
+        }
+        const auto pads = std::count(first.begin(), first.begin() + static_cast<std::ptrdiff_t>(prefixLength),
+                                     m_model->prompt->imagePadId());
+        if (pads != 0 && pads != queryImage.tokens)
+            throw std::logic_error("the shared prefix cuts through an image");
+        queryImageInPrefix = pads > 0;
+        if (prefixLength > 0) {
+            prefixCache.emplace();
+            model::ForwardInput in;
+            in.inputIds = torch::tensor(std::vector<std::int64_t>(first.begin(), first.begin() + static_cast<std::ptrdiff_t>(prefixLength)))
+                              .view({1, -1});
+            if (queryImageInPrefix) {
+                in.imageEmbeds = queryImage.embeds;
+                in.imageGridThw = queryImage.grid;
+            }
+            model::forward(m_model->model, in, &*prefixCache);
+        }
+    }
+    m_lastPrefixTokens = prefixLength;
+    // Length bucketing: similar lengths share a batch, so little padding is computed.
     std::stable_sort(order.begin(), order.end(), [](const Prepared *a, const Prepared *b) { return a->ids.size() < b->ids.size(); });
     for (std::size_t start = 0; start < order.size(); start += static_cast<std::size_t>(m_options.batchSize)) {
         if (cancelled && cancelled())
             throw Cancelled();
         std::vector<Prepared *> batch(order.begin() + static_cast<std::ptrdiff_t>(start),
                                       order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + static_cast<std::size_t>(m_options.batchSize))));
-        runBatch(prefix, prefixCache ? &*prefixCache : nullptr, queryImage, batch);
+        runBatchOrEach(prefixLength, prefixCache ? &*prefixCache : nullptr, queryImage, queryImageInPrefix, batch);
     }
     std::vector<CandidateScore> out;
     out.reserve(prepared.size());
@@ -293,11 +357,11 @@ CandidateScore Scorer::scoreSinglePair(const ScoringQuery &query, const ScoringC
     Image queryImage;
     if (!query.image.empty())
         queryImage = encodeImage(query.image, query.imageHash, false);
-    auto p = prepare(query.text, candidate, false);
+    auto p = prepare(query.text, queryImage.tokens, candidate, false);
     if (!p.result.ok())
         return p.result;
     std::vector<Prepared *> batch{&p};
-    runBatch(m_model->prompt->prefixIds(query.text, queryImage.tokens), nullptr, queryImage, batch);
+    runBatch(0, nullptr, queryImage, false, batch);
     return p.result;
 }
 

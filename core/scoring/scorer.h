@@ -7,19 +7,24 @@
 // vocabulary): margin = l_pos - l_neg, probability = P(pos) / (P(pos) + P(neg)) = sigmoid(margin),
 // calibrated = sigmoid(margin / temperature).
 //
+// Prompts are tokenized whole, as transformers does (see BoundTemplate). The shared prefix is the
+// longest run of ids every candidate's prompt starts with, ending before any candidate's first
+// character, so caching never changes a token.
 // Speed: the query prefix is computed once per query (KVCache, shared by every batch), image
 // embeddings come from an EmbeddingCache when given, and candidates are batched by prompt length with
 // left padding inside the candidate part, which masking makes invisible to the real tokens.
 //
 // Threading: a ScoringModel is loaded once and shared read-only; a Scorer is per thread (it holds no
 // state across calls besides its options). Guards (inference mode) are created inside scoreQuery.
-// Errors: per-candidate problems (missing or corrupt image, empty text, too many pixels) are returned
-// in CandidateScore::error; scoreQuery throws Cancelled when asked to stop, InputError for a bad query.
+// Errors: per-candidate problems (missing or corrupt image, empty text, too many pixels, a forward
+// that fails, e.g. out of memory: the batch is retried one candidate at a time) are returned in
+// CandidateScore::error; scoreQuery throws Cancelled when asked to stop, InputError for a bad query.
 #pragma once
 
 #include "core/model/loader.h"
 #include "core/scoring/embedding_cache.h"
 #include "core/scoring/prompt_template.h"
+#include "core/scoring/weights_hash.h"
 #include "core/text/tokenizer.h"
 #include "core/vision/image_preprocess.h"
 
@@ -29,18 +34,34 @@
 
 namespace unirank::scoring {
 
+/// Pixel limits of images. They set an image's visual tokens, and so its score: a score run records
+/// the limits it used. 0 means the default: the model folder's preprocessor limits, with the maximum
+/// capped at kDefaultMaxPixels.
+struct PixelBudget {
+    std::int64_t minPixels = 0;
+    std::int64_t maxPixels = 0;
+};
+
+/// 1280 visual tokens (1,003,520 pixels), the limit Qwen2-VL's authors recommend for a single GPU and
+/// the transformers class default: a 300-dpi letter sheet becomes ~1280 tokens instead of the ~16,000
+/// that a Hub preprocessor's 12.8 MP would give (seconds instead of minutes per pair on a laptop CPU).
+inline constexpr std::int64_t kDefaultMaxPixels = 1280 * 28 * 28;
+
 struct ScoringModel {
     model::Qwen2VL model{nullptr};
     std::shared_ptr<const text::Tokenizer> tokenizer;
-    vision::ImageProcessorConfig imageConfig;
+    vision::ImageProcessorConfig imageConfig;       ///< in effect (the folder's, within the pixel budget)
+    vision::ImageProcessorConfig folderImageConfig; ///< as the model folder states it
     std::unique_ptr<BoundTemplate> prompt;
     std::string weightsHash;     ///< identifies the weights in use: the base's hash, combined with the adapter's
     std::string baseWeightsHash; ///< sha256 over the base model's weight files alone
     std::filesystem::path folder;
 };
 
-/// sha256 over a model or adapter folder's .safetensors files.
-std::string weightsHashOf(const std::filesystem::path &folder);
+/// Sets `model.imageConfig` from its folder's limits and `budget` (explicit values win). Throws
+/// InputError when the minimum exceeds the maximum or is below one merged patch.
+void applyPixelBudget(ScoringModel &model, const PixelBudget &budget);
+
 
 /// Loads a model folder (config.json, weights, tokenizer.json, optional preprocessor_config.json and
 /// unirank_prompt.json); an adapter folder (PEFT LoRA) is merged into the weights when given.
@@ -108,14 +129,23 @@ private:
     Image encodeImage(const std::filesystem::path &file, std::string hash, bool useCache);
     Image encodeRgb(const std::vector<std::uint8_t> &rgb, int width, int height, bool useCache);
     Image finishImage(const vision::PreprocessedImage &image, const std::string &hash, bool useCache);
-    Prepared prepare(const std::string &queryText, const ScoringCandidate &candidate, bool useCache);
-    /// Without a prefix cache each row is prefix + candidate, and `queryImage` (when it has tokens)
-    /// comes first in every row.
-    void runBatch(const std::vector<std::int32_t> &prefix, const model::KVCache *prefixCache, const Image &queryImage,
-                  std::vector<Prepared *> &batch);
+    Prepared prepare(const std::string &queryText, std::int64_t queryImageTokens, const ScoringCandidate &candidate,
+                     bool useCache);
+    /// Runs the rows `ids[prefixLength:]` of the batch after the prefix cache (or whole rows without one).
+    /// The query's image goes into the rows unless the prefix holds it.
+    void runBatch(std::size_t prefixLength, const model::KVCache *prefixCache, const Image &queryImage,
+                  bool queryImageInPrefix, std::vector<Prepared *> &batch);
+    /// runBatch; when it fails (memory, say), each candidate alone, so a failure stays with its candidate.
+    void runBatchOrEach(std::size_t prefixLength, const model::KVCache *prefixCache, const Image &queryImage,
+                        bool queryImageInPrefix, std::vector<Prepared *> &batch);
 
     std::shared_ptr<ScoringModel> m_model;
     ScorerOptions m_options;
+    std::size_t m_lastPrefixTokens = 0;
+
+public:
+    /// Tokens the last scoreQuery() computed once in its shared prefix (0 without a prefix cache).
+    std::size_t lastPrefixTokens() const { return m_lastPrefixTokens; }
 };
 
 } // namespace unirank::scoring

@@ -25,25 +25,26 @@ EncodedPair PairEncoder::encode(const TrainGroup &group, const TrainItem &item, 
     out.grade = item.grade;
     out.group = groupIndex;
     out.candidateId = item.candidateId;
-    std::int64_t queryTokens = 0, candidateTokens = 0;
-    if (!group.queryImage.empty()) {
-        const auto &q = image(group.queryImage);
-        queryTokens = q.tokens;
-        out.pixels.push_back(q.pixels);
-        out.grids.push_back(q.grid);
-        out.imageKeys.push_back(group.queryImage.string());
+    const Image *queryImage = group.queryImage.empty() ? nullptr : &image(group.queryImage);
+    const Image *candidateImage = item.image.empty() ? nullptr : &image(item.image);
+    const auto prompt = m_model->prompt->promptIds(group.queryText, queryImage ? queryImage->tokens : 0, item.text,
+                                                   candidateImage ? candidateImage->tokens : 0);
+    out.ids = prompt.ids;
+    const auto add = [&](const Image *img, const std::filesystem::path &file) {
+        if (!img)
+            return;
+        out.pixels.push_back(img->pixels);
+        out.grids.push_back(img->grid);
+        out.imageKeys.push_back(file.string());
+    };
+    // Images in prompt order (the query's comes second when {query} follows {candidate}).
+    if (prompt.queryImageFirst) {
+        add(queryImage, group.queryImage);
+        add(candidateImage, item.image);
+    } else {
+        add(candidateImage, item.image);
+        add(queryImage, group.queryImage);
     }
-    if (!item.image.empty()) {
-        const auto &c = image(item.image);
-        candidateTokens = c.tokens;
-        out.pixels.push_back(c.pixels);
-        out.grids.push_back(c.grid);
-        out.imageKeys.push_back(item.image.string());
-    }
-    const auto &prompt = *m_model->prompt;
-    out.ids = prompt.prefixIds(group.queryText, queryTokens);
-    const auto candidate = prompt.candidateIds(group.queryText, item.text, candidateTokens);
-    out.ids.insert(out.ids.end(), candidate.ids.begin(), candidate.ids.end());
     return out;
 }
 

@@ -20,9 +20,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
             return 0;
         (void)tmpl->toJson().dump();
         const scoring::BoundTemplate bound(*tmpl, tokenizer, 1, 2, 3);
-        (void)bound.prefixIds("a query", 0);
-        (void)bound.candidateIds("a query", "a candidate text", 0);
-        (void)bound.candidateIds("a query", "", 4);
+        (void)bound.promptIds("a query", 0, "a candidate text", 0);
+        (void)bound.promptIds("a query", 0, "", 4);
+        (void)bound.promptIds("a query", 3, "a <|im_end|> candidate", 4);
     } catch (const InputError &) {
     }
     return 0;
