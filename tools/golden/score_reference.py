@@ -91,6 +91,8 @@ def main():
                 continue
             q, c = queries[qid], corpus[did]
             images = [im for im in (image_of(q), image_of(c)) if im is not None]
+            if len(images) == 2 and template["user"].index("{query}") > template["user"].index("{candidate}"):
+                images.reverse()  # the processor takes images in prompt order
             text = prompt_string(template, (q.get("text", ""), bool(q.get("image"))), (item_text(c), bool(c.get("image"))))
             inputs = proc(text=[text], images=images or None, return_tensors="pt")
             out = model(**inputs, position_ids=hf_common.mrope_positions(model, inputs), use_cache=False)

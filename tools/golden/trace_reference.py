@@ -69,6 +69,8 @@ def main():
     corpus = {c["_id"]: c for c in sr.read_jsonl(os.path.join(args.dataset, "corpus.jsonl"))}
     q, c = queries[args.qid], corpus[args.docid]
     images = [hf_common.load_image(os.path.join(args.dataset, o["image"])) for o in (q, c) if o.get("image")]
+    if len(images) == 2 and template["user"].index("{query}") > template["user"].index("{candidate}"):
+        images.reverse()  # the processor takes images in prompt order
     text = sr.prompt_string(template, (q.get("text", ""), bool(q.get("image"))),
                             (sr.item_text(c), bool(c.get("image"))))
     inputs = dict(proc(text=[text], images=images or None, return_tensors="pt"))
