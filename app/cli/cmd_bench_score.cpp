@@ -39,6 +39,9 @@ void addBenchScoreCommand(CLI::App &bench)
     cmd->add_option("--device", a->device, "cpu or cuda[:N]");
     cmd->add_option("--dtype", a->dtype, "fp32, bf16 or fp16");
     cmd->add_flag("--json", a->json, "Print the figures as JSON");
+    cmd->add_option("--checkpoint", a->o.modelFolder,
+                    "Score with this checkpoint folder instead of a preset (reports load time and peak memory)")
+        ->check(CLI::ExistingDirectory);
     cmd->callback([a] {
         auto o = a->o;
         o.device = model::parseDevice(a->device);

@@ -76,6 +76,12 @@ std::pair<std::vector<ScoringQuery>, std::vector<ScoringQuery>> lists(const Scor
 
 std::shared_ptr<ScoringModel> buildModel(const ScoreBenchOptions &o)
 {
+    if (!o.modelFolder.empty()) {
+        auto m = loadScoringModel(o.modelFolder, {o.device, o.dtype, {}});
+        if (!m)
+            throw InputError(m.error().message);
+        return *m;
+    }
     if (o.preset == "tiny") {
         auto m = loadScoringModel(o.tinyModel, {o.device, o.dtype, {}});
         if (!m)
@@ -127,8 +133,16 @@ ScoreBenchResult benchmarkScoring(const ScoreBenchOptions &o, const std::functio
     };
     say("reading " + o.dataset.string());
     const auto [textLists, imageLists] = lists(o);
-    say("building the " + o.preset + " model");
+    say(o.modelFolder.empty() ? "building the " + o.preset + " model" : "loading " + o.modelFolder.string());
+    const auto loadStart = std::chrono::steady_clock::now();
     const auto model = buildModel(o);
+    const double loadSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - loadStart).count();
+    const double loadPeak = model::peakMemory(o.device).first;
+    double fileBytes = 0;
+    if (!o.modelFolder.empty())
+        for (const auto &e : fs::directory_iterator(o.modelFolder))
+            if (e.is_regular_file() && e.path().extension() == ".safetensors")
+                fileBytes += static_cast<double>(e.file_size());
     const auto &cfg = model->model->config();
     say("measuring the GEMM peak");
     std::string peakShape;
@@ -164,7 +178,7 @@ ScoreBenchResult benchmarkScoring(const ScoreBenchOptions &o, const std::functio
                               {"tokens_per_pair", m.tokensPerPair()}};
     };
     ScoreBenchResult r;
-    r.figures = {{"preset", o.preset},
+    r.figures = {{"preset", o.modelFolder.empty() ? o.preset : std::string("checkpoint")},
                  {"layers", cfg.text.numLayers},
                  {"device", o.device.str()},
                  {"dtype", c10::toString(o.dtype)},
@@ -179,10 +193,16 @@ ScoreBenchResult benchmarkScoring(const ScoreBenchOptions &o, const std::functio
                  {"native_vs_text_as_image_time", rendered.seconds / text.seconds},
                  {"native_vs_text_as_image_tokens", rendered.tokensPerPair() / text.tokensPerPair()},
                  {"image_cache_speedup", imageWarm.pairsPerSecond() / imageCold.pairsPerSecond()},
-                 {"text_mfu_linear_layers", mfu}};
+                 {"text_mfu_linear_layers", mfu},
+                 {"model_folder", o.modelFolder.string()},
+                 {"weight_file_mib", fileBytes / (1 << 20)},
+                 {"load_seconds", loadSeconds},
+                 {"load_peak_memory_mib", loadPeak / (1 << 20)},
+                 {"peak_memory_mib", model::peakMemory(o.device).first / (1 << 20)},
+                 {"peak_memory_over_files", fileBytes > 0 ? model::peakMemory(o.device).first / fileBytes : 0.0}};
     std::ostringstream s;
     s.precision(3);
-    s << "scoring with " << o.preset << " (" << cfg.text.numLayers << " decoder layers) on " << o.device.str() << " in "
+    s << "scoring with " << (o.modelFolder.empty() ? o.preset : o.modelFolder.filename().string()) << " (" << cfg.text.numLayers << " decoder layers) on " << o.device.str() << " in "
       << c10::toString(o.dtype) << ", batch " << o.batchSize << "; libtorch GEMM peak " << peak / 1e9 << " GFLOP/s ("
       << peakShape << ")\n";
     s << "text candidates:     " << text.pairsPerSecond() << " pairs/s, " << text.tokensPerPair()
@@ -194,6 +214,11 @@ ScoreBenchResult benchmarkScoring(const ScoreBenchOptions &o, const std::functio
       << "x faster; rendering uses " << rendered.tokensPerPair() / text.tokensPerPair() << "x the tokens\n";
     s << "image candidates:    " << imageCold.pairsPerSecond() << " pairs/s (cold), " << imageWarm.pairsPerSecond()
       << " pairs/s (embeddings cached) -> " << imageWarm.pairsPerSecond() / imageCold.pairsPerSecond() << "x\n";
+    if (!o.modelFolder.empty())
+        s << "model " << o.modelFolder.string() << ": " << fileBytes / (1 << 20) << " MiB of weight files, loaded in "
+          << loadSeconds << " s (peak " << loadPeak / (1 << 20) << " MiB); peak over the run "
+          << model::peakMemory(o.device).first / (1 << 20) << " MiB = "
+          << (fileBytes > 0 ? model::peakMemory(o.device).first / fileBytes : 0.0) << "x the files\n";
     r.text = s.str();
     return r;
 }

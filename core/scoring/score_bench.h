@@ -21,6 +21,9 @@ struct ScoreBenchOptions {
     std::filesystem::path tinyModel;      ///< the tiny model folder; its tokenizer serves the 2b preset too
     std::filesystem::path dataset;        ///< BEIR folder with run.trec (the smoke set)
     std::filesystem::path tokenizer;      ///< 2b preset: a real tokenizer.json (else the tiny model's)
+    /// A checkpoint folder to score with instead of a preset (e.g. one `random-checkpoint` wrote): its
+    /// load time and the peak memory of loading and of the whole run are reported.
+    std::filesystem::path modelFolder;
     std::int64_t layers = 2;              ///< 2b preset: decoder layers and vision blocks
     std::int64_t queries = 5;             ///< lists scored per measurement
     std::int64_t candidatesPerQuery = 16; ///< of each modality, at most
