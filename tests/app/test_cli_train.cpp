@@ -259,8 +259,11 @@ private slots:
     // instruction-tuned on the dev split without the smoke queries; each seed holds out 4 other smoke
     // queries, and one DPO round trains on the other 16. Every round publishes a checkpoint whose KL to
     // the reference is below max_kl (1.0), and across the four held-out splits agreement with the
-    // held-out queries' labelled pairs rises. Measured (one thread, as here): seed 42 0.608 ->
-    // 0.616, 1 0.629 -> 0.665, 2 0.535 -> 0.599, 3 0.458 -> 0.472 (KL 0.80, 0.78, 0.50, 0.30), mean +0.031.
+    // held-out queries' labelled pairs rises. Measured (one thread, as here, learning rate 5e-4):
+    // seed 42 0.513 -> 0.517, 1 0.547 -> 0.571, 2 0.570 -> 0.599, 3 0.434 -> 0.458 (KL 0.03, 0.65,
+    // 0.14, 0.11), mean +0.020. (clipart-tiny was instruction-tuned on prompts tokenized per segment;
+    // since prompts are tokenized whole, as transformers does, its scores moved and 1e-3 crossed max_kl
+    // on seed 1: KL 2.3 at step 28.)
     // (With 4 held-out queries one split is noisy: a one-epoch round moved seed 42 to 0.595 and seed 1 to
     // 0.665; hence four splits. The dev-split table in the README measures 61 held-out queries.)
     void alignmentRaisesHeldOutAgreement()
@@ -271,7 +274,7 @@ private slots:
         QStringList report;
         for (const int seed : {42, 1, 2, 3}) {
             const auto config = m_dir.filePath(QString("dpo-%1.json").arg(seed));
-            std::ofstream(config.toStdString()) << R"({"learning_rate": 1e-3, "num_train_epochs": 2, "mined_pairs_per_query": 16, "seed": )"
+            std::ofstream(config.toStdString()) << R"({"learning_rate": 5e-4, "num_train_epochs": 2, "mined_pairs_per_query": 16, "seed": )"
                                                 << seed << "}";
             const auto r = cli({"train", "align", "--project", m_project, "--model", reference, "--method", "dpo", "--config", config,
                                 "--adapter-out", m_dir.filePath(QString("aligned-%1").arg(seed)), "--json"},
@@ -285,6 +288,7 @@ private slots:
             rise += (after - before) / 4;
             risen += after > before;
         }
+        qInfo("%s; mean rise %.3f", qPrintable(report.join("; ")), rise);
         QVERIFY2(rise >= 0.01 && risen >= 3, qPrintable(report.join("; ")));
     }
 
