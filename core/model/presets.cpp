@@ -17,18 +17,33 @@ Qwen2VLConfig tinyConfig()
     return c;
 }
 
-Qwen2VLConfig qwen2vl2bConfig(std::int64_t textLayers, std::int64_t visionLayers)
+namespace {
+
+/// Qwen2-VL's vision tower (1280 wide, 16 heads) and special tokens around a text decoder.
+Qwen2VLConfig qwen2vlWith(TextConfig text, std::int64_t visionLayers)
 {
     Qwen2VLConfig c;
-    c.text = {1536, textLayers, 12, 2, 128, 8960, 151936, 1e-6, 1e6, {16, 24, 24}, true, "silu"};
+    c.text = std::move(text);
     c.vision.depth = visionLayers;
     c.vision.embedDim = 1280;
     c.vision.numHeads = 16;
     c.vision.mlpRatio = 4;
-    c.vision.hiddenSize = 1536;
+    c.vision.hiddenSize = c.text.hiddenSize;
     c.tokens = {151655, 151656, 151652, 151653, 151643, 151645};
     c.torchDtype = "bfloat16";
     return c;
+}
+
+} // namespace
+
+Qwen2VLConfig qwen2vl2bConfig(std::int64_t textLayers, std::int64_t visionLayers)
+{
+    return qwen2vlWith({1536, textLayers, 12, 2, 128, 8960, 151936, 1e-6, 1e6, {16, 24, 24}, true, "silu"}, visionLayers);
+}
+
+Qwen2VLConfig qwen2vl7bConfig(std::int64_t textLayers, std::int64_t visionLayers)
+{
+    return qwen2vlWith({3584, textLayers, 28, 4, 128, 18944, 152064, 1e-6, 1e6, {16, 24, 24}, false, "silu"}, visionLayers);
 }
 
 } // namespace unirank::model

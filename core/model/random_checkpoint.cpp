@@ -94,20 +94,6 @@ float randomWeight(std::uint64_t seed, const std::string &name, std::uint64_t in
     return static_cast<float>(norm ? 1.0 + level * step : level * step);
 }
 
-Qwen2VLConfig qwen2vl7bConfig(std::int64_t textLayers, std::int64_t visionLayers)
-{
-    Qwen2VLConfig c;
-    c.text = {3584, textLayers, 28, 4, 128, 18944, 152064, 1e-6, 1e6, {16, 24, 24}, false, "silu"};
-    c.vision.depth = visionLayers;
-    c.vision.embedDim = 1280;
-    c.vision.numHeads = 16;
-    c.vision.mlpRatio = 4;
-    c.vision.hiddenSize = 3584;
-    c.tokens = {151655, 151656, 151652, 151653, 151643, 151645};
-    c.torchDtype = "bfloat16";
-    return c;
-}
-
 std::vector<TensorShape> checkpointTensors(const Qwen2VLConfig &c)
 {
     std::vector<TensorShape> t;

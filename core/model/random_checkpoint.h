@@ -28,10 +28,6 @@ struct TensorShape {
 /// Every tensor a Hub checkpoint of this config stores, in the Hub's naming (2024 layout).
 std::vector<TensorShape> checkpointTensors(const Qwen2VLConfig &config);
 
-/// Qwen2-VL-7B-Instruct's shapes (hidden 3584, 28 heads / 4 KV, intermediate 18944, vocabulary 152064,
-/// untied head) with the given depths.
-Qwen2VLConfig qwen2vl7bConfig(std::int64_t textLayers, std::int64_t visionLayers);
-
 struct RandomCheckpointOptions {
     std::uint64_t seed = 1;
     bool bf16 = true;                        ///< else float32
