@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/model/lora_linear.h"
 
+#include "core/model/gemm.h"
 #include "core/model/param_init.h"
 
 #include <cmath>
@@ -30,7 +31,7 @@ LoraLinearImpl::LoraLinearImpl(std::int64_t in, std::int64_t out, bool bias)
 
 torch::Tensor LoraLinearImpl::forward(const torch::Tensor &x)
 {
-    auto y = torch::linear(x, m_weight, m_bias);
+    auto y = gemm::linear(x, m_weight, m_bias);
     if (!hasAdapter())
         return y;
     auto h = x.to(m_loraA->weight.scalar_type());

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/model/model_bench.h"
 
+#include "core/model/gemm.h"
 #include "core/model/loader.h"
 
 #include "core/model/presets.h"
@@ -108,7 +109,7 @@ double measureGemmPeak(torch::Device device, torch::ScalarType dtype, const std:
     double best = 0;
     for (const auto &[m, k, n] : shapes) {
         const auto a = torch::randn({m, k}, opts), b = torch::randn({k, n}, opts);
-        const double s = timeIt([&] { sync(torch::matmul(a, b)); }, minSeconds);
+        const double s = timeIt([&] { sync(gemm::matmul(a, b)); }, minSeconds); // the path the model takes
         const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(n) / s;
         if (flops > best) {
             best = flops;
@@ -159,6 +160,7 @@ ModelBenchResult benchmarkModel(const ModelBenchOptions &o, const std::function<
     const auto tokens = o.batch * o.seqLen;
     r.gemmPeakFlops = measureGemmPeak(o.device, o.dtype, {{tokens, r.config.text.hiddenSize, r.config.text.intermediateSize}},
                                       std::min(0.5, o.minSeconds), &r.gemmPeakShape);
+    r.gemmPath = o.device.is_cpu() ? gemm::pathName(gemm::cpuPath(o.dtype)) : "native";
 
     // 2. The model with random weights.
     if (!model) {
@@ -202,6 +204,7 @@ nlohmann::json ModelBenchResult::toJson() const
             {"threads", threads},
             {"gemm_peak_gflops", gemmPeakFlops / 1e9},
             {"gemm_peak_shape", gemmPeakShape},
+            {"gemm_path", gemmPath},
             {"text", {{"batch", options.batch}, {"seq_len", options.seqLen}, {"seconds", textSeconds},
                       {"tokens_per_s", textTokensPerSecond}, {"gflops", textFlops / textSeconds / 1e9}, {"mfu", textMfu()}}},
             {"vision", {{"patches", visionPatches}, {"seconds", visionSeconds}, {"patches_per_s", visionPatchesPerSecond},
@@ -224,7 +227,7 @@ std::string ModelBenchResult::toText() const
     s << "model " << options.preset << " (" << config.text.numLayers << " decoder layers, " << config.vision.depth
       << " vision blocks, " << parameterBytes / (1 << 20) << " MiB of parameters) on " << options.device.str() << " in "
       << dtypeName(options.dtype) << ", " << threads << " threads\n";
-    s << "libtorch GEMM peak: " << gemmPeakFlops / 1e9 << " GFLOP/s (" << gemmPeakShape << ")\n";
+    s << "libtorch GEMM peak: " << gemmPeakFlops / 1e9 << " GFLOP/s (" << gemmPeakShape << ", " << gemmPath << ")\n";
     s.precision(3);
     s << "text forward  " << options.batch << "x" << options.seqLen << ": " << textTokensPerSecond << " tokens/s, "
       << textFlops / textSeconds / 1e9 << " GFLOP/s, MFU " << textMfu() << " of the GEMM peak\n";

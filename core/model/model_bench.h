@@ -36,8 +36,9 @@ struct ModelBenchResult {
     Qwen2VLConfig config;
     ModelBenchOptions options;
     int threads = 0;
-    double gemmPeakFlops = 0;       ///< best libtorch GEMM FLOP/s seen
+    double gemmPeakFlops = 0;       ///< best GEMM FLOP/s seen on the path the model's products take
     std::string gemmPeakShape;
+    std::string gemmPath;           ///< that path: "native", or "widened to float32" (gemm.h)
     double textSeconds = 0, textFlops = 0, textTokensPerSecond = 0;
     double visionSeconds = 0, visionFlops = 0, visionPatchesPerSecond = 0;
     std::int64_t visionPatches = 0;

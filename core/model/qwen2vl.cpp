@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/model/qwen2vl.h"
 
+#include "core/model/gemm.h"
+
 #include "core/util/error.h"
 
 namespace unirank::model {
@@ -23,7 +25,7 @@ torch::Tensor Qwen2VLImpl::lmHeadWeight()
 
 torch::Tensor Qwen2VLImpl::lmHead(const torch::Tensor &hidden)
 {
-    return torch::matmul(hidden, lmHeadWeight().t());
+    return gemm::linear(hidden, lmHeadWeight());
 }
 
 torch::Tensor Qwen2VLImpl::embed(const torch::Tensor &inputIds, const torch::Tensor &imageEmbeds)

@@ -3,6 +3,7 @@
 
 #include "core/model/activation_checkpoint.h"
 #include "core/model/attention_blocks.h"
+#include "core/model/gemm.h"
 #include "core/model/param_init.h"
 
 #include "core/util/error.h"
@@ -87,18 +88,21 @@ torch::Tensor DecoderAttentionImpl::forward(const torch::Tensor &x, const Rotary
         k = k.unsqueeze(2).expand({b, m_kvHeads, groups, kl, m_headDim}).reshape({b, m_heads, kl, m_headDim});
         v = v.unsqueeze(2).expand({b, m_kvHeads, groups, kl, m_headDim}).reshape({b, m_heads, kl, m_headDim});
     }
-    const auto kt = k.transpose(2, 3);
+    // Operands widened once for all blocks where half-precision products run in float32 (gemm.h);
+    // each product is rounded to the model's dtype as the native kernel's would be.
+    const auto type = q.scalar_type();
+    const auto qw = gemm::operand(q), kt = gemm::operand(k).transpose(2, 3), vw = gemm::operand(v);
     const double norm = std::sqrt(static_cast<double>(m_headDim));
     // Query rows in blocks (see attentionBlockRows): a prompt with a large image has ~16k tokens.
     const auto rows = attentionBlockRows(b * m_heads, k.size(2));
     std::vector<torch::Tensor> parts;
     for (std::int64_t r = 0; r < s; r += rows) {
         const auto n = std::min(rows, s - r);
-        auto scores = torch::matmul(rows >= s ? q : q.narrow(2, r, n), kt) / norm;
+        auto scores = torch::matmul(rows >= s ? qw : qw.narrow(2, r, n), kt).to(type) / norm;
         const auto block = rows >= s ? allowed : allowed.narrow(2, r, n);
         scores = scores.masked_fill(block.logical_not(), lowestOf(scores.scalar_type()));
-        const auto probs = torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
-        parts.push_back(torch::matmul(probs, v));
+        const auto probs = torch::softmax(scores, -1, torch::kFloat32).to(type);
+        parts.push_back(torch::matmul(gemm::operand(probs), vw).to(type));
     }
     const auto attended = parts.size() == 1 ? parts.front() : torch::cat(parts, 2);
     const auto out = attended.transpose(1, 2).reshape({b, s, m_heads * m_headDim});

@@ -2,6 +2,7 @@
 #include "core/model/vision_tower.h"
 
 #include "core/model/attention_blocks.h"
+#include "core/model/gemm.h"
 
 #include "core/util/error.h"
 
@@ -9,6 +10,9 @@
 
 namespace unirank::model {
 namespace {
+
+/// Bytes of float32 hidden activations one block of the vision MLP may hold.
+constexpr std::int64_t kMlpBlockBytes = std::int64_t(64) << 20;
 
 namespace F = torch::nn::functional;
 
@@ -51,18 +55,22 @@ torch::Tensor VisionAttentionImpl::forward(const torch::Tensor &x, const torch::
     std::vector<torch::Tensor> outputs;
     outputs.reserve(segments.size());
     std::int64_t start = 0;
+    // Operands widened once where half-precision products run in float32 (gemm.h); each product
+    // is rounded to the model's dtype as the native kernel's would be.
+    const auto type = x.scalar_type();
+    const auto qw = gemm::operand(q), kw = gemm::operand(k), vw = gemm::operand(v);
     for (const auto len : segments) {
-        const auto qs = q.narrow(1, start, len), ks = k.narrow(1, start, len), vs = v.narrow(1, start, len);
+        const auto qs = qw.narrow(1, start, len), ks = kw.narrow(1, start, len), vs = vw.narrow(1, start, len);
         const auto kt = ks.transpose(1, 2);
         // Query rows in blocks: the score matrix of a block stays under kAttentionBlockBytes, so memory
         // grows linearly with the patches (a 12.8 MP sheet has 65k of them). Each row's softmax still
         // sees every key, so the result is the same as one block.
         const auto rows = attentionBlockRows(m_heads, len);
         for (std::int64_t r = 0; r < len; r += rows) {
-            const auto n = std::min(rows, len - r);
-            const auto scores = torch::matmul(qs.narrow(1, r, n), kt) / norm;
-            const auto probs = torch::softmax(scores, -1, torch::kFloat32).to(x.scalar_type());
-            outputs.push_back(torch::matmul(probs, vs)); // [heads, n, hd]
+            const auto count = std::min(rows, len - r);
+            const auto scores = torch::matmul(qs.narrow(1, r, count), kt).to(type) / norm;
+            const auto probs = torch::softmax(scores, -1, torch::kFloat32).to(type);
+            outputs.push_back(torch::matmul(gemm::operand(probs), vs).to(type)); // [heads, count, hd]
         }
         start += len;
     }
@@ -78,8 +86,19 @@ VisionMlpImpl::VisionMlpImpl(std::int64_t dim, std::int64_t hidden)
 
 torch::Tensor VisionMlpImpl::forward(const torch::Tensor &x)
 {
-    const auto h = m_fc1(x);
-    return m_fc2(h * torch::sigmoid(1.702 * h)); // quick_gelu
+    // Patch rows in blocks, so that the hidden activations (4x the width, and the temporaries of
+    // quick_gelu) of a 12.8 MP sheet's 43k patches never exist at once; rows are independent.
+    const auto rows = x.size(0), block = std::max<std::int64_t>(1, kMlpBlockBytes / (4 * m_fc1->weight().size(0)));
+    const auto run = [&](const torch::Tensor &part) {
+        const auto h = m_fc1(part);
+        return m_fc2(h * torch::sigmoid(1.702 * h)); // quick_gelu
+    };
+    if (x.dim() != 2 || rows <= block)
+        return run(x);
+    std::vector<torch::Tensor> parts;
+    for (std::int64_t r = 0; r < rows; r += block)
+        parts.push_back(run(x.narrow(0, r, std::min(block, rows - r))));
+    return torch::cat(parts);
 }
 
 PatchEmbedImpl::PatchEmbedImpl(const VisionConfig &c)
@@ -95,7 +114,7 @@ torch::Tensor PatchEmbedImpl::forward(const torch::Tensor &pixelValues)
 {
     const auto &w = m_proj->weight;
     const auto x = pixelValues.to(w.scalar_type());
-    return torch::matmul(x, w.reshape({w.size(0), -1}).t());
+    return gemm::linear(x, w.reshape({w.size(0), -1}));
 }
 
 VisionBlockImpl::VisionBlockImpl(const VisionConfig &c)
@@ -116,9 +135,9 @@ torch::Tensor VisionBlockImpl::forward(const torch::Tensor &x, const torch::Tens
 PatchMergerImpl::PatchMergerImpl(const VisionConfig &c)
     : m_groupWidth(c.embedDim * c.spatialMergeSize * c.spatialMergeSize),
       m_lnQ(register_module("ln_q", layerNorm(c.embedDim))),
-      m_mlp(register_module("mlp", torch::nn::Sequential(torch::nn::Linear(m_groupWidth, m_groupWidth),
+      m_mlp(register_module("mlp", torch::nn::Sequential(LoraLinear(m_groupWidth, m_groupWidth, true),
                                                          torch::nn::GELU(),
-                                                         torch::nn::Linear(m_groupWidth, c.hiddenSize))))
+                                                         LoraLinear(m_groupWidth, c.hiddenSize, true))))
 {
 }
 
