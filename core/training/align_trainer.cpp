@@ -109,7 +109,7 @@ struct AlignTrainer::State {
             for (std::size_t j = i; j < std::min(g.rows.size(), i + chunk); ++j)
                 rows.push_back(&g.rows[j]);
             auto batch = makeBatch(rows, *sm().prompt, true, policy.model()->device());
-            parts.push_back(policy.margins(batch));
+            parts.push_back(policy.margins(batch, encoder));
         }
         return parts.empty() ? torch::zeros({0}) : torch::cat(parts);
     }
@@ -304,7 +304,7 @@ struct AlignTrainer::State {
             refRejected.push_back(trainRef[all[u].group][all[u].worse].item<double>());
         }
         auto batch = makeBatch(rows, *sm().prompt, true, policy.model()->device());
-        const auto s = policy.margins(batch);
+        const auto s = policy.margins(batch, encoder);
         const auto n = static_cast<std::int64_t>(units.size());
         const auto d = dpoLoss(s.slice(0, 0, n), s.slice(0, n), torch::tensor(refChosen), torch::tensor(refRejected), c.beta,
                                c.label_smoothing);

@@ -3,19 +3,44 @@
 
 namespace unirank::training {
 
-PairEncoder::PairEncoder(std::shared_ptr<scoring::ScoringModel> model) : m_model(std::move(model)) {}
+PairEncoder::PairEncoder(std::shared_ptr<scoring::ScoringModel> model, std::size_t pixelCacheBytes)
+    : m_model(std::move(model)), m_pixels(pixelCacheBytes)
+{
+}
+
+torch::Tensor PairEncoder::preprocess(const std::filesystem::path &file, Image *info)
+{
+    const auto pre = vision::preprocessImageFile(file, m_model->imageConfig);
+    ++m_preprocessed;
+    if (info) {
+        info->grid = torch::tensor(std::vector<std::int64_t>(pre.gridThw.begin(), pre.gridThw.end())).view({1, 3});
+        info->tokens = pre.tokenCount(m_model->imageConfig.mergeSize);
+    }
+    auto pixels = torch::from_blob(const_cast<float *>(pre.pixelValues.data()), {pre.patches, pre.features}, torch::kFloat32).clone();
+    m_pixels.put(file.string(), pixels);
+    return pixels;
+}
 
 const PairEncoder::Image &PairEncoder::image(const std::filesystem::path &file)
 {
     const auto key = file.string();
     if (const auto it = m_images.find(key); it != m_images.end())
         return it->second;
-    const auto pre = vision::preprocessImageFile(file, m_model->imageConfig);
     Image img;
-    img.grid = torch::tensor(std::vector<std::int64_t>(pre.gridThw.begin(), pre.gridThw.end())).view({1, 3});
-    img.pixels = torch::from_blob(const_cast<float *>(pre.pixelValues.data()), {pre.patches, pre.features}, torch::kFloat32).clone();
-    img.tokens = pre.tokenCount(m_model->imageConfig.mergeSize);
+    preprocess(file, &img);
     return m_images.emplace(key, std::move(img)).first->second;
+}
+
+torch::Tensor PairEncoder::pixels(const std::string &key)
+{
+    if (auto hit = m_pixels.get(key))
+        return *hit;
+    return preprocess(key, nullptr);
+}
+
+PairEncoder::Stats PairEncoder::stats() const
+{
+    return {m_preprocessed, m_pixels.stats().bytes};
 }
 
 EncodedPair PairEncoder::encode(const TrainGroup &group, const TrainItem &item, std::size_t groupIndex)
@@ -33,7 +58,6 @@ EncodedPair PairEncoder::encode(const TrainGroup &group, const TrainItem &item, 
     const auto add = [&](const Image *img, const std::filesystem::path &file) {
         if (!img)
             return;
-        out.pixels.push_back(img->pixels);
         out.grids.push_back(img->grid);
         out.imageKeys.push_back(file.string());
     };
@@ -62,7 +86,7 @@ Batch makeBatch(const std::vector<const EncodedPair *> &pairs, const scoring::Bo
     auto mask = torch::zeros({b, len}, torch::kLong);
     auto idsA = ids.accessor<std::int64_t, 2>();
     auto maskA = mask.accessor<std::int64_t, 2>();
-    std::vector<torch::Tensor> pixels, grids;
+    std::vector<torch::Tensor> grids;
     std::vector<std::int64_t> labels;
     for (std::int64_t r = 0; r < b; ++r) {
         const auto *p = pairs[static_cast<std::size_t>(r)];
@@ -71,17 +95,14 @@ Batch makeBatch(const std::vector<const EncodedPair *> &pairs, const scoring::Bo
             idsA[r][pad + static_cast<std::int64_t>(i)] = p->ids[i];
             maskA[r][pad + static_cast<std::int64_t>(i)] = 1;
         }
-        pixels.insert(pixels.end(), p->pixels.begin(), p->pixels.end());
         grids.insert(grids.end(), p->grids.begin(), p->grids.end());
         labels.push_back(p->label);
         batch.groups.push_back(p->group);
     }
     batch.input.inputIds = ids.to(device);
     batch.input.attentionMask = mask.to(device);
-    if (!pixels.empty()) {
-        batch.input.pixelValues = torch::cat(pixels).to(device);
+    if (!grids.empty())
         batch.input.imageGridThw = torch::cat(grids);
-    }
     batch.input.logitPositions = torch::full({b, 1}, len - 1, torch::kLong).to(device);
     if (labelTokensOnly)
         batch.input.logitTokens = torch::tensor({std::int64_t(prompt.negativeId()), std::int64_t(prompt.positiveId())},

@@ -179,7 +179,7 @@ ValidationResult SftTrainer::validate()
         for (std::size_t j = i; j < std::min(s.val.size(), i + static_cast<std::size_t>(s.c.per_device_train_batch_size)); ++j)
             rows.push_back(&s.val[j]);
         auto batch = makeBatch(rows, *s.sm->prompt, s.labelTokensOnly(), m->device());
-        const auto loss = sftLoss(s.policy.logits(batch), batch.labels, batch.groups, s.labelTokensOnly(),
+        const auto loss = sftLoss(s.policy.logits(batch, s.encoder), batch.labels, batch.groups, s.labelTokensOnly(),
                                   s.sm->prompt->negativeId(), s.sm->prompt->positiveId(), 0.0);
         lossSum += loss.crossEntropy * double(rows.size());
         const auto mg = loss.margins.to(torch::kCPU, torch::kDouble);
@@ -275,7 +275,7 @@ SftResult SftTrainer::run(bool resume, const TrainCallbacks &cb)
             }
             const auto &rows = batches[static_cast<std::size_t>(b)];
             auto batch = makeBatch(rows, *s.sm->prompt, s.labelTokensOnly(), m->device());
-            auto loss = sftLoss(s.policy.logits(batch), batch.labels, batch.groups, s.labelTokensOnly(), s.sm->prompt->negativeId(),
+            auto loss = sftLoss(s.policy.logits(batch, s.encoder), batch.labels, batch.groups, s.labelTokensOnly(), s.sm->prompt->negativeId(),
                                 s.sm->prompt->positiveId(), s.c.listwise_weight);
             const double share = double(rows.size()) / double(items);
             (loss.loss * share).backward();

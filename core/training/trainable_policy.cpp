@@ -8,8 +8,9 @@ namespace fs = std::filesystem;
 
 namespace unirank::training {
 
-TrainablePolicy::TrainablePolicy(std::shared_ptr<scoring::ScoringModel> model, std::string baseModel)
-    : m_model(std::move(model)), m_base(std::move(baseModel))
+TrainablePolicy::TrainablePolicy(std::shared_ptr<scoring::ScoringModel> model, std::string baseModel,
+                                 std::size_t embeddingCacheBytes)
+    : m_model(std::move(model)), m_base(std::move(baseModel)), m_embeds(embeddingCacheBytes)
 {
 }
 
@@ -19,7 +20,7 @@ void TrainablePolicy::setup(const TrainingArguments &c, const fs::path &from)
     for (auto &p : m->parameters())
         p.set_requires_grad(false);
     m_params.clear();
-    m_embeds.clear();
+    m_embeds.clearMemory();
     torch::manual_seed(c.seed);
     m_full = c.full_finetune;
     if (m_full) {
@@ -58,29 +59,39 @@ void TrainablePolicy::setup(const TrainingArguments &c, const fs::path &from)
     m->train();
 }
 
-torch::Tensor TrainablePolicy::logits(Batch &batch)
+torch::Tensor TrainablePolicy::logits(Batch &batch, PairEncoder &images)
 {
     auto &m = m_model->model;
-    if (!m_visionTrainable && batch.input.pixelValues.defined()) {
+    if (batch.input.imageGridThw.defined() && !batch.input.pixelValues.defined() && !batch.input.imageEmbeds.defined()) {
+        const auto device = m->device();
         std::vector<torch::Tensor> rows;
+        std::int64_t index = 0;
         for (const auto *p : batch.pairs)
-            for (std::size_t i = 0; i < p->imageKeys.size(); ++i) {
-                auto it = m_embeds.find(p->imageKeys[i]);
-                if (it == m_embeds.end()) {
-                    torch::NoGradGuard noGrad;
-                    it = m_embeds.emplace(p->imageKeys[i], m->visual()(p->pixels[i].to(m->device()), p->grids[i])).first;
+            for (const auto &key : p->imageKeys) {
+                const auto grid = batch.input.imageGridThw.narrow(0, index++, 1);
+                if (m_visionTrainable) {
+                    rows.push_back(images.pixels(key));
+                    continue;
                 }
-                rows.push_back(it->second);
+                auto cached = m_embeds.get(key);
+                if (!cached) {
+                    torch::NoGradGuard noGrad;
+                    cached = m->visual()(images.pixels(key).to(device), grid);
+                    m_embeds.put(key, *cached);
+                }
+                rows.push_back(cached->to(device));
             }
-        batch.input.imageEmbeds = torch::cat(rows);
-        batch.input.pixelValues = torch::Tensor();
+        if (m_visionTrainable)
+            batch.input.pixelValues = torch::cat(rows).to(device);
+        else
+            batch.input.imageEmbeds = torch::cat(rows);
     }
     return model::forward(m, batch.input).logits;
 }
 
-torch::Tensor TrainablePolicy::margins(Batch &batch)
+torch::Tensor TrainablePolicy::margins(Batch &batch, PairEncoder &images)
 {
-    const auto l = logits(batch).select(1, 0).to(torch::kFloat32); // [B, 2]: negative, positive
+    const auto l = logits(batch, images).select(1, 0).to(torch::kFloat32); // [B, 2]: negative, positive
     return l.select(1, 1) - l.select(1, 0);
 }
 

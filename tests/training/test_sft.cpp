@@ -7,12 +7,15 @@
 //   same adapter as an uninterrupted run; the best adapter, merged by the scorer, scores as the
 //   trained model does (a PEFT round trip);
 // - over a bf16 base the adapter and its AdamW moments stay float32, and the adapter trained there
-//   follows the float32 run's within the bound stated in bf16BaseTrainsTheFloat32Adapter.
+//   follows the float32 run's within the bound stated in bf16BaseTrainsTheFloat32Adapter;
+// - the pixel and embedding caches hold at most their byte bounds, and a batch whose images were
+//   evicted (preprocessed and embedded again) gives the same logits as one served from the cache.
 #include "core/model/lora.h"
 #include "core/model/torch_io.h"
 #include "core/training/lr_schedule.h"
 #include "core/training/sft_objective.h"
 #include "core/training/sft_trainer.h"
+#include "core/training/trainable_policy.h"
 #include "storage/dataset_import.h"
 #include "storage/label_history.h"
 #include "storage/repo/catalog.h"
@@ -269,6 +272,59 @@ private slots:
         qInfo("bf16 base: lora_B update %.4f of the fp32 run's norm off; first loss %.4f relative off", relative, firstLossGap);
         QVERIFY2(firstLossGap < 0.02, std::to_string(firstLossGap).c_str());
         QVERIFY2(relative < 0.10, std::to_string(relative).c_str());
+    }
+
+    void imageCachesAreBounded()
+    {
+        // Image items of the training groups, a few per batch.
+        std::vector<std::pair<std::size_t, const TrainItem *>> items;
+        std::set<fs::path> distinct;
+        for (std::size_t g = 0; g < m_train.size(); ++g)
+            for (const auto &item : m_train[g].items)
+                if (!item.image.empty() && items.size() < 12) {
+                    items.emplace_back(g, &item);
+                    distinct.insert(item.image);
+                }
+        QVERIFY2(distinct.size() >= 4, std::to_string(distinct.size()).c_str());
+        bool overBound = false; // a cache held more than its bound after some batch
+        const auto logitsOf = [&](std::size_t pixelBytes, std::size_t embeddingBytes, PairEncoder::Stats &stats,
+                                  scoring::EmbeddingCache::Stats &embedStats) -> torch::Tensor {
+            auto model = loadTiny();
+            PairEncoder encoder(model, pixelBytes);
+            TrainablePolicy policy(model, "tiny", embeddingBytes);
+            policy.setup(smallConfig(), {});
+            model->model->eval();
+            std::vector<EncodedPair> pairs;
+            for (const auto &[g, item] : items)
+                pairs.push_back(encoder.encode(m_train[g], *item, g));
+            torch::NoGradGuard noGrad;
+            std::vector<torch::Tensor> out;
+            for (int pass = 0; pass < 2; ++pass) // the second pass finds what the bounds kept
+                for (std::size_t i = 0; i < pairs.size(); i += 3) {
+                    std::vector<const EncodedPair *> rows;
+                    for (std::size_t j = i; j < std::min(pairs.size(), i + 3); ++j)
+                        rows.push_back(&pairs[j]);
+                    auto batch = makeBatch(rows, *model->prompt, true, torch::kCPU);
+                    out.push_back(policy.logits(batch, encoder));
+                    overBound = overBound || encoder.stats().cachedBytes > pixelBytes ||
+                                policy.embeddingCacheStats().bytes > embeddingBytes;
+                }
+            stats = encoder.stats();
+            embedStats = policy.embeddingCacheStats();
+            return torch::cat(out);
+        };
+        PairEncoder::Stats roomy{}, tight{};
+        scoring::EmbeddingCache::Stats roomyEmbeds{}, tightEmbeds{};
+        const auto reference = logitsOf(kDefaultPixelCacheBytes, TrainablePolicy::kEmbeddingCacheBytes, roomy, roomyEmbeds);
+        // Room for about one image's pixels and one image's embeddings.
+        const auto onePixels = roomy.cachedBytes / distinct.size(), oneEmbedding = roomyEmbeds.bytes / distinct.size();
+        const auto bounded = logitsOf(onePixels + onePixels / 2, oneEmbedding + oneEmbedding / 2, tight, tightEmbeds);
+        QCOMPARE(roomy.preprocessed, distinct.size()); // everything kept: each image preprocessed once
+        QCOMPARE(roomyEmbeds.misses, distinct.size());
+        QVERIFY2(tight.preprocessed > distinct.size(), std::to_string(tight.preprocessed).c_str());
+        QVERIFY(tightEmbeds.misses > distinct.size());
+        QVERIFY(!overBound);
+        QVERIFY(torch::equal(bounded, reference));
     }
 
     void peftRoundTripScoresTheSame()
