@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/model/gemm.h"
 
+#include "core/model/autocast.h"
+
 #include <algorithm>
 #include <chrono>
 
@@ -111,10 +113,19 @@ double secondsOf(const std::function<void()> &work)
 
 HalfPath probe(torch::ScalarType type)
 {
+    // Runs inside whatever first needs it: it must not draw from the global generator (that would
+    // move every later random number: dropout masks, adapter initialisation) nor see autocast.
     torch::NoGradGuard noGrad;
+    AutocastScope plain(c10::DeviceType::CPU, {});
     const auto options = torch::TensorOptions().dtype(type);
-    const auto x = torch::randn({256, 512}, options), w = torch::randn({512, 512}, options);
-    const double native = secondsOf([&] { torch::linear(x, w); });
+    const auto x = torch::linspace(-1, 1, 256 * 512, options).view({256, 512});
+    const auto w = torch::linspace(1, -1, 512 * 512, options).view({512, 512});
+    double native = 0;
+    try {
+        native = secondsOf([&] { torch::linear(x, w); });
+    } catch (const c10::Error &) { // no kernel at all (fp16 on libtorch 1.13's CPU)
+        return HalfPath::Widen;
+    }
     const double widened = secondsOf([&] { linearWidened(x, w); });
     return widened < native ? HalfPath::Widen : HalfPath::Native;
 }

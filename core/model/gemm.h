@@ -9,7 +9,8 @@
 // fresh allocations would cost more in page faults than the products), a 7B model's 2 GiB head too.
 //
 // Which path runs is measured once per process and dtype, on first use (a ~20 ms probe of both
-// paths; the faster wins), and is the same for every thread. CUDA and float32 always run natively.
+// paths; the faster wins, and a dtype libtorch has no CPU kernel for, fp16 on 1.13, is widened), and
+// is the same for every thread. CUDA and float32 always run natively.
 // Autograd: linear() has a custom backward that widens again instead of keeping float32 copies of
 // the weights alive for the backward pass; matmul() is plain autograd.
 //
