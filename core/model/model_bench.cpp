@@ -197,7 +197,7 @@ ModelBenchResult benchmarkModel(const ModelBenchOptions &o, const std::function<
 
 nlohmann::json ModelBenchResult::toJson() const
 {
-    return {{"preset", options.preset},
+    return {{"preset", options.checkpoint.empty() ? options.preset : std::string("checkpoint")},
             {"layers", {{"text", config.text.numLayers}, {"vision", config.vision.depth}}},
             {"device", options.device.str()},
             {"dtype", dtypeName(options.dtype)},
@@ -224,7 +224,7 @@ std::string ModelBenchResult::toText() const
     std::ostringstream s;
     s.setf(std::ios::fixed);
     s.precision(1);
-    s << "model " << options.preset << " (" << config.text.numLayers << " decoder layers, " << config.vision.depth
+    s << "model " << (options.checkpoint.empty() ? options.preset : options.checkpoint.filename().string()) << " (" << config.text.numLayers << " decoder layers, " << config.vision.depth
       << " vision blocks, " << parameterBytes / (1 << 20) << " MiB of parameters) on " << options.device.str() << " in "
       << dtypeName(options.dtype) << ", " << threads << " threads\n";
     s << "libtorch GEMM peak: " << gemmPeakFlops / 1e9 << " GFLOP/s (" << gemmPeakShape << ", " << gemmPath << ")\n";
