@@ -47,6 +47,10 @@ int main(int argc, char **argv)
     } catch (const unirank::InputError &e) {
         return reportError({unirank::ErrorKind::BadInput, e.what()});
     } catch (const std::exception &e) {
-        return reportError({unirank::ErrorKind::Internal, e.what()});
+        // libtorch's errors carry a C++ backtrace after the message; the user needs the message.
+        std::string message = e.what();
+        if (const auto at = message.find("\nException raised from"); at != std::string::npos)
+            message.resize(at);
+        return reportError({unirank::ErrorKind::Internal, message});
     }
 }

@@ -113,6 +113,9 @@ Result<void> loadWeights(Qwen2VL &model, const tensor::Checkpoint &checkpoint, c
 
 Result<Qwen2VL> loadQwen2VL(const fs::path &folder, const LoadOptions &options)
 {
+    if (options.device.is_cpu() && options.dtype == torch::kHalf)
+        return std::unexpected(Error{ErrorKind::BadInput, "fp16 needs a CUDA device (libtorch's CPU kernels lack half "
+                                                          "precision); on a CPU use bf16 or fp32"});
     auto config = Qwen2VLConfig::load(folder / "config.json");
     if (!config)
         return std::unexpected(config.error());

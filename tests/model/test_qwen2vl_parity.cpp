@@ -53,6 +53,25 @@ private slots:
         QVERIFY(report->ok());
     }
 
+    void bf16WithinItsRounding()
+    {
+        // bf16 weights and activations, products on whichever CPU path gemm.h measured (widened to
+        // float32 on Debian's libtorch): every tensor within 8 bf16 unit roundoffs of its magnitude.
+        auto report = runParity(test::goldenDir() / "model_a", test::goldenDir(), torch::kCPU, torch::kBFloat16);
+        QVERIFY2(report.has_value(), report ? "" : report.error().message.c_str());
+        QCOMPARE(report->cases.size(), std::size_t(5));
+        for (const auto &c : report->cases)
+            for (const auto &t : c.tensors)
+                QVERIFY2(t.ok, qPrintable(QString("%1 %2: %3 > %4").arg(QString::fromStdString(c.name),
+                                                                         QString::fromStdString(t.name))
+                                              .arg(t.maxAbs)
+                                              .arg(t.tolerance)));
+        // fp16 has no CPU kernels in libtorch: refused by name instead of failing mid-forward.
+        auto half = runParity(test::goldenDir() / "model_a", test::goldenDir(), torch::kCPU, torch::kHalf);
+        QVERIFY(!half.has_value());
+        QVERIFY2(half.error().message.find("fp16") != std::string::npos, half.error().message.c_str());
+    }
+
     void aNudgedWeightIsCaught()
     {
         QTemporaryDir tmp;
