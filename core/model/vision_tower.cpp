@@ -41,41 +41,46 @@ torch::Tensor VisionAttentionImpl::forward(const torch::Tensor &x, const torch::
 {
     const auto n = x.size(0);
     const auto headDim = x.size(1) / m_heads;
-    const auto qkv = m_qkv(x).view({n, 3, m_heads, headDim}).permute({1, 0, 2, 3}); // [3, N, heads, hd]
-    // Rotary in float32 whatever the model dtype, as the reference does.
-    const auto c = cos.unsqueeze(1), s = sin.unsqueeze(1);
-    const auto rotate = [&](const torch::Tensor &t) {
-        const auto f = t.to(torch::kFloat32);
-        return (f * c + rotateHalf(f) * s).to(x.scalar_type());
-    };
-    const auto q = rotate(qkv[0]).transpose(0, 1); // [heads, N, hd]
-    const auto k = rotate(qkv[1]).transpose(0, 1);
-    const auto v = qkv[2].transpose(0, 1);
-    const double norm = std::sqrt(static_cast<double>(headDim)); // the reference divides
-    std::vector<torch::Tensor> outputs;
-    outputs.reserve(segments.size());
-    std::int64_t start = 0;
-    // Operands widened once where half-precision products run in float32 (gemm.h); each product
-    // is rounded to the model's dtype as the native kernel's would be.
     const auto type = x.scalar_type();
-    const auto qw = gemm::operand(q), kw = gemm::operand(k), vw = gemm::operand(v);
+    // q, k, v as contiguous [heads, N, hd], widened once where half-precision products run in float32
+    // (gemm.h); the fused qkv projection is dropped before attention starts (a 12.8 MP sheet's is
+    // 660 MB in float32).
+    torch::Tensor q, k, v;
+    {
+        const auto qkv = m_qkv(x).view({n, 3, m_heads, headDim}).permute({1, 0, 2, 3}); // [3, N, heads, hd]
+        // Rotary in float32 whatever the model dtype, as the reference does.
+        const auto c = cos.unsqueeze(1), s = sin.unsqueeze(1);
+        const auto rotate = [&](const torch::Tensor &t) {
+            const auto f = t.to(torch::kFloat32);
+            return gemm::operand((f * c + rotateHalf(f) * s).to(type).transpose(0, 1).contiguous());
+        };
+        q = rotate(qkv[0]);
+        k = rotate(qkv[1]);
+        v = gemm::operand(qkv[2].transpose(0, 1).contiguous());
+    }
+    const double norm = std::sqrt(static_cast<double>(headDim)); // the reference divides
+    // Each block's result goes straight to its rows of the output [N, heads, hd]: no list of blocks,
+    // concatenation and transposed copy of the whole.
+    auto out = torch::empty({n, m_heads, headDim}, x.options());
+    std::int64_t start = 0;
     for (const auto len : segments) {
-        const auto qs = qw.narrow(1, start, len), ks = kw.narrow(1, start, len), vs = vw.narrow(1, start, len);
-        const auto kt = ks.transpose(1, 2);
+        const auto qs = q.narrow(1, start, len), vs = v.narrow(1, start, len);
+        const auto kt = k.narrow(1, start, len).transpose(1, 2);
         // Query rows in blocks: the score matrix of a block stays under kAttentionBlockBytes, so memory
         // grows linearly with the patches (a 12.8 MP sheet has 65k of them). Each row's softmax still
-        // sees every key, so the result is the same as one block.
+        // sees every key, so the result is the same as one block. Each product is rounded to the
+        // model's dtype as the native kernel's would be.
         const auto rows = attentionBlockRows(m_heads, len);
         for (std::int64_t r = 0; r < len; r += rows) {
             const auto count = std::min(rows, len - r);
             const auto scores = torch::matmul(qs.narrow(1, r, count), kt).to(type) / norm;
             const auto probs = torch::softmax(scores, -1, torch::kFloat32).to(type);
-            outputs.push_back(torch::matmul(gemm::operand(probs), vs).to(type)); // [heads, count, hd]
+            const auto block = torch::matmul(gemm::operand(probs), vs).to(type); // [heads, count, hd]
+            out.narrow(0, start + r, count).copy_(block.transpose(0, 1));
         }
         start += len;
     }
-    const auto out = (outputs.size() == 1 ? outputs.front() : torch::cat(outputs, 1)).transpose(0, 1).reshape({n, -1});
-    return m_proj(out);
+    return m_proj(out.view({n, -1}));
 }
 
 VisionMlpImpl::VisionMlpImpl(std::int64_t dim, std::int64_t hidden)

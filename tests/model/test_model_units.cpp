@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Model pieces on their own: config layouts, loader errors and naming schemes, get_rope_index rules,
-// KV-cache continuation equal to one full forward, logits only where asked.
+// KV-cache continuation equal to one full forward, logits only where asked, MLPs in row blocks equal
+// to one pass.
 #include "core/model/loader.h"
 #include "core/model/lora.h"
 #include "core/model/presets.h"
@@ -235,6 +236,36 @@ private slots:
         a["model.norm.weight"].fill_(7);
         auto again = loadQwen2VL(bf16, {torch::kCPU, torch::kBFloat16, {}});
         QVERIFY(!torch::equal((*again)->named_parameters()["model.norm.weight"], a["model.norm.weight"]));
+    }
+
+    void mlpBlocksChangeNothing()
+    {
+        // An intermediate width of 8192 makes 64 MiB blocks of 2048 rows: 5000 rows are three blocks.
+        torch::manual_seed(2);
+        torch::NoGradGuard noGrad;
+        TextConfig c;
+        c.hiddenSize = 8;
+        c.intermediateSize = 8192;
+        DecoderMlp mlp(c);
+        for (auto &p : mlp->parameters())
+            p.normal_(0, 0.1);
+        const auto x = torch::randn({2, 2500, 8});
+        const auto named = mlp->named_parameters();
+        const auto gate = torch::linear(x, named["gate_proj.weight"]), up = torch::linear(x, named["up_proj.weight"]);
+        const auto want = torch::linear(torch::silu(gate) * up, named["down_proj.weight"]);
+        const auto got = mlp(x);
+        QCOMPARE(got.sizes(), want.sizes());
+        QVERIFY((got - want).abs().max().item<double>() <= 1e-6 * want.abs().max().item<double>());
+
+        VisionMlp vision(8, 8192);
+        for (auto &p : vision->parameters())
+            p.normal_(0, 0.1);
+        const auto patches = torch::randn({5000, 8});
+        const auto v = vision->named_parameters();
+        const auto h = torch::linear(patches, v["fc1.weight"], v["fc1.bias"]);
+        const auto vwant = torch::linear(h * torch::sigmoid(1.702 * h), v["fc2.weight"], v["fc2.bias"]);
+        const auto vgot = vision(patches);
+        QVERIFY((vgot - vwant).abs().max().item<double>() <= 1e-6 * vwant.abs().max().item<double>());
     }
 
     void loaderErrors()
