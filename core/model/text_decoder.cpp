@@ -5,6 +5,7 @@
 #include "core/model/attention_blocks.h"
 #include "core/model/gemm.h"
 #include "core/model/param_init.h"
+#include "core/model/row_blocks.h"
 
 #include "core/util/error.h"
 
@@ -118,20 +119,10 @@ DecoderMlpImpl::DecoderMlpImpl(const TextConfig &c)
 
 torch::Tensor DecoderMlpImpl::forward(const torch::Tensor &x)
 {
-    const auto run = [&](const torch::Tensor &part) { return m_down(torch::silu(m_gate(part)) * m_up(part)); };
-    // Token rows in blocks of at most 64 MiB of float32 intermediate activations: a prompt with a
-    // 12.8 MP drawing has ~11k tokens, whose four [tokens, intermediate] temporaries would take 1.5 GB
-    // at 2B width. Rows are independent, so blocks change nothing.
-    const auto width = x.size(-1), rows = x.numel() / std::max<std::int64_t>(1, width);
-    const auto block = std::max<std::int64_t>(1, (std::int64_t(64) << 20) / (4 * m_gate->weight().size(0)));
-    if (rows <= block)
-        return run(x);
-    const auto flat = x.reshape({rows, width});
-    std::vector<torch::Tensor> parts;
-    for (std::int64_t r = 0; r < rows; r += block)
-        parts.push_back(run(flat.narrow(0, r, std::min(block, rows - r))));
-    auto shape = x.sizes().vec();
-    return torch::cat(parts).view(shape);
+    // An 11k-token prompt's four [tokens, 8960] temporaries would take 1.5 GB at 2B width.
+    return inRowBlocks(x, m_gate->weight().size(0), kMlpBlockBytes, [&](const torch::Tensor &part) {
+        return m_down(torch::silu(m_gate(part)) * m_up(part));
+    });
 }
 
 DecoderLayerImpl::DecoderLayerImpl(const TextConfig &c)

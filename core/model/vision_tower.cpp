@@ -3,6 +3,7 @@
 
 #include "core/model/attention_blocks.h"
 #include "core/model/gemm.h"
+#include "core/model/row_blocks.h"
 
 #include "core/util/error.h"
 
@@ -10,9 +11,6 @@
 
 namespace unirank::model {
 namespace {
-
-/// Bytes of float32 hidden activations one block of the vision MLP may hold.
-constexpr std::int64_t kMlpBlockBytes = std::int64_t(64) << 20;
 
 namespace F = torch::nn::functional;
 
@@ -91,19 +89,12 @@ VisionMlpImpl::VisionMlpImpl(std::int64_t dim, std::int64_t hidden)
 
 torch::Tensor VisionMlpImpl::forward(const torch::Tensor &x)
 {
-    // Patch rows in blocks, so that the hidden activations (4x the width, and the temporaries of
-    // quick_gelu) of a 12.8 MP sheet's 43k patches never exist at once; rows are independent.
-    const auto rows = x.size(0), block = std::max<std::int64_t>(1, kMlpBlockBytes / (4 * m_fc1->weight().size(0)));
-    const auto run = [&](const torch::Tensor &part) {
+    // A 12.8 MP sheet's 43k patches: the hidden activations (4x the width) and quick_gelu's
+    // temporaries never exist at once.
+    return inRowBlocks(x, m_fc1->weight().size(0), kMlpBlockBytes, [&](const torch::Tensor &part) {
         const auto h = m_fc1(part);
         return m_fc2(h * torch::sigmoid(1.702 * h)); // quick_gelu
-    };
-    if (x.dim() != 2 || rows <= block)
-        return run(x);
-    std::vector<torch::Tensor> parts;
-    for (std::int64_t r = 0; r < rows; r += block)
-        parts.push_back(run(x.narrow(0, r, std::min(block, rows - r))));
-    return torch::cat(parts);
+    });
 }
 
 PatchEmbedImpl::PatchEmbedImpl(const VisionConfig &c)
