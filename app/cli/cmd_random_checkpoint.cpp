@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// unirank-cli random-checkpoint --preset 2b|7b|tiny [--layers N] [--vision-blocks N] [--seed S]
+// unirank-cli random-checkpoint --preset 2b|7b|qwen2.5-vl-3b|qwen3-vl-2b|qwen3-vl-8b|tiny [--layers N] [--vision-blocks N] [--seed S]
 //                               [--dtype bf16|fp32] [--shard-mb N] --out DIR
 //
 // Writes a checkpoint laid out exactly like the Hub's (config.json, sharded safetensors with
@@ -24,8 +24,12 @@ void addRandomCheckpointCommand(CLI::App &app)
     };
     auto a = std::make_shared<Args>();
     auto *cmd = app.add_subcommand("random-checkpoint", "Write a Hub-layout checkpoint with deterministic random weights");
-    cmd->add_option("--preset", a->preset, "2b (Qwen2-VL-2B-Instruct's shapes), 7b, or tiny (the golden config)")
-        ->check(CLI::IsMember({"2b", "7b", "tiny"}));
+    auto names = model::presetNames();
+    names.push_back("tiny");
+    cmd->add_option("--preset", a->preset,
+                    "2b or 7b (Qwen2-VL-2B/7B-Instruct's shapes), qwen2.5-vl-3b, qwen3-vl-2b, qwen3-vl-8b, or tiny "
+                    "(the golden config)")
+        ->check(CLI::IsMember(names));
     cmd->add_option("--layers", a->layers, "Decoder layers (default: the full model's)")->check(CLI::Range(1, 128));
     cmd->add_option("--vision-blocks", a->visionBlocks, "Vision blocks (default: the full model's)")->check(CLI::Range(1, 128));
     cmd->add_option("--seed", a->seed, "Seed of the weights");
@@ -41,9 +45,7 @@ void addRandomCheckpointCommand(CLI::App &app)
             if (a->visionBlocks > 0)
                 config.vision.depth = a->visionBlocks;
         } else {
-            const auto layers = a->layers > 0 ? a->layers : 28;
-            const auto blocks = a->visionBlocks > 0 ? a->visionBlocks : 32;
-            config = a->preset == "2b" ? model::qwen2vl2bConfig(layers, blocks) : model::qwen2vl7bConfig(layers, blocks);
+            config = model::presetConfig(a->preset, a->layers, a->visionBlocks);
         }
         model::RandomCheckpointOptions options;
         options.seed = a->seed;

@@ -23,6 +23,17 @@ std::string canonicalTensorName(std::string_view stored)
     return std::string(stored);
 }
 
+std::string hubTensorName(const std::string &canonical, Family family)
+{
+    if (family != Family::Qwen3VL)
+        return canonical;
+    if (canonical.starts_with("visual."))
+        return "model." + canonical;
+    if (canonical.starts_with("model."))
+        return "model.language_model." + canonical.substr(6);
+    return canonical;
+}
+
 namespace {
 
 /// Name -> entry under canonical names; BadInput when a tensor is stored under both schemes.
@@ -154,7 +165,7 @@ void saveQwen2VL(Qwen2VL &model, const fs::path &folder)
     fs::create_directories(folder);
     std::vector<std::pair<std::string, torch::Tensor>> tensors;
     for (const auto &item : model->named_parameters())
-        tensors.emplace_back(item.key(), item.value());
+        tensors.emplace_back(hubTensorName(item.key(), model->config().family()), item.value());
     writeTensors(folder / "model.safetensors", tensors);
     writeFileAtomically(folder / "config.json", model->config().toJson().dump(2) + "\n");
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Loads a Hugging Face Qwen2-VL checkpoint folder (config.json + model.safetensors or shards) into a
+// Loads a Hugging Face Qwen2-VL, Qwen2.5-VL or Qwen3-VL checkpoint folder (config.json + model.safetensors or shards) into a
 // Qwen2VL on the requested device and dtype, and saves one back in the same layout.
 //
 // Names: the 2024 hub layout (`visual.*`, `model.*`, `lm_head.weight`) and the transformers >= 4.52
@@ -33,13 +33,17 @@ struct LoadOptions {
 
 /// `visual.x` / `model.x` / `lm_head.weight` for a stored name in either layout.
 std::string canonicalTensorName(std::string_view stored);
+/// The name a family's Hub checkpoints use for a canonical name (Qwen3-VL: `model.visual.x`,
+/// `model.language_model.x`; the others: unchanged).
+std::string hubTensorName(const std::string &canonical, Family family);
 
 Result<Qwen2VL> loadQwen2VL(const std::filesystem::path &folder, const LoadOptions &options = {});
 
 /// Copies the checkpoint's tensors into an existing model's parameters (same checks as loadQwen2VL).
 Result<void> loadWeights(Qwen2VL &model, const tensor::Checkpoint &checkpoint, const LoadOptions &options = {});
 
-/// Writes config.json and model.safetensors (hub layout, float tensors as they are) atomically.
+/// Writes config.json and model.safetensors (the family's hub layout, float tensors as they are)
+/// atomically.
 void saveQwen2VL(Qwen2VL &model, const std::filesystem::path &folder);
 
 /// Parses "cpu", "cuda", "cuda:1" and "fp32"/"bf16"/"fp16"; InputError otherwise or when CUDA is

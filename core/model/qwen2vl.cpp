@@ -39,7 +39,9 @@ torch::Tensor Qwen2VLImpl::embed(const torch::Tensor &inputIds, const torch::Ten
                          std::to_string(rows) + " embeddings");
     if (rows == 0)
         return embeds;
-    return embeds.masked_scatter(isImage.unsqueeze(-1).expand_as(embeds), imageEmbeds.to(embeds.device(), embeds.scalar_type()));
+    // Qwen3-VL rows carry their DeepStack embeddings after the main one (vision_tower.h).
+    const auto main = imageEmbeds.narrow(1, 0, m_config.text.hiddenSize);
+    return embeds.masked_scatter(isImage.unsqueeze(-1).expand_as(embeds), main.to(embeds.device(), embeds.scalar_type()));
 }
 
 torch::Device Qwen2VLImpl::device() const
@@ -97,9 +99,20 @@ ForwardOutput forward(Qwen2VL &model, const ForwardInput &input, KVCache *cache,
     torch::Tensor imageEmbeds = input.imageEmbeds;
     if (!imageEmbeds.defined() && input.pixelValues.defined() && input.pixelValues.numel() > 0)
         imageEmbeds = model->visual()(input.pixelValues.to(device), input.imageGridThw, trace);
+    if (imageEmbeds.defined() && imageEmbeds.size(0) > 0 && imageEmbeds.size(1) != model->visual()->outputWidth())
+        throw InputError("image embeddings have width " + std::to_string(imageEmbeds.size(1)) + " but this model's are " +
+                         std::to_string(model->visual()->outputWidth()) + " wide");
     const auto embeds = model->embed(ids.to(device), imageEmbeds);
     record(trace, "inputs_embeds", embeds);
-    const auto hidden = model->decoder()(embeds, out.positionIds.to(device), mask.to(device), cache, trace);
+    DeepStackInput deepstack;
+    const auto hiddenSize = cfg.text.hiddenSize;
+    if (imageEmbeds.defined() && imageEmbeds.size(0) > 0 && imageEmbeds.size(1) > hiddenSize) {
+        deepstack.mask = ids.to(device) == cfg.tokens.imageToken;
+        for (std::int64_t k = 1; k * hiddenSize < imageEmbeds.size(1); ++k)
+            deepstack.embeds.push_back(imageEmbeds.narrow(1, k * hiddenSize, hiddenSize));
+    }
+    const auto hidden = model->decoder()(embeds, out.positionIds.to(device), mask.to(device), cache, trace,
+                                         deepstack.embeds.empty() ? nullptr : &deepstack);
     if (input.keepHidden)
         out.hidden = hidden;
     if (input.logitPositions.defined()) {

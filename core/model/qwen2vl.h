@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Qwen2VLForConditionalGeneration: vision tower + Qwen2 decoder + LM head (tied to the embedding or
-// its own `lm_head.weight`). Module names match the checkpoints of the 2024 hub layout: `visual.*`,
-// `model.*`, `lm_head.weight` (the loader also maps the transformers >= 4.52 layout onto these).
+// Qwen2VLForConditionalGeneration and its successors Qwen2_5_VL... and Qwen3VL... (one class; the
+// family is in the config): vision tower + decoder + LM head (tied to the embedding or its own
+// `lm_head.weight`). Module names match the checkpoints of the 2024 hub layout: `visual.*`,
+// `model.*`, `lm_head.weight` (the loader maps the transformers >= 4.52 / Qwen3-VL layout
+// `model.visual.*`, `model.language_model.*` onto these, and saves each family in its own).
 //
 // Weights vs state (whisper.cpp's context/state split): a loaded Qwen2VL holds only weights and is
 // shared read-only by any number of requests; everything a request owns (KVCache, Trace, outputs) is

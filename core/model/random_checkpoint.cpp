@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/model/random_checkpoint.h"
 
+#include "core/model/loader.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cstring>
@@ -67,8 +69,18 @@ void writeText(const fs::path &path, const std::string &text)
     fs::rename(tmp, path);
 }
 
-nlohmann::json preprocessorConfig()
+/// The preprocessor_config.json each family's Hub checkpoints ship.
+nlohmann::json preprocessorConfig(Family family)
 {
+    if (family == Family::Qwen3VL)
+        return {{"size", {{"longest_edge", 16777216}, {"shortest_edge", 65536}}},
+                {"patch_size", 16},
+                {"temporal_patch_size", 2},
+                {"merge_size", 2},
+                {"image_mean", {0.5, 0.5, 0.5}},
+                {"image_std", {0.5, 0.5, 0.5}},
+                {"processor_class", "Qwen3VLProcessor"},
+                {"image_processor_type", "Qwen2VLImageProcessorFast"}};
     return {{"min_pixels", 3136},
             {"max_pixels", 12845056},
             {"patch_size", 14},
@@ -77,7 +89,64 @@ nlohmann::json preprocessorConfig()
             {"image_mean", {0.48145466, 0.4578275, 0.40821073}},
             {"image_std", {0.26862954, 0.26130258, 0.27577711}},
             {"image_processor_type", "Qwen2VLImageProcessor"},
-            {"processor_class", "Qwen2VLProcessor"}};
+            {"processor_class", family == Family::Qwen2_5VL ? "Qwen2_5_VLProcessor" : "Qwen2VLProcessor"}};
+}
+
+/// Vision tensors under canonical names (`visual.*`).
+void visionTensors(const VisionConfig &v, std::vector<TensorShape> &t)
+{
+    const auto e = v.embedDim, m = v.mlpHidden(), g = e * v.spatialMergeSize * v.spatialMergeSize;
+    const auto qwen3 = v.family == Family::Qwen3VL;
+    t.push_back({"visual.patch_embed.proj.weight", {e, v.inChannels, v.temporalPatchSize, v.patchSize, v.patchSize}});
+    if (qwen3) {
+        t.push_back({"visual.patch_embed.proj.bias", {e}});
+        t.push_back({"visual.pos_embed.weight", {v.numPositionEmbeddings, e}});
+    }
+    const auto linear = [&](const std::string &name, std::int64_t out, std::int64_t in) {
+        t.push_back({name + ".weight", {out, in}});
+        t.push_back({name + ".bias", {out}});
+    };
+    const auto norm = [&](const std::string &name, std::int64_t dim) {
+        t.push_back({name + ".weight", {dim}});
+        if (v.family != Family::Qwen2_5VL) // RMSNorm has no bias
+            t.push_back({name + ".bias", {dim}});
+    };
+    for (std::int64_t i = 0; i < v.depth; ++i) {
+        const auto p = "visual.blocks." + std::to_string(i) + ".";
+        norm(p + "norm1", e);
+        norm(p + "norm2", e);
+        linear(p + "attn.qkv", 3 * e, e);
+        linear(p + "attn.proj", e, e);
+        switch (v.family) {
+        case Family::Qwen2VL:
+            linear(p + "mlp.fc1", m, e);
+            linear(p + "mlp.fc2", e, m);
+            break;
+        case Family::Qwen2_5VL:
+            linear(p + "mlp.gate_proj", m, e);
+            linear(p + "mlp.up_proj", m, e);
+            linear(p + "mlp.down_proj", e, m);
+            break;
+        case Family::Qwen3VL:
+            linear(p + "mlp.linear_fc1", m, e);
+            linear(p + "mlp.linear_fc2", e, m);
+            break;
+        }
+    }
+    if (qwen3) {
+        const auto merger = [&](const std::string &p, std::int64_t normDim) {
+            norm(p + "norm", normDim);
+            linear(p + "linear_fc1", g, g);
+            linear(p + "linear_fc2", v.hiddenSize, g);
+        };
+        merger("visual.merger.", e);
+        for (std::size_t k = 0; k < v.deepstackIndexes.size(); ++k)
+            merger("visual.deepstack_merger_list." + std::to_string(k) + ".", g);
+    } else {
+        norm("visual.merger.ln_q", e);
+        linear("visual.merger.mlp.0", g, g);
+        linear("visual.merger.mlp.2", v.hiddenSize, g);
+    }
 }
 
 } // namespace
@@ -97,42 +166,25 @@ float randomWeight(std::uint64_t seed, const std::string &name, std::uint64_t in
 std::vector<TensorShape> checkpointTensors(const Qwen2VLConfig &c)
 {
     std::vector<TensorShape> t;
-    const auto &v = c.vision;
-    const auto e = v.embedDim, m = v.mlpHidden(), g = e * v.spatialMergeSize * v.spatialMergeSize;
-    t.push_back({"visual.patch_embed.proj.weight", {e, v.inChannels, v.temporalPatchSize, v.patchSize, v.patchSize}});
-    for (std::int64_t i = 0; i < v.depth; ++i) {
-        const auto p = "visual.blocks." + std::to_string(i) + ".";
-        for (const char *n : {"norm1", "norm2"}) {
-            t.push_back({p + n + ".weight", {e}});
-            t.push_back({p + n + ".bias", {e}});
-        }
-        t.push_back({p + "attn.qkv.weight", {3 * e, e}});
-        t.push_back({p + "attn.qkv.bias", {3 * e}});
-        t.push_back({p + "attn.proj.weight", {e, e}});
-        t.push_back({p + "attn.proj.bias", {e}});
-        t.push_back({p + "mlp.fc1.weight", {m, e}});
-        t.push_back({p + "mlp.fc1.bias", {m}});
-        t.push_back({p + "mlp.fc2.weight", {e, m}});
-        t.push_back({p + "mlp.fc2.bias", {e}});
-    }
-    t.push_back({"visual.merger.ln_q.weight", {e}});
-    t.push_back({"visual.merger.ln_q.bias", {e}});
-    t.push_back({"visual.merger.mlp.0.weight", {g, g}});
-    t.push_back({"visual.merger.mlp.0.bias", {g}});
-    t.push_back({"visual.merger.mlp.2.weight", {v.hiddenSize, g}});
-    t.push_back({"visual.merger.mlp.2.bias", {v.hiddenSize}});
+    visionTensors(c.vision, t);
     const auto &x = c.text;
     const auto h = x.hiddenSize, q = x.numHeads * x.headDim, kv = x.numKvHeads * x.headDim;
     t.push_back({"model.embed_tokens.weight", {x.vocabSize, h}});
     for (std::int64_t i = 0; i < x.numLayers; ++i) {
         const auto p = "model.layers." + std::to_string(i) + ".";
-        t.push_back({p + "self_attn.q_proj.weight", {q, h}});
-        t.push_back({p + "self_attn.q_proj.bias", {q}});
-        t.push_back({p + "self_attn.k_proj.weight", {kv, h}});
-        t.push_back({p + "self_attn.k_proj.bias", {kv}});
-        t.push_back({p + "self_attn.v_proj.weight", {kv, h}});
-        t.push_back({p + "self_attn.v_proj.bias", {kv}});
-        t.push_back({p + "self_attn.o_proj.weight", {h, q}});
+        const auto proj = [&](const std::string &name, std::int64_t out, std::int64_t in, bool bias) {
+            t.push_back({p + name + ".weight", {out, in}});
+            if (bias)
+                t.push_back({p + name + ".bias", {out}});
+        };
+        proj("self_attn.q_proj", q, h, x.qkvBias);
+        proj("self_attn.k_proj", kv, h, x.qkvBias);
+        proj("self_attn.v_proj", kv, h, x.qkvBias);
+        proj("self_attn.o_proj", h, q, x.outputBias);
+        if (x.qkNorm) {
+            t.push_back({p + "self_attn.q_norm.weight", {x.headDim}});
+            t.push_back({p + "self_attn.k_norm.weight", {x.headDim}});
+        }
         t.push_back({p + "mlp.gate_proj.weight", {x.intermediateSize, h}});
         t.push_back({p + "mlp.up_proj.weight", {x.intermediateSize, h}});
         t.push_back({p + "mlp.down_proj.weight", {h, x.intermediateSize}});
@@ -142,6 +194,8 @@ std::vector<TensorShape> checkpointTensors(const Qwen2VLConfig &c)
     t.push_back({"model.norm.weight", {h}});
     if (!x.tieWordEmbeddings)
         t.push_back({"lm_head.weight", {x.vocabSize, h}});
+    for (auto &shape : t) // the family's Hub names (Qwen3-VL: model.visual.*, model.language_model.*)
+        shape.name = hubTensorName(shape.name, c.family());
     return t;
 }
 
@@ -211,7 +265,7 @@ std::uint64_t writeRandomCheckpoint(const Qwen2VLConfig &config, const fs::path 
     auto cfg = config.toJson();
     cfg["torch_dtype"] = options.bf16 ? "bfloat16" : "float32";
     writeText(folder / "config.json", cfg.dump(2) + "\n");
-    writeText(folder / "preprocessor_config.json", preprocessorConfig().dump(2) + "\n");
+    writeText(folder / "preprocessor_config.json", preprocessorConfig(config.family()).dump(2) + "\n");
     const nlohmann::json index = {{"metadata", {{"total_size", total}}}, {"weight_map", weightMap}};
     writeText(folder / "model.safetensors.index.json", index.dump(2) + "\n");
     return total;

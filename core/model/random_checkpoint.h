@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Deterministic random checkpoints laid out like the Hub's: config.json, bf16 (or fp32) shards
-// model-0000k-of-0000n.safetensors with model.safetensors.index.json, tensor names `visual.*` /
-// `model.*` (+ `lm_head.weight` when untied), and the Hub's preprocessor_config.json. For reference
+// model-0000k-of-0000n.safetensors with model.safetensors.index.json, the family's tensor names
+// (+ `lm_head.weight` when untied), and the family's Hub preprocessor_config.json. For reference
 // tests (the same bytes on every machine, so stored reference scores stay valid) and for load/memory
 // benchmarks at full size (written tensor by tensor, never held in memory).
 //
@@ -25,7 +25,8 @@ struct TensorShape {
     std::vector<std::int64_t> shape;
 };
 
-/// Every tensor a Hub checkpoint of this config stores, in the Hub's naming (2024 layout).
+/// Every tensor a Hub checkpoint of this config stores, in the family's Hub naming (Qwen2-VL and
+/// Qwen2.5-VL: `visual.*`, `model.*`; Qwen3-VL: `model.visual.*`, `model.language_model.*`).
 std::vector<TensorShape> checkpointTensors(const Qwen2VLConfig &config);
 
 struct RandomCheckpointOptions {

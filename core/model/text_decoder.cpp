@@ -57,11 +57,15 @@ torch::Tensor RMSNormImpl::forward(const torch::Tensor &x)
 
 DecoderAttentionImpl::DecoderAttentionImpl(const TextConfig &c)
     : m_heads(c.numHeads), m_kvHeads(c.numKvHeads), m_headDim(c.headDim),
-      m_q(register_module("q_proj", linear(c.hiddenSize, c.numHeads * c.headDim, true))),
-      m_k(register_module("k_proj", linear(c.hiddenSize, c.numKvHeads * c.headDim, true))),
-      m_v(register_module("v_proj", linear(c.hiddenSize, c.numKvHeads * c.headDim, true))),
-      m_o(register_module("o_proj", linear(c.numHeads * c.headDim, c.hiddenSize, false)))
+      m_q(register_module("q_proj", linear(c.hiddenSize, c.numHeads * c.headDim, c.qkvBias))),
+      m_k(register_module("k_proj", linear(c.hiddenSize, c.numKvHeads * c.headDim, c.qkvBias))),
+      m_v(register_module("v_proj", linear(c.hiddenSize, c.numKvHeads * c.headDim, c.qkvBias))),
+      m_o(register_module("o_proj", linear(c.numHeads * c.headDim, c.hiddenSize, c.outputBias)))
 {
+    if (c.qkNorm) {
+        m_qNorm = register_module("q_norm", RMSNorm(c.headDim, c.rmsNormEps));
+        m_kNorm = register_module("k_norm", RMSNorm(c.headDim, c.rmsNormEps));
+    }
 }
 
 torch::Tensor DecoderAttentionImpl::forward(const torch::Tensor &x, const RotaryTables &rope,
@@ -69,8 +73,14 @@ torch::Tensor DecoderAttentionImpl::forward(const torch::Tensor &x, const Rotary
                                             torch::Tensor *cacheValues)
 {
     const auto b = x.size(0), s = x.size(1);
-    auto q = m_q(x).view({b, s, m_heads, m_headDim}).transpose(1, 2);
-    auto k = m_k(x).view({b, s, m_kvHeads, m_headDim}).transpose(1, 2);
+    auto q = m_q(x).view({b, s, m_heads, m_headDim});
+    auto k = m_k(x).view({b, s, m_kvHeads, m_headDim});
+    if (m_qNorm) { // Qwen3: each head normalised before RoPE
+        q = m_qNorm(q);
+        k = m_kNorm(k);
+    }
+    q = q.transpose(1, 2);
+    k = k.transpose(1, 2);
     auto v = m_v(x).view({b, s, m_kvHeads, m_headDim}).transpose(1, 2);
     const auto cos = rope.cos.unsqueeze(1), sin = rope.sin.unsqueeze(1);
     q = q * cos + rotateHalf(q) * sin;
@@ -165,6 +175,22 @@ RotaryTables TextDecoderImpl::rotary(const torch::Tensor &positionIds, torch::Sc
     const auto freqs = positionIds.to(device).to(torch::kFloat32).unsqueeze(-1) * invFreq.view({1, 1, 1, half});
     const auto emb = torch::cat({freqs, freqs}, -1); // [3, B, S, head_dim]
     auto cos = emb.cos(), sin = emb.sin();
+    if (m_config.mropeInterleaved) {
+        // Qwen3-VL: frequency j takes its row from j mod 3 (t, h, w, t, h, w, ...) while j is below
+        // 3 x that row's section; all other frequencies stay temporal. Both halves alike.
+        std::vector<std::int64_t> row(static_cast<std::size_t>(half), 0);
+        for (std::int64_t r = 1; r < 3; ++r)
+            for (std::int64_t j = r; j < std::min(half, 3 * m_config.mropeSection[static_cast<std::size_t>(r)]); j += 3)
+                row[static_cast<std::size_t>(j)] = r;
+        std::vector<std::int64_t> doubled(row);
+        doubled.insert(doubled.end(), row.begin(), row.end());
+        const auto pickRow = torch::tensor(doubled, torch::kLong).to(device).view({1, 1, 1, -1});
+        const auto pick = [&](const torch::Tensor &table) {
+            const auto shape = table.sizes().vec();
+            return table.gather(0, pickRow.expand({1, shape[1], shape[2], shape[3]})).squeeze(0).to(dtype);
+        };
+        return {pick(cos), pick(sin)};
+    }
     // Channel chunks (sections doubled) take their values from rows temporal, height, width in turn.
     std::vector<std::int64_t> sections;
     for (int rep = 0; rep < 2; ++rep)
@@ -181,7 +207,8 @@ RotaryTables TextDecoderImpl::rotary(const torch::Tensor &positionIds, torch::Sc
 }
 
 torch::Tensor TextDecoderImpl::forward(const torch::Tensor &inputsEmbeds, const torch::Tensor &positionIds,
-                                       const torch::Tensor &attentionMask, KVCache *cache, Trace *trace)
+                                       const torch::Tensor &attentionMask, KVCache *cache, Trace *trace,
+                                       const DeepStackInput *deepstack)
 {
     const auto b = inputsEmbeds.size(0), s = inputsEmbeds.size(1);
     const auto device = inputsEmbeds.device();
@@ -209,7 +236,12 @@ torch::Tensor TextDecoderImpl::forward(const torch::Tensor &inputsEmbeds, const 
                            x);
         else
             x = layer->forward(x, rope, allowed, cache ? &cache->keys[i] : nullptr, cache ? &cache->values[i] : nullptr);
-        record(trace, "decoder_layer." + std::to_string(i), x);
+        record(trace, "decoder_layer." + std::to_string(i), x); // the layer's own output, as transformers' hooks see it
+        if (deepstack && i < deepstack->embeds.size()) {
+            // Zero everywhere but the visual positions, so the sum leaves text positions bit-identical.
+            const auto mask = deepstack->mask.to(device).unsqueeze(-1).expand_as(x);
+            x = x + torch::zeros_like(x).masked_scatter(mask, deepstack->embeds[i].to(device, x.scalar_type()));
+        }
     }
     if (cache)
         cache->keyMask = keyMask;

@@ -44,6 +44,7 @@ public:
 private:
     std::int64_t m_heads, m_kvHeads, m_headDim;
     LoraLinear m_q{nullptr}, m_k{nullptr}, m_v{nullptr}, m_o{nullptr};
+    RMSNorm m_qNorm{nullptr}, m_kNorm{nullptr}; ///< Qwen3 only
 };
 TORCH_MODULE(DecoderAttention);
 
@@ -70,6 +71,14 @@ private:
 };
 TORCH_MODULE(DecoderLayer);
 
+/// Qwen3-VL's DeepStack: after decoder layer k (k < embeds.size()), embeds[k] ([visual tokens, H],
+/// in row-major order of `mask`) is added to the hidden states of the positions where mask [B, S]
+/// is true.
+struct DeepStackInput {
+    torch::Tensor mask;
+    std::vector<torch::Tensor> embeds;
+};
+
 class TextDecoderImpl : public torch::nn::Module {
 public:
     explicit TextDecoderImpl(const TextConfig &c);
@@ -80,7 +89,8 @@ public:
     /// With a cache, attends to its keys too and appends this chunk's keys and values to it.
     /// Returns the final-normed hidden states [B, S, H].
     torch::Tensor forward(const torch::Tensor &inputsEmbeds, const torch::Tensor &positionIds,
-                          const torch::Tensor &attentionMask, KVCache *cache = nullptr, Trace *trace = nullptr);
+                          const torch::Tensor &attentionMask, KVCache *cache = nullptr, Trace *trace = nullptr,
+                          const DeepStackInput *deepstack = nullptr);
 
     RotaryTables rotary(const torch::Tensor &positionIds, torch::ScalarType dtype, torch::Device device) const;
 

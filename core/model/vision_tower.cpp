@@ -4,8 +4,13 @@
 #include "core/model/attention_blocks.h"
 #include "core/model/gemm.h"
 #include "core/model/row_blocks.h"
+#include "core/model/vision_layout.h"
+
+#include "core/model/param_init.h"
 
 #include "core/util/error.h"
+
+#include <algorithm>
 
 #include <cmath>
 
@@ -20,9 +25,18 @@ torch::Tensor rotateHalf(const torch::Tensor &x)
     return torch::cat({-x.slice(-1, half), x.slice(-1, 0, half)}, -1);
 }
 
-torch::nn::LayerNorm layerNorm(std::int64_t dim)
+constexpr double kNormEps = 1e-6;
+
+bool usesRmsNorm(const VisionConfig &c)
 {
-    return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-6));
+    return c.family == Family::Qwen2_5VL;
+}
+
+/// Rows of `x` taken in `order` by groups of `unit` consecutive rows.
+torch::Tensor gatherGroups(const torch::Tensor &x, const torch::Tensor &order, std::int64_t unit)
+{
+    const auto rows = x.size(0);
+    return x.reshape({rows / unit, unit, -1}).index_select(0, order.to(x.device())).reshape({rows, -1});
 }
 
 } // namespace
@@ -81,20 +95,57 @@ torch::Tensor VisionAttentionImpl::forward(const torch::Tensor &x, const torch::
     return m_proj(out.view({n, -1}));
 }
 
-VisionMlpImpl::VisionMlpImpl(std::int64_t dim, std::int64_t hidden)
-    : m_fc1(register_module("fc1", LoraLinear(dim, hidden, true))),
-      m_fc2(register_module("fc2", LoraLinear(hidden, dim, true)))
+VisionMlpImpl::VisionMlpImpl(const VisionConfig &c) : m_family(c.family)
 {
+    const auto dim = c.embedDim, hidden = c.mlpHidden();
+    switch (c.family) {
+    case Family::Qwen2VL:
+        m_fc1 = register_module("fc1", LoraLinear(dim, hidden, true));
+        m_fc2 = register_module("fc2", LoraLinear(hidden, dim, true));
+        break;
+    case Family::Qwen2_5VL:
+        m_gate = register_module("gate_proj", LoraLinear(dim, hidden, true));
+        m_fc1 = register_module("up_proj", LoraLinear(dim, hidden, true));
+        m_fc2 = register_module("down_proj", LoraLinear(hidden, dim, true));
+        break;
+    case Family::Qwen3VL:
+        m_fc1 = register_module("linear_fc1", LoraLinear(dim, hidden, true));
+        m_fc2 = register_module("linear_fc2", LoraLinear(hidden, dim, true));
+        break;
+    }
 }
 
 torch::Tensor VisionMlpImpl::forward(const torch::Tensor &x)
 {
-    // A 12.8 MP sheet's 43k patches: the hidden activations (4x the width) and quick_gelu's
+    // A 12.8 MP sheet's 43k patches: the hidden activations (4x the width) and the activation's
     // temporaries never exist at once.
     return inRowBlocks(x, m_fc1->weight().size(0), kMlpBlockBytes, [&](const torch::Tensor &part) {
         const auto h = m_fc1(part);
-        return m_fc2(h * torch::sigmoid(1.702 * h)); // quick_gelu
+        switch (m_family) {
+        case Family::Qwen2_5VL:
+            return m_fc2(torch::silu(m_gate(part)) * h);
+        case Family::Qwen3VL:
+            return m_fc2(torch::gelu(h, "tanh"));
+        default:
+            return m_fc2(h * torch::sigmoid(1.702 * h)); // quick_gelu
+        }
     });
+}
+
+VisionNormImpl::VisionNormImpl(std::int64_t dim, bool rms) : m_rms(rms)
+{
+    m_weight = register_parameter("weight", torch::ones({dim}));
+    if (!rms)
+        m_bias = register_parameter("bias", torch::zeros({dim}));
+}
+
+torch::Tensor VisionNormImpl::forward(const torch::Tensor &x)
+{
+    if (!m_rms)
+        return torch::layer_norm(x, {x.size(-1)}, m_weight, m_bias, kNormEps);
+    const auto f = x.to(torch::kFloat32); // Qwen2_5_VLRMSNorm: float32 statistics, weight in the input dtype
+    const auto normed = f * torch::rsqrt(f.pow(2).mean(-1, true) + kNormEps);
+    return m_weight * normed.to(x.scalar_type());
 }
 
 PatchEmbedImpl::PatchEmbedImpl(const VisionConfig &c)
@@ -102,7 +153,7 @@ PatchEmbedImpl::PatchEmbedImpl(const VisionConfig &c)
           "proj", torch::nn::Conv3d(torch::nn::Conv3dOptions(c.inChannels, c.embedDim,
                                                               {c.temporalPatchSize, c.patchSize, c.patchSize})
                                         .stride({c.temporalPatchSize, c.patchSize, c.patchSize})
-                                        .bias(false))))
+                                        .bias(c.family == Family::Qwen3VL))))
 {
 }
 
@@ -110,14 +161,14 @@ torch::Tensor PatchEmbedImpl::forward(const torch::Tensor &pixelValues)
 {
     const auto &w = m_proj->weight;
     const auto x = pixelValues.to(w.scalar_type());
-    return gemm::linear(x, w.reshape({w.size(0), -1}));
+    return gemm::linear(x, w.reshape({w.size(0), -1}), m_proj->bias);
 }
 
 VisionBlockImpl::VisionBlockImpl(const VisionConfig &c)
-    : m_norm1(register_module("norm1", layerNorm(c.embedDim))),
-      m_norm2(register_module("norm2", layerNorm(c.embedDim))),
+    : m_norm1(register_module("norm1", VisionNorm(c.embedDim, usesRmsNorm(c)))),
+      m_norm2(register_module("norm2", VisionNorm(c.embedDim, usesRmsNorm(c)))),
       m_attn(register_module("attn", VisionAttention(c.embedDim, c.numHeads))),
-      m_mlp(register_module("mlp", VisionMlp(c.embedDim, c.mlpHidden())))
+      m_mlp(register_module("mlp", VisionMlp(c)))
 {
 }
 
@@ -130,7 +181,7 @@ torch::Tensor VisionBlockImpl::forward(const torch::Tensor &x, const torch::Tens
 
 PatchMergerImpl::PatchMergerImpl(const VisionConfig &c)
     : m_groupWidth(c.embedDim * c.spatialMergeSize * c.spatialMergeSize),
-      m_lnQ(register_module("ln_q", layerNorm(c.embedDim))),
+      m_lnQ(register_module("ln_q", VisionNorm(c.embedDim, usesRmsNorm(c)))),
       m_mlp(register_module("mlp", torch::nn::Sequential(LoraLinear(m_groupWidth, m_groupWidth, true),
                                                          torch::nn::GELU(),
                                                          LoraLinear(m_groupWidth, c.hiddenSize, true))))
@@ -142,13 +193,57 @@ torch::Tensor PatchMergerImpl::forward(const torch::Tensor &x)
     return m_mlp->forward(m_lnQ(x).view({-1, m_groupWidth}));
 }
 
+Qwen3MergerImpl::Qwen3MergerImpl(const VisionConfig &c, bool postShuffleNorm)
+    : m_groupWidth(c.embedDim * c.spatialMergeSize * c.spatialMergeSize), m_postShuffleNorm(postShuffleNorm),
+      m_norm(register_module("norm", VisionNorm(postShuffleNorm ? m_groupWidth : c.embedDim, false))),
+      m_fc1(register_module("linear_fc1", LoraLinear(m_groupWidth, m_groupWidth, true))),
+      m_fc2(register_module("linear_fc2", LoraLinear(m_groupWidth, c.hiddenSize, true)))
+{
+}
+
+torch::Tensor Qwen3MergerImpl::forward(const torch::Tensor &x)
+{
+    const auto grouped = m_postShuffleNorm ? m_norm(x.view({-1, m_groupWidth})) : m_norm(x).view({-1, m_groupWidth});
+    return m_fc2(torch::gelu(m_fc1(grouped)));
+}
+
 VisionTowerImpl::VisionTowerImpl(const VisionConfig &c)
     : m_config(c), m_patchEmbed(register_module("patch_embed", PatchEmbed(c))),
-      m_blocks(register_module("blocks", torch::nn::ModuleList())),
-      m_merger(register_module("merger", PatchMerger(c)))
+      m_blocks(register_module("blocks", torch::nn::ModuleList()))
 {
+    if (c.numPositionEmbeddings > 0)
+        m_posEmbed = register_module(
+            "pos_embed", SkipParameterInit::active()
+                             ? torch::nn::Embedding(torch::nn::EmbeddingOptions(c.numPositionEmbeddings, c.embedDim)
+                                                        ._weight(torch::empty({c.numPositionEmbeddings, c.embedDim})))
+                             : torch::nn::Embedding(c.numPositionEmbeddings, c.embedDim));
     for (std::int64_t i = 0; i < c.depth; ++i)
         m_blocks->push_back(VisionBlock(c));
+    if (c.family == Family::Qwen3VL) {
+        m_qwen3Merger = register_module("merger", Qwen3Merger(c, false));
+        m_deepstack = register_module("deepstack_merger_list", torch::nn::ModuleList());
+        for (std::size_t k = 0; k < c.deepstackIndexes.size(); ++k)
+            m_deepstack->push_back(Qwen3Merger(c, true));
+    } else {
+        m_merger = register_module("merger", PatchMerger(c));
+    }
+}
+
+std::int64_t VisionTowerImpl::outputWidth() const
+{
+    return m_config.hiddenSize * (1 + static_cast<std::int64_t>(m_config.deepstackIndexes.size()));
+}
+
+torch::Tensor VisionTowerImpl::interpolatedPositions(const torch::Tensor &gridThw)
+{
+    const auto &table = m_posEmbed->weight;
+    const auto samples = positionSamples(gridThw, m_config);
+    const auto index = samples.index.to(table.device()), weight = samples.weight.to(table.device(), table.scalar_type());
+    // The four corners weighted in the table's dtype and summed in order, as the reference does.
+    auto out = table.index_select(0, index[0]) * weight[0].unsqueeze(1);
+    for (int k = 1; k < 4; ++k)
+        out = out + table.index_select(0, index[k]) * weight[k].unsqueeze(1);
+    return out;
 }
 
 torch::Tensor VisionTowerImpl::rotaryAngles(const torch::Tensor &gridThw) const
@@ -199,18 +294,44 @@ torch::Tensor VisionTowerImpl::forward(const torch::Tensor &pixelValues, const t
     if (pixelValues.dim() != 2 || pixelValues.size(0) != patches || pixelValues.size(1) != m_config.patchFeatures())
         throw InputError("pixel_values has shape " + c10::str(pixelValues.sizes()) + " but the grids need [" +
                          std::to_string(patches) + ", " + std::to_string(m_config.patchFeatures()) + "]");
-    const auto angles = rotaryAngles(grid).to(pixelValues.device());
+    auto x = m_patchEmbed(pixelValues);
+    if (m_posEmbed)
+        x = x + interpolatedPositions(grid);
+    record(trace, "vision.patch_embed", x);
+    auto angles = rotaryAngles(grid).to(pixelValues.device());
     record(trace, "vision.rot_pos_emb", angles);
+    // Qwen2.5-VL: rows in window order (each merge group kept whole) for the blocks; restored after
+    // the merger, whose output rows are merge groups.
+    const auto unit = m * m;
+    WindowLayout windows;
+    if (m_config.windowSize > 0) {
+        windows = windowLayout(grid, m_config);
+        x = gatherGroups(x, windows.order, unit);
+        angles = gatherGroups(angles, windows.order, unit);
+    }
     const auto emb = torch::cat({angles, angles}, -1);
     const auto cos = emb.cos(), sin = emb.sin();
-    auto x = m_patchEmbed(pixelValues);
-    record(trace, "vision.patch_embed", x);
+    std::vector<torch::Tensor> deepstack;
+    const auto &full = m_config.fullAttentionBlocks;
     for (std::size_t i = 0; i < m_blocks->size(); ++i) {
-        x = m_blocks[i]->as<VisionBlock>()->forward(x, cos, sin, segments);
+        const auto index = static_cast<std::int64_t>(i);
+        const bool windowed = m_config.windowSize > 0 && std::find(full.begin(), full.end(), index) == full.end();
+        x = m_blocks[i]->as<VisionBlock>()->forward(x, cos, sin, windowed ? windows.segments : segments);
         record(trace, "vision.block." + std::to_string(i), x);
+        const auto &ds = m_config.deepstackIndexes;
+        if (const auto it = std::find(ds.begin(), ds.end(), index); it != ds.end())
+            deepstack.push_back(m_deepstack[static_cast<std::size_t>(it - ds.begin())]->as<Qwen3Merger>()->forward(x));
     }
-    auto out = m_merger(x);
+    auto out = m_merger ? m_merger(x) : m_qwen3Merger(x);
+    if (m_config.windowSize > 0)
+        out = out.index_select(0, torch::argsort(windows.order).to(out.device()));
     record(trace, "image_embeds", out);
+    for (std::size_t k = 0; k < deepstack.size(); ++k)
+        record(trace, "deepstack." + std::to_string(k), deepstack[k]);
+    if (!deepstack.empty()) {
+        deepstack.insert(deepstack.begin(), out);
+        out = torch::cat(deepstack, 1);
+    }
     return out;
 }
 

@@ -257,7 +257,11 @@ private slots:
         QCOMPARE(got.sizes(), want.sizes());
         QVERIFY((got - want).abs().max().item<double>() <= 1e-6 * want.abs().max().item<double>());
 
-        VisionMlp vision(8, 8192);
+        VisionConfig vc;
+        vc.embedDim = 8;
+        vc.numHeads = 2;
+        vc.mlpRatio = 1024; // 8192 hidden
+        VisionMlp vision(vc);
         for (auto &p : vision->parameters())
             p.normal_(0, 0.1);
         const auto patches = torch::randn({5000, 8});

@@ -1,6 +1,7 @@
 """Shared set-up for the reference scripts: Hugging Face transformers 4.45.1 run from its source tree on
-Debian 12's python3-torch (see README.md beside this file for the environment). Nothing here computes a
-reference value itself; it only builds transformers' own objects."""
+Debian 12's python3-torch, or transformers main on Debian 13's torch 2.6 in a chroot for Qwen2.5-VL and
+Qwen3-VL (see README.md beside this file for both environments). Nothing here computes a reference value
+itself; it only builds transformers' own objects."""
 import json
 import os
 import sys
@@ -69,13 +70,65 @@ def deterministic(threads=2):
     torch.use_deterministic_algorithms(True)
 
 
-def load_model(model_dir, dtype=torch.float32):
-    from transformers import Qwen2VLForConditionalGeneration
+CLASSES = {"qwen2_vl": "Qwen2VLForConditionalGeneration", "qwen2_5_vl": "Qwen2_5_VLForConditionalGeneration",
+           "qwen3_vl": "Qwen3VLForConditionalGeneration"}
 
-    model = Qwen2VLForConditionalGeneration.from_pretrained(model_dir, torch_dtype=dtype,
-                                                            attn_implementation="eager")
+
+def model_type(model_dir):
+    return json.load(open(os.path.join(model_dir, "config.json"), encoding="utf-8"))["model_type"]
+
+
+def is_main():
+    """True on transformers main (5.x), whose forward() computes M-RoPE positions itself."""
+    import transformers
+
+    return int(transformers.__version__.split(".")[0]) >= 5
+
+
+def load_model(model_dir, dtype=torch.float32):
+    import transformers
+
+    cls = getattr(transformers, CLASSES[model_type(model_dir)])
+    model = cls.from_pretrained(model_dir, torch_dtype=dtype, attn_implementation="eager")
     model.eval()
     return model
+
+
+def parts(model):
+    """(vision tower, decoder layers, final norm) under either module layout (4.45.1: model.visual and
+    model.model.layers; main: model.model.visual and model.model.language_model.layers)."""
+    inner = model.model
+    visual = getattr(model, "visual", None) or inner.visual
+    text = getattr(inner, "language_model", inner)
+    return visual, text.layers, text.norm
+
+
+def model_inputs(model, inputs):
+    """Keyword arguments for a plain forward as the model is used: 4.45.1 needs the M-RoPE positions
+    passed in (see mrope_positions); main computes them, and Qwen3-VL wants mm_token_type_ids (1 on
+    image tokens, as its processors make them; Qwen2.5-VL's get_rope_index needs them too)."""
+    kwargs = dict(inputs)
+    if is_main():
+        kwargs["mm_token_type_ids"] = (inputs["input_ids"] == model.config.image_token_id).int()
+        return kwargs
+    kwargs["position_ids"] = mrope_positions(model, inputs)
+    return kwargs
+
+
+def main_rope_index(model, kwargs):
+    """transformers main: the model's own M-RoPE positions and deltas for a prompt."""
+    inner = model.model
+    args = dict(input_ids=kwargs["input_ids"], image_grid_thw=kwargs.get("image_grid_thw"),
+                attention_mask=kwargs.get("attention_mask"))
+    if "mm_token_type_ids" in kwargs:
+        args["mm_token_type_ids"] = kwargs["mm_token_type_ids"]
+    else:
+        args["mm_token_type_ids"] = (kwargs["input_ids"] == model.config.image_token_id).int()
+    try:
+        return inner.get_rope_index(**args)
+    except TypeError:  # a signature without mm_token_type_ids
+        args.pop("mm_token_type_ids")
+        return inner.get_rope_index(**args)
 
 
 def mrope_positions(model, inputs):

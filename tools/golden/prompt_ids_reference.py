@@ -4,8 +4,9 @@ Qwen2Tokenizer from tokenizer.json, the image processor of the given preprocesso
 
   python3 prompt_ids_reference.py TOKENIZER_DIR PREPROCESSOR_DIR DATASET_DIR OUT_JSON TEMPLATE_JSON...
 
-OUT_JSON: {"reference", "templates": {name: template}, "ids": {name: {qid: {docid: [ids]}}}}, with each
-<|image_pad|> run written as [-N] (N pads) to keep the file small."""
+OUT_JSON: {"reference", "templates": {name: template}, "labels": {name: [positive id, negative id]},
+"ids": {name: {qid: {docid: [ids]}}}}, with each <|image_pad|> run written as [-N] (N pads) to keep the
+file small."""
 import json
 import os
 import sys
@@ -41,9 +42,12 @@ def main():
     corpus = {c["_id"]: c for c in sr.read_jsonl(os.path.join(dataset, "corpus.jsonl"))}
     pairs = [line.split()[:3:2] for line in open(os.path.join(dataset, "run.trec"), encoding="utf-8") if line.strip()]
     result = {"reference": "transformers 4.45.1 Qwen2VLProcessor (slow Qwen2Tokenizer), whole prompt string at once",
-              "templates": {t["name"]: t for t in templates}, "ids": {}}
+              "templates": {t["name"]: t for t in templates}, "labels": {}, "ids": {}}
     for t in templates:
         table = result["ids"].setdefault(t["name"], {})
+        labels = [tok.convert_tokens_to_ids(tok.tokenize(t["labels"][k])) for k in ("positive", "negative")]
+        assert all(len(x) == 1 for x in labels), "labels must be single tokens"
+        result["labels"][t["name"]] = [labels[0][0], labels[1][0]]
         for qid, did in pairs:
             q, c = queries[qid], corpus[did]
             if q.get("image") and "{query}" not in t["user"]:

@@ -95,13 +95,15 @@ def main():
                 images.reverse()  # the processor takes images in prompt order
             text = prompt_string(template, (q.get("text", ""), bool(q.get("image"))), (item_text(c), bool(c.get("image"))))
             inputs = proc(text=[text], images=images or None, return_tensors="pt")
-            out = model(**inputs, position_ids=hf_common.mrope_positions(model, inputs), use_cache=False)
+            out = model(**hf_common.model_inputs(model, inputs), use_cache=False)
             last = out.logits[0, -1].double()
             margins.setdefault(qid, {})[did] = float(last[pos[0]] - last[neg[0]])
             if args.ids:
                 ids_out.setdefault(qid, {})[did] = inputs["input_ids"][0].tolist()
             print(qid, did, inputs["input_ids"].shape[1], margins[qid][did], flush=True)
-    result = {"reference": "transformers 4.45.1 Qwen2VLForConditionalGeneration, eager, " + args.dtype +
+    import transformers
+
+    result = {"reference": "transformers " + transformers.__version__ + " " + type(model).__name__ + ", eager, " + args.dtype +
               ", CPU; Qwen2VLProcessor with the slow Qwen2Tokenizer; whole prompt tokenized at once",
               "margins": margins}
     if args.ids:

@@ -23,23 +23,34 @@ from PIL import Image  # noqa: E402
 
 
 def run(model, inputs, record_logits):
+    """Forward with hooks on transformers' own modules (either release's layout, hf_common.parts)."""
     trace = {}
     hooks = []
-    visual = model.visual
+    visual, layers, norm = hf_common.parts(model)
+    first = lambda o: o[0] if isinstance(o, tuple) else o  # noqa: E731
     hooks.append(visual.patch_embed.register_forward_hook(lambda m, a, o: trace.__setitem__("vision.patch_embed", o)))
     for i, blk in enumerate(visual.blocks):
         hooks.append(blk.register_forward_hook(lambda m, a, o, i=i: trace.__setitem__(f"vision.block.{i}", o)))
-    hooks.append(visual.register_forward_hook(lambda m, a, o: trace.__setitem__("image_embeds", o)))
-    layers = model.model.layers
+
+    def visual_out(m, a, o):
+        trace["image_embeds"] = getattr(o, "pooler_output", o) if not isinstance(o, torch.Tensor) else o
+        for k, d in enumerate(getattr(o, "deepstack_features", None) or []):
+            trace[f"deepstack.{k}"] = d
+
+    hooks.append(visual.register_forward_hook(visual_out))
     hooks.append(layers[0].register_forward_pre_hook(lambda m, a: trace.__setitem__("inputs_embeds", a[0])))
     for i, layer in enumerate(layers):
-        hooks.append(layer.register_forward_hook(lambda m, a, o, i=i: trace.__setitem__(f"decoder_layer.{i}", o[0])))
-    hooks.append(model.model.norm.register_forward_hook(lambda m, a, o: trace.__setitem__("last_hidden_state", o)))
+        hooks.append(layer.register_forward_hook(lambda m, a, o, i=i: trace.__setitem__(f"decoder_layer.{i}", first(o))))
+    hooks.append(norm.register_forward_hook(lambda m, a, o: trace.__setitem__("last_hidden_state", o)))
+    kwargs = hf_common.model_inputs(model, inputs)
     with torch.no_grad():
         grid = inputs.get("image_grid_thw")
-        pos, deltas = model.get_rope_index(inputs["input_ids"], grid, None, inputs["attention_mask"])
-        out = model(**inputs, position_ids=pos, use_cache=False)
-        if grid is not None:
+        if "position_ids" in kwargs:  # 4.45.1: passed in
+            pos, deltas = model.get_rope_index(inputs["input_ids"], grid, None, inputs["attention_mask"])
+        else:  # main: computed by forward
+            pos, deltas = hf_common.main_rope_index(model, kwargs)
+        out = model(**kwargs, use_cache=False)
+        if grid is not None and hasattr(visual, "rot_pos_emb"):
             trace["vision.rot_pos_emb"] = visual.rot_pos_emb(grid)
     for h in hooks:
         h.remove()
@@ -74,51 +85,59 @@ def main():
     text = sr.prompt_string(template, (q.get("text", ""), bool(q.get("image"))),
                             (sr.item_text(c), bool(c.get("image"))))
     inputs = dict(proc(text=[text], images=images or None, return_tensors="pt"))
+    write_case(model, inputs, args.out, args.case, f"{args.qid} / {args.docid}", text, not args.no_f64,
+               args.max_logit_values)
+
+
+def write_case(model, inputs, out_dir, case, description, prompt, f64=True, max_logit_values=4_000_000):
+    """Runs the prompt, writes out_dir/cases_r/CASE.{json,safetensors,pixels.safetensors}, updates
+    index.json and (with f64) tolerances.json."""
     length = inputs["input_ids"].shape[1]
-    record_logits = length * model.config.vocab_size <= args.max_logit_values
+    record_logits = length * model.config.get_text_config().vocab_size <= max_logit_values
     trace, stats = run(model, inputs, record_logits)
 
-    sub = os.path.join(args.out, "cases_r")
+    sub = os.path.join(out_dir, "cases_r")
     os.makedirs(sub, exist_ok=True)
     tensors = {"input_ids": inputs["input_ids"], "attention_mask": inputs["attention_mask"]}
-    meta = {"name": args.case, "description": f"{args.qid} / {args.docid}", "batch_size": 1, "seq_len": length,
-            "valid_lengths": [length], "logits_stats": stats, "prompt": text, "pixel_values_from": []}
+    meta = {"name": case, "description": description, "batch_size": 1, "seq_len": length,
+            "valid_lengths": [length], "logits_stats": stats, "prompt": prompt, "pixel_values_from": []}
     if "pixel_values" in inputs:
         tensors["image_grid_thw"] = inputs["image_grid_thw"]
-        save_file({"pixel_values": inputs["pixel_values"].contiguous()}, os.path.join(sub, args.case + ".pixels.safetensors"))
-        meta["pixel_values_from"] = [{"folder": "cases_r", "file": args.case + ".pixels.safetensors",
+        save_file({"pixel_values": inputs["pixel_values"].contiguous()}, os.path.join(sub, case + ".pixels.safetensors"))
+        meta["pixel_values_from"] = [{"folder": "cases_r", "file": case + ".pixels.safetensors",
                                       "tensor": "pixel_values", "rows": int(inputs["pixel_values"].shape[0])}]
         meta["image_grid_thw"] = inputs["image_grid_thw"].tolist()
     for k, v in trace.items():
         tensors[k] = v.contiguous()
     meta["tensors"] = {k: {"dtype": str(v.dtype).replace("torch.", ""), "shape": list(v.shape)} for k, v in tensors.items()}
 
-    tolerances_path = os.path.join(args.out, "tolerances.json")
+    tolerances_path = os.path.join(out_dir, "tolerances.json")
     tol = json.load(open(tolerances_path)) if os.path.exists(tolerances_path) else {
         "what": "max |difference| of float64 vs float32 reference outputs (see trace_reference.py)", "cases": {}}
-    if not args.no_f64:
+    if f64:
         model64 = model.double()
         inputs64 = {k: (v.double() if v.is_floating_point() else v) for k, v in inputs.items()}
         trace64, _ = run(model64, inputs64, False)
+        model.float()
         diffs = {}
         for name in ("image_embeds", "inputs_embeds", "last_hidden_state"):
             if name in trace:
                 d = (trace64[name] - trace[name].double()).abs().max().item()
                 diffs[name] = {"max_abs": d, "max_abs_rel_to_max": d / trace[name].abs().max().item()}
-        tol["cases"][args.case] = {"float64_vs_float32": diffs}
-    save_file(tensors, os.path.join(sub, args.case + ".safetensors"))
-    with open(os.path.join(sub, args.case + ".json"), "w", encoding="utf-8") as f:
+        tol["cases"][case] = {"float64_vs_float32": diffs}
+    save_file(tensors, os.path.join(sub, case + ".safetensors"))
+    with open(os.path.join(sub, case + ".json"), "w", encoding="utf-8") as f:
         json.dump(meta, f, indent=1, ensure_ascii=False)
     index_path = os.path.join(sub, "index.json")
     index = json.load(open(index_path)) if os.path.exists(index_path) else {"cases": []}
-    index["cases"] = [e for e in index["cases"] if e["name"] != args.case] + [{
-        "name": args.case, "json": f"cases_r/{args.case}.json", "tensors": f"cases_r/{args.case}.safetensors",
-        "description": meta["description"]}]
+    index["cases"] = [e for e in index["cases"] if e["name"] != case] + [{
+        "name": case, "json": f"cases_r/{case}.json", "tensors": f"cases_r/{case}.safetensors",
+        "description": description}]
     with open(index_path, "w", encoding="utf-8") as f:
         json.dump(index, f, indent=1)
     with open(tolerances_path, "w", encoding="utf-8") as f:
         json.dump(tol, f, indent=1)
-    print(args.case, length, "tokens", {k: list(v.shape) for k, v in trace.items()})
+    print(case, length, "tokens", {k: list(v.shape) for k, v in trace.items()})
 
 
 if __name__ == "__main__":
