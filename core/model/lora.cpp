@@ -103,8 +103,12 @@ void mergeLoraAdapters(Qwen2VL &model)
 std::vector<std::pair<std::string, torch::Tensor>> loraParameters(Qwen2VL &model)
 {
     std::vector<std::pair<std::string, torch::Tensor>> out;
-    for (auto &[name, layer] : loraLayers(model))
+    const auto family = model->config().family();
+    for (auto &[layerName, layer] : loraLayers(model))
         if (layer->hasAdapter()) {
+            // PEFT names follow the module paths of the family's transformers class (Qwen3-VL:
+            // model.language_model.*, model.visual.*).
+            const auto name = hubTensorName(layerName, family);
             out.emplace_back(std::string(kPrefix) + name + ".lora_A.weight", layer->loraA()->weight);
             out.emplace_back(std::string(kPrefix) + name + ".lora_B.weight", layer->loraB()->weight);
         }

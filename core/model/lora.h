@@ -41,8 +41,9 @@ std::size_t addLoraAdapters(Qwen2VL &model, const LoraConfig &config);
 void removeLoraAdapters(Qwen2VL &model);
 /// Folds every adapter into its weight (W += scale B A) and removes the adapters.
 void mergeLoraAdapters(Qwen2VL &model);
-/// The adapters' parameters with their PEFT names ("base_model.model.<layer>.lora_A.weight"), in the
-/// model's order.
+/// The adapters' parameters with their PEFT names ("base_model.model.<layer>.lora_A.weight", the layer
+/// path as the family's transformers class names it: Qwen3-VL's under model.language_model. and
+/// model.visual.), in the model's order.
 std::vector<std::pair<std::string, torch::Tensor>> loraParameters(Qwen2VL &model);
 
 /// Writes a PEFT adapter folder (adapter_config.json + adapter_model.safetensors) atomically.

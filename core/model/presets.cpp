@@ -5,7 +5,7 @@
 
 namespace unirank::model {
 
-Qwen2VLConfig tinyConfig()
+Qwen2VLConfig tinyConfig(Family family)
 {
     Qwen2VLConfig c;
     c.text = {64, 2, 4, 2, 16, 128, 512, 1e-6, 1e6, {2, 3, 3}, true, "silu"};
@@ -16,6 +16,24 @@ Qwen2VLConfig tinyConfig()
     c.vision.hiddenSize = 64;
     c.tokens = {508, 509, 505, 506, 496, 498};
     c.torchDtype = "float32";
+    auto &v = c.vision;
+    v.family = family;
+    if (family == Family::Qwen2_5VL) {
+        v.intermediateSize = 48;
+        v.hiddenAct = "silu";
+        v.windowSize = 112;
+        v.fullAttentionBlocks = {1};
+    } else if (family == Family::Qwen3VL) {
+        c.text.qkvBias = false;
+        c.text.qkNorm = true;
+        c.text.mropeInterleaved = true;
+        c.text.ropeTheta = 5e6;
+        v.intermediateSize = 48;
+        v.hiddenAct = "gelu_pytorch_tanh";
+        v.patchSize = 16;
+        v.numPositionEmbeddings = 64;
+        v.deepstackIndexes = {0, 1};
+    }
     return c;
 }
 

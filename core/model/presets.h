@@ -11,8 +11,11 @@
 
 namespace unirank::model {
 
-/// Config A of the golden data: hidden 64, 2+2 layers, vocab 512, special ids 496..509.
-Qwen2VLConfig tinyConfig();
+/// Config A of the golden data: hidden 64, 2+2 layers, vocab 512, special ids 496..509. For the newer
+/// families the same text sizes with that family's decoder and a tiny tower of its kind (Qwen2.5-VL:
+/// windows of 4 merged patches, full attention in block 1; Qwen3-VL: patch 16, an 8x8 position grid,
+/// DeepStack at blocks 0 and 1).
+Qwen2VLConfig tinyConfig(Family family = Family::Qwen2VL);
 /// Qwen2-VL-2B-Instruct's shapes (hidden 1536, 12 heads / 2 KV, intermediate 8960, vocab 151936,
 /// vision 1280 x 16 heads), with `textLayers` decoder layers and `visionLayers` vision blocks.
 Qwen2VLConfig qwen2vl2bConfig(std::int64_t textLayers, std::int64_t visionLayers);

@@ -116,6 +116,41 @@ private slots:
         QCOMPARE(compared, 102);
     }
 
+    void qwen3VlRerankerLayout()
+    {
+        // resources/prompts/qwen3-vl-reranker.json against the layout its authors build (their
+        // format_mm_instruction messages in Qwen3-VL's chat layout; tools/golden/qwen3_vl_reranker_ids.py),
+        // with images sized by Qwen3-VL's preprocessor (patch 16, 65,536..16,777,216 pixels).
+        const auto reference = json::parse(readWholeFile(m_data / "qwen3_vl_reranker_ids.json"));
+        auto t = scoring::PromptTemplate::load(test::sourceDir() / "resources/prompts/qwen3-vl-reranker.json");
+        QVERIFY2(t.has_value(), t ? "" : t.error().message.c_str());
+        QCOMPARE(t->instruction, reference.at("instruction").get<std::string>());
+        const auto bound = bind(*t);
+        QCOMPARE(bound.positiveId(), 9693); // "yes"
+        QCOMPARE(bound.negativeId(), 2152); // "no"
+        const auto data = readBeirFolder(m_data);
+        vision::ImageProcessorConfig qwen3;
+        qwen3.patchSize = 16;
+        qwen3.minPixels = 65536;
+        qwen3.maxPixels = 16777216;
+        qwen3.mean = qwen3.std = {0.5f, 0.5f, 0.5f};
+        const auto imageTokens = [&](const std::string &relative) -> std::int64_t {
+            return relative.empty() ? 0 : vision::preprocessImageFile(m_data / relative, qwen3).tokenCount(qwen3.mergeSize);
+        };
+        int compared = 0;
+        for (const auto &q : data.queries)
+            for (const auto &[docId, expected] : reference.at("ids").at(q.id).items()) {
+                const auto &c = *std::find_if(data.candidates.begin(), data.candidates.end(),
+                                              [&](const Candidate &x) { return x.id == docId; });
+                const auto got = bound.promptIds(q.text, imageTokens(q.imagePath), c.text, imageTokens(c.imagePath));
+                QVERIFY2(compress(got.ids) == expected.get<std::vector<std::int64_t>>(),
+                         qPrintable(QString::fromStdString(q.id + " / " + c.id + ": ours " + json(compress(got.ids)).dump() +
+                                                           "\nreference " + expected.dump())));
+                ++compared;
+            }
+        QCOMPARE(compared, 34);
+    }
+
     void boundaryTokenGoesWithTheCandidate()
     {
         // "<Document>: " + "The": transformers merges the space into " The", so the last template

@@ -19,7 +19,7 @@ setup)
     mount --bind /proc "$root/proc"
     trap 'umount "$root/proc"' EXIT
     chroot "$root" bash -c "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        python3-torch python3-torchvision python3-safetensors python3-pil python3-regex python3-numpy python3-yaml \
+        libopenblas0-pthread python3-torch python3-torchvision python3-safetensors python3-pil python3-regex python3-numpy python3-yaml \
         python3-packaging python3-tqdm python3-filelock python3-requests python3-typing-extensions python3-fsspec \
         python3-httpx python3-typer python3-click"
     ;;

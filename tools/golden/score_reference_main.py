@@ -84,7 +84,8 @@ def main():
         for qid, docs in prompts.items():
             for did, ids in docs.items():
                 inputs = build_inputs(proc, model, args.dataset, template, queries[qid], corpus[did], ids)
-                out = model(**hf_common.model_inputs(model, inputs), use_cache=False)
+                # logits_to_keep=1: the LM head at the last position only (transformers' own option)
+                out = model(**hf_common.model_inputs(model, inputs), use_cache=False, logits_to_keep=1)
                 last = out.logits[0, -1].double()
                 margins.setdefault(qid, {})[did] = float(last[pos] - last[neg])
                 print(qid, did, inputs["input_ids"].shape[1], margins[qid][did], flush=True)
