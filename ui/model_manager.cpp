@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/model_manager.h"
 
+#include "core/model/config.h"
 #include "storage/score_store.h"
 
 #include <QDialogButtonBox>
@@ -26,9 +27,9 @@ ModelManagerDialog::ModelManagerDialog(ProjectContext &context, QWidget *parent)
     , m_status(new QLabel(this))
 {
     setWindowTitle(tr("Model versions"));
-    m_tree->setColumnCount(6);
-    m_tree->setHeaderLabels({tr("Version"), tr("Kind"), tr("Score runs"), tr("Weights"), tr("Created"), tr("Folder")});
-    m_tree->header()->setSectionResizeMode(5, QHeaderView::Stretch);
+    m_tree->setColumnCount(kColumns);
+    m_tree->setHeaderLabels({tr("Version"), tr("Kind"), tr("Family"), tr("Score runs"), tr("Weights"), tr("Created"), tr("Folder")});
+    m_tree->header()->setSectionResizeMode(kColumns - 1, QHeaderView::Stretch);
     m_status->setWordWrap(true);
     m_status->setTextFormat(Qt::PlainText);
     auto *addModel = new QPushButton(tr("Add model folder..."), this);
@@ -100,6 +101,17 @@ ModelManagerDialog::ModelManagerDialog(ProjectContext &context, QWidget *parent)
 
 ModelManagerDialog::~ModelManagerDialog() { m_watcher.waitForFinished(); }
 
+QString ModelManagerDialog::familyOf(const QString &folder)
+{
+    // config.json is a few KB; read once per folder and dialog.
+    if (const auto it = m_families.constFind(folder); it != m_families.constEnd())
+        return *it;
+    const auto config = model::Qwen2VLConfig::load(std::filesystem::path(folder.toStdString()) / "config.json");
+    const auto family = config ? QString::fromUtf8(model::familyDisplayName(config->family()).data()) : tr("?");
+    m_families.insert(folder, family);
+    return family;
+}
+
 std::optional<std::int64_t> ModelManagerDialog::selectedVersion() const
 {
     const auto *item = m_tree->currentItem();
@@ -123,16 +135,19 @@ void ModelManagerDialog::refresh()
             name += tr("  [active]");
         if (m_context.compareVersion() == v.id)
             name += tr("  [compare]");
+        // Adapters and merged models are of their base's family.
+        const auto parent = v.parentId ? items.find(*v.parentId) : items.end();
+        const auto family = parent != items.end() ? parent->second->text(kFamilyColumn) : familyOf(QString::fromStdString(v.path));
         const QStringList columns{name,
                                   QString::fromUtf8(toString(v.kind).data()),
+                                  family,
                                   QString::number(runs),
                                   QString::fromStdString(v.contentHash.substr(0, 12)),
                                   QString::fromStdString(v.createdAt),
                                   QString::fromStdString(v.path)};
-        const auto parent = v.parentId ? items.find(*v.parentId) : items.end();
         auto *item = parent != items.end() ? new QTreeWidgetItem(parent->second, columns) : new QTreeWidgetItem(m_tree, columns);
         item->setData(0, Qt::UserRole, qlonglong(v.id));
-        item->setToolTip(3, QString::fromStdString(v.contentHash));
+        item->setToolTip(kFamilyColumn + 2, QString::fromStdString(v.contentHash));
         items[v.id] = item;
     }
     m_tree->expandAll();

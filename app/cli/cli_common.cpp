@@ -1,12 +1,21 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "cli_common.h"
 
+#include "core/model/presets.h"
+
 #include <cstdlib>
 #include <iostream>
 
 namespace fs = std::filesystem;
 
 namespace unirank::cli {
+
+std::vector<std::string> benchPresets()
+{
+    auto names = model::presetNames();
+    names.insert(names.begin(), "tiny");
+    return names;
+}
 
 fs::path resourceDir()
 {

@@ -7,6 +7,8 @@
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
+#include <string>
+#include <vector>
 #include <memory>
 
 namespace unirank::cli {
@@ -42,6 +44,8 @@ T require(Result<T> result)
 
 /// --min-pixels / --max-pixels (the images' pixel budget; 0 keeps the default, see scoring::PixelBudget).
 void addPixelBudgetOptions(CLI::App &cmd, std::int64_t &minPixels, std::int64_t &maxPixels);
+/// "tiny" and the model presets of core/model/presets.h, for --preset of the benchmarks.
+std::vector<std::string> benchPresets();
 
 // Each command registers its subcommand; the callback runs the command. Project commands need
 // storage (absent from a UNIRANK_CORE_ONLY build); model commands need libtorch.

@@ -25,9 +25,9 @@ void addBenchModelCommand(CLI::App &bench)
     };
     auto a = std::make_shared<Args>();
     auto *cmd = bench.add_subcommand("model", "Forward throughput and model FLOPs utilisation vs libtorch's GEMM peak");
-    cmd->add_option("--preset", a->o.preset, "tiny (the golden config) or 2b (Qwen2-VL-2B shapes, random weights)")
-        ->check(CLI::IsMember({"tiny", "2b"}));
-    cmd->add_option("--layers", a->o.layers, "Decoder layers and vision blocks of the 2b preset")->check(CLI::Range(1, 64));
+    cmd->add_option("--preset", a->o.preset, "tiny (the golden config), or a model's shapes with random weights: 2b, 7b (Qwen2-VL), qwen2.5-vl-3b, qwen3-vl-2b, qwen3-vl-8b")
+        ->check(CLI::IsMember(benchPresets()));
+    cmd->add_option("--layers", a->o.layers, "Decoder layers and vision blocks of a model preset")->check(CLI::Range(1, 64));
     cmd->add_option("--batch", a->o.batch, "Sequences per text forward")->check(CLI::Range(1, 1024));
     cmd->add_option("--seq-len", a->o.seqLen, "Tokens per sequence")->check(CLI::Range(2, 32768));
     cmd->add_option("--image-side", a->o.imageSide, "Image side in pixels for the vision forward")->check(CLI::Range(56, 4096));
@@ -59,8 +59,9 @@ void addBenchTrainCommand(CLI::App &bench)
     };
     auto a = std::make_shared<Args>();
     auto *cmd = bench.add_subcommand("train", "Training-step throughput and model FLOPs utilisation (LoRA or full)");
-    cmd->add_option("--preset", a->o.preset, "tiny or 2b (Qwen2-VL-2B shapes, random weights)")->check(CLI::IsMember({"tiny", "2b"}));
-    cmd->add_option("--layers", a->o.layers, "Decoder layers of the 2b preset")->check(CLI::Range(1, 64));
+    cmd->add_option("--preset", a->o.preset, "tiny (the golden config), or a model's shapes with random weights: 2b, 7b (Qwen2-VL), qwen2.5-vl-3b, qwen3-vl-2b, qwen3-vl-8b")
+        ->check(CLI::IsMember(benchPresets()));
+    cmd->add_option("--layers", a->o.layers, "Decoder layers of a model preset")->check(CLI::Range(1, 64));
     cmd->add_option("--mode", a->mode, "lora or full")->check(CLI::IsMember({"lora", "full"}));
     cmd->add_option("--r", a->o.rank, "LoRA rank")->check(CLI::Range(1, 1024));
     cmd->add_option("--batch", a->o.batch, "Sequences per step")->check(CLI::Range(1, 1024));

@@ -25,9 +25,9 @@ void addBenchScoreCommand(CLI::App &bench)
     };
     auto a = std::make_shared<Args>();
     auto *cmd = bench.add_subcommand("score", "Scoring throughput: caches, native text vs text-as-image, MFU");
-    cmd->add_option("--preset", a->o.preset, "tiny or 2b (Qwen2-VL-2B shapes, random weights)")
-        ->check(CLI::IsMember({"tiny", "2b"}));
-    cmd->add_option("--layers", a->o.layers, "Decoder layers and vision blocks of the 2b preset")->check(CLI::Range(1, 64));
+    cmd->add_option("--preset", a->o.preset, "tiny (the golden config), or a model's shapes with random weights: 2b, 7b (Qwen2-VL), qwen2.5-vl-3b, qwen3-vl-2b, qwen3-vl-8b")
+        ->check(CLI::IsMember(benchPresets()));
+    cmd->add_option("--layers", a->o.layers, "Decoder layers and vision blocks of a model preset")->check(CLI::Range(1, 64));
     cmd->add_option("--dataset", a->dataset, "BEIR folder with run.trec")->check(CLI::ExistingDirectory);
     cmd->add_option("--model", a->model, "The tiny model folder (its tokenizer also serves the 2b preset)")
         ->check(CLI::ExistingDirectory);

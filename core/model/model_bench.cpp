@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <sstream>
 #include <sys/resource.h>
 
@@ -78,10 +79,11 @@ std::string dtypeName(torch::ScalarType t)
 double textForwardFlops(const Qwen2VLConfig &c, std::int64_t batch, std::int64_t seq)
 {
     const double H = static_cast<double>(c.text.hiddenSize), I = static_cast<double>(c.text.intermediateSize);
+    const double q = static_cast<double>(c.text.numHeads * c.text.headDim); // = H except where head_dim is its own (Qwen3)
     const double kv = static_cast<double>(c.text.numKvHeads * c.text.headDim);
     const double tokens = static_cast<double>(batch * seq);
-    const double perTokenLayer = 2 * (H * H + 2 * H * kv + H * H + 3 * H * I);
-    const double attention = 2.0 * 2.0 * H * static_cast<double>(seq) * static_cast<double>(seq + 1) / 2.0; // causal
+    const double perTokenLayer = 2 * (H * q + 2 * H * kv + q * H + 3 * H * I);
+    const double attention = 2.0 * 2.0 * q * static_cast<double>(seq) * static_cast<double>(seq + 1) / 2.0; // causal
     const double layers = static_cast<double>(c.text.numLayers);
     return layers * (tokens * perTokenLayer + static_cast<double>(batch) * attention) +
            static_cast<double>(batch) * 2 * H * static_cast<double>(c.text.vocabSize);
@@ -89,12 +91,22 @@ double textForwardFlops(const Qwen2VLConfig &c, std::int64_t batch, std::int64_t
 
 double visionForwardFlops(const Qwen2VLConfig &c, std::int64_t patches)
 {
-    const double E = static_cast<double>(c.vision.embedDim), M = static_cast<double>(c.vision.mlpHidden());
+    const auto &v = c.vision;
+    const double E = static_cast<double>(v.embedDim), M = static_cast<double>(v.mlpHidden());
     const double n = static_cast<double>(patches);
-    const double perBlock = n * 2 * (3 * E * E + E * E + 2 * E * M) + 2.0 * 2.0 * E * n * n;
-    const double merge = static_cast<double>(c.vision.spatialMergeSize * c.vision.spatialMergeSize);
-    const double merger = n / merge * 2 * (merge * E * merge * E + merge * E * static_cast<double>(c.vision.hiddenSize));
-    return n * 2 * static_cast<double>(c.vision.patchFeatures()) * E + static_cast<double>(c.vision.depth) * perBlock + merger;
+    const double mlpMatrices = v.family == Family::Qwen2_5VL ? 3 : 2; // gated SiLU: gate, up, down
+    // Attention scores over all patches of the image; Qwen2.5-VL's windowed blocks see one window
+    // (at most (window / patch)^2 patches) instead.
+    const double window = v.windowSize > 0 ? std::pow(static_cast<double>(v.windowSize / v.patchSize), 2.0) : n;
+    const auto fullBlocks = v.windowSize > 0 ? static_cast<double>(v.fullAttentionBlocks.size()) : static_cast<double>(v.depth);
+    const double linear = n * 2 * (3 * E * E + E * E + mlpMatrices * E * M);
+    const double scores = 2.0 * 2.0 * E * n;
+    const double blocks = static_cast<double>(v.depth) * linear + fullBlocks * scores * n +
+                          (static_cast<double>(v.depth) - fullBlocks) * scores * std::min(n, window);
+    const double merge = static_cast<double>(v.spatialMergeSize * v.spatialMergeSize);
+    const double mergers = 1.0 + static_cast<double>(v.deepstackIndexes.size()); // DeepStack's are as large
+    const double merger = mergers * n / merge * 2 * (merge * E * merge * E + merge * E * static_cast<double>(v.hiddenSize));
+    return n * 2 * static_cast<double>(v.patchFeatures()) * E + blocks + merger;
 }
 
 double measureGemmPeak(torch::Device device, torch::ScalarType dtype, const std::vector<std::array<std::int64_t, 3>> &extra,
@@ -149,9 +161,7 @@ ModelBenchResult benchmarkModel(const ModelBenchOptions &o, const std::function<
         r.loadPeakMemoryBytes = peakMemory(o.device).first;
         r.config = model->config();
     } else {
-        r.config = o.preset == "tiny" ? tinyConfig()
-                   : o.preset == "2b" ? qwen2vl2bConfig(o.layers, o.layers)
-                                      : throw InputError("bench model: --preset must be tiny or 2b");
+        r.config = o.preset == "tiny" ? tinyConfig() : presetConfig(o.preset, o.layers, o.layers);
     }
     const auto opts = torch::TensorOptions().dtype(o.dtype).device(o.device);
 

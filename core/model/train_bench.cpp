@@ -25,9 +25,7 @@ TrainBenchResult benchmarkTraining(const TrainBenchOptions &o, const std::functi
         throw InputError("bench train: batch, seq-len, layers and r must be positive");
     TrainBenchResult r;
     r.options = o;
-    r.config = o.preset == "tiny" ? tinyConfig()
-               : o.preset == "2b" ? qwen2vl2bConfig(o.layers, 1)
-                                  : throw InputError("bench train: --preset must be tiny or 2b");
+    r.config = o.preset == "tiny" ? tinyConfig() : presetConfig(o.preset, o.layers, 1);
     r.threads = torch::get_num_threads();
     const auto dtype = o.bf16 ? torch::kBFloat16 : torch::kFloat32;
     const auto tokens = o.batch * o.seqLen;

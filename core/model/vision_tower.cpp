@@ -295,9 +295,9 @@ torch::Tensor VisionTowerImpl::forward(const torch::Tensor &pixelValues, const t
         throw InputError("pixel_values has shape " + c10::str(pixelValues.sizes()) + " but the grids need [" +
                          std::to_string(patches) + ", " + std::to_string(m_config.patchFeatures()) + "]");
     auto x = m_patchEmbed(pixelValues);
+    record(trace, "vision.patch_embed", x); // as transformers' hook on patch_embed sees it
     if (m_posEmbed)
         x = x + interpolatedPositions(grid);
-    record(trace, "vision.patch_embed", x);
     auto angles = rotaryAngles(grid).to(pixelValues.device());
     record(trace, "vision.rot_pos_emb", angles);
     // Qwen2.5-VL: rows in window order (each merge group kept whole) for the blocks; restored after

@@ -88,13 +88,11 @@ std::shared_ptr<ScoringModel> buildModel(const ScoreBenchOptions &o)
             throw InputError(m.error().message);
         return *m;
     }
-    if (o.preset != "2b")
-        throw InputError("bench score: --preset must be tiny or 2b");
     auto tiny = loadScoringModel(o.tinyModel, {torch::kCPU, torch::kFloat32, {}});
     if (!tiny)
         throw InputError(tiny.error().message);
     auto sm = std::make_shared<ScoringModel>();
-    const auto cfg = model::qwen2vl2bConfig(o.layers, o.layers);
+    const auto cfg = model::presetConfig(o.preset, o.layers, o.layers); // InputError for an unknown name
     torch::manual_seed(1);
     sm->model = model::Qwen2VL(cfg);
     sm->model->eval();
@@ -110,7 +108,9 @@ std::shared_ptr<ScoringModel> buildModel(const ScoreBenchOptions &o)
                                                  static_cast<std::int32_t>(cfg.tokens.imageToken),
                                                  static_cast<std::int32_t>(cfg.tokens.visionStart),
                                                  static_cast<std::int32_t>(cfg.tokens.visionEnd));
-    sm->weightsHash = "random-2b-" + std::to_string(o.layers);
+    sm->folderImageConfig = familyImageDefaults(cfg);
+    applyPixelBudget(*sm, {});
+    sm->weightsHash = "random-" + o.preset + "-" + std::to_string(o.layers);
     return sm;
 }
 

@@ -55,11 +55,25 @@ Result<std::shared_ptr<ScoringModel>> loadScoringModel(const fs::path &folder, c
         return std::unexpected(tokenizer.error());
     sm->tokenizer = *tokenizer;
     std::error_code ec;
+    const auto &vc = sm->model->config().vision;
+    sm->folderImageConfig = familyImageDefaults(sm->model->config());
     if (fs::exists(folder / "preprocessor_config.json", ec)) {
         auto proc = vision::ImageProcessorConfig::load(folder / "preprocessor_config.json");
         if (!proc)
             return std::unexpected(proc.error());
         sm->folderImageConfig = *proc;
+        // Patches the tower was not built for would fail deep in the forward; say so at load.
+        const auto mismatch = [&](const char *key, std::int64_t processor, const char *modelKey, std::int64_t model) {
+            return Error{ErrorKind::BadInput, (folder / "preprocessor_config.json").string() + ": " + key + " " +
+                                                  std::to_string(processor) + " does not match config.json's vision_config." +
+                                                  modelKey + " " + std::to_string(model)};
+        };
+        if (proc->patchSize != vc.patchSize)
+            return std::unexpected(mismatch("patch_size", proc->patchSize, "patch_size", vc.patchSize));
+        if (proc->temporalPatchSize != vc.temporalPatchSize)
+            return std::unexpected(mismatch("temporal_patch_size", proc->temporalPatchSize, "temporal_patch_size", vc.temporalPatchSize));
+        if (proc->mergeSize != vc.spatialMergeSize)
+            return std::unexpected(mismatch("merge_size", proc->mergeSize, "spatial_merge_size", vc.spatialMergeSize));
     }
     try {
         applyPixelBudget(*sm, {});
@@ -83,6 +97,20 @@ Result<std::shared_ptr<ScoringModel>> loadScoringModel(const fs::path &folder, c
         return std::unexpected(Error{ErrorKind::BadInput, e.what()});
     }
     return sm;
+}
+
+vision::ImageProcessorConfig familyImageDefaults(const model::Qwen2VLConfig &config)
+{
+    vision::ImageProcessorConfig c; // Qwen2-VL's and Qwen2.5-VL's: patch 14, CLIP's mean and std
+    c.patchSize = config.vision.patchSize;
+    c.temporalPatchSize = config.vision.temporalPatchSize;
+    c.mergeSize = config.vision.spatialMergeSize;
+    if (config.family() == model::Family::Qwen3VL) { // the Hub's Qwen3-VL preprocessor_config.json
+        c.minPixels = 65536;
+        c.maxPixels = 16777216;
+        c.mean = c.std = {0.5f, 0.5f, 0.5f};
+    }
+    return c;
 }
 
 void applyPixelBudget(ScoringModel &model, const PixelBudget &budget)

@@ -58,13 +58,18 @@ struct ScoringModel {
     std::filesystem::path folder;
 };
 
+/// The image processor a model of this family uses when its folder has no preprocessor_config.json:
+/// the family's Hub settings with the tower's patch, frame and merge sizes.
+vision::ImageProcessorConfig familyImageDefaults(const model::Qwen2VLConfig &config);
+
 /// Sets `model.imageConfig` from its folder's limits and `budget` (explicit values win). Throws
 /// InputError when the minimum exceeds the maximum or is below one merged patch.
 void applyPixelBudget(ScoringModel &model, const PixelBudget &budget);
 
 
 /// Loads a model folder (config.json, weights, tokenizer.json, optional preprocessor_config.json and
-/// unirank_prompt.json); an adapter folder (PEFT LoRA) is merged into the weights when given.
+/// unirank_prompt.json); an adapter folder (PEFT LoRA) is merged into the weights when given. A
+/// preprocessor whose patch, frame or merge size differs from the vision tower's is refused by name.
 Result<std::shared_ptr<ScoringModel>> loadScoringModel(const std::filesystem::path &folder,
                                                        const model::LoadOptions &options = {},
                                                        const std::filesystem::path &adapter = {});

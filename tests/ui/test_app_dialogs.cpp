@@ -3,6 +3,8 @@
 // bad dataset shows the importer's message (file and line) and leaves the project unchanged; the
 // model manager registers a model folder with the CLI's weight identity, refuses a folder that is not
 // a model, and lists adapters under their parent.
+#include "core/model/presets.h"
+#include "core/model/torch_io.h"
 #include "storage/dataset_import.h"
 #include "storage/repo/catalog.h"
 #include "storage/repo/models.h"
@@ -162,11 +164,24 @@ private slots:
         QVERIFY(added.wait(30000));
         QCOMPARE(dialog.tree()->topLevelItemCount(), 1);
         QCOMPARE(dialog.tree()->topLevelItem(0)->childCount(), 1);
+        // The family column: the base's, from its config.json; the adapter inherits it.
+        QCOMPARE(dialog.tree()->topLevelItem(0)->text(ui::ModelManagerDialog::kFamilyColumn), QString("Qwen2-VL"));
+        QCOMPARE(dialog.tree()->topLevelItem(0)->child(0)->text(ui::ModelManagerDialog::kFamilyColumn), QString("Qwen2-VL"));
         const auto all = storage::listModelVersions(context.db());
         QCOMPARE(all.back().parentId, std::optional(versions[0].id));
         QCOMPARE(all.back().contentHash, ui::ScoringService::adapterHash(versions[0].contentHash, adapter));
         const auto spec = context.specOf(all.back().id);
         QVERIFY(spec && spec->folder == QString::fromStdString(model.string()) && !spec->adapter.isEmpty());
+
+        // A Qwen3-VL folder (its config.json; the weights only identify it here) shows its family.
+        const auto qwen3 = path("qwen3-folder");
+        std::filesystem::create_directories(qwen3);
+        test::writeText(qwen3 / "config.json", model::tinyConfig(model::Family::Qwen3VL).toJson().dump());
+        model::writeTensors(qwen3 / "model.safetensors", {{"stand-in", torch::ones({3})}});
+        dialog.addFolder(QString::fromStdString(qwen3.string()));
+        QVERIFY(added.wait(30000));
+        QCOMPARE(dialog.tree()->topLevelItemCount(), 2);
+        QCOMPARE(dialog.tree()->topLevelItem(1)->text(ui::ModelManagerDialog::kFamilyColumn), QString("Qwen3-VL"));
     }
 };
 
