@@ -18,7 +18,7 @@ namespace unirank::cli {
 void addRandomCheckpointCommand(CLI::App &app)
 {
     struct Args {
-        std::string preset = "2b", dtype = "bf16", out;
+        std::string preset = "2b", dtype = "bf16", out, family = "qwen2_vl";
         std::int64_t layers = -1, visionBlocks = -1;
         std::uint64_t seed = 1, shardMb = 4000;
     };
@@ -35,11 +35,15 @@ void addRandomCheckpointCommand(CLI::App &app)
     cmd->add_option("--seed", a->seed, "Seed of the weights");
     cmd->add_option("--dtype", a->dtype, "bf16 (as the Hub's) or fp32")->check(CLI::IsMember({"bf16", "fp32"}));
     cmd->add_option("--shard-mb", a->shardMb, "Largest shard in MB (the Hub uses about 4000)")->check(CLI::Range(1, 1000000));
+    cmd->add_option("--family", a->family, "The tiny preset's family: qwen2_vl, qwen2_5_vl or qwen3_vl")
+        ->check(CLI::IsMember({"qwen2_vl", "qwen2_5_vl", "qwen3_vl"}));
     cmd->add_option("--out", a->out, "Folder to write (created)")->required();
     cmd->callback([a] {
         model::Qwen2VLConfig config;
         if (a->preset == "tiny") {
-            config = model::tinyConfig();
+            config = model::tinyConfig(a->family == "qwen3_vl"     ? model::Family::Qwen3VL
+                                       : a->family == "qwen2_5_vl" ? model::Family::Qwen2_5VL
+                                                                   : model::Family::Qwen2VL);
             if (a->layers > 0)
                 config.text.numLayers = a->layers;
             if (a->visionBlocks > 0)

@@ -3,12 +3,16 @@
 // test_reference_families): both config layouts and the family's errors, window order and learned
 // position sampling against transformers' own formulation of them, interleaved M-RoPE's row choice,
 // DeepStack touching image positions only, and save/load and PEFT adapters under each family's Hub
-// names.
+// names; intermediate tensors and preprocessed pixels against transformers main on tiny checkpoints
+// (tests/data/golden/families).
 #include "core/model/loader.h"
+#include "core/model/parity.h"
+#include "core/model/torch_io.h"
 #include "core/model/lora.h"
 #include "core/model/presets.h"
 #include "core/model/random_checkpoint.h"
 #include "core/model/vision_layout.h"
+#include "core/vision/image_preprocess.h"
 #include "test_support.h"
 
 #include <QTemporaryDir>
@@ -277,6 +281,62 @@ private slots:
         torch::NoGradGuard noGrad;
         const auto ids = promptWithImage(cfg, 4, 8);
         QVERIFY(torch::equal(run(model, ids, 4, 8).logits, run(*loaded, ids, 4, 8).logits));
+    }
+
+    void intermediateTensorsEqualTransformers_data()
+    {
+        QTest::addColumn<QString>("family");
+        QTest::addColumn<bool>("bf16");
+        for (const char *f : {"qwen2_5_vl", "qwen3_vl"}) {
+            QTest::newRow((std::string(f) + " fp32").c_str()) << QString(f) << false;
+            QTest::newRow((std::string(f) + " bf16").c_str()) << QString(f) << true;
+        }
+    }
+
+    void intermediateTensorsEqualTransformers()
+    {
+        // tests/data/golden/families/F: a tiny checkpoint (random-checkpoint --preset tiny --family F)
+        // and transformers main's tensors for two images (tools/golden/trace_synthetic_main.py): every
+        // vision block (Qwen2.5-VL's in window order), the DeepStack outputs, positions, each decoder
+        // layer and the logits, within the reference's own float64 spread (parity.h).
+        QFETCH(QString, family);
+        QFETCH(bool, bf16);
+        const auto golden = test::sourceDir() / "tests/data/golden/families" / family.toStdString();
+        auto report = runParity(golden / "model", golden, torch::kCPU, bf16 ? torch::kBFloat16 : torch::kFloat32);
+        QVERIFY2(report.has_value(), report ? "" : report.error().message.c_str());
+        QVERIFY2(report->ok(), report->toText().c_str());
+        QCOMPARE(report->cases.size(), std::size_t(2));
+        std::size_t tensors = 0;
+        for (const auto &c : report->cases)
+            tensors += c.tensors.size();
+        QVERIFY(tensors >= (family == "qwen3_vl" ? 26u : 22u)); // the deepstack outputs are compared too
+    }
+
+    void pixelsEqualTransformers_data()
+    {
+        QTest::addColumn<QString>("family");
+        QTest::newRow("qwen2.5-vl (patch 14, CLIP statistics)") << "qwen2_5_vl";
+        QTest::newRow("qwen3-vl (patch 16, mean/std 0.5, 65,536 pixels at least)") << "qwen3_vl";
+    }
+
+    void pixelsEqualTransformers()
+    {
+        // Our preprocessing with each family's preprocessor_config.json against the pixel values
+        // transformers main's PIL processor gave the golden cases (an RGB and an RGBA image).
+        QFETCH(QString, family);
+        const auto golden = test::sourceDir() / "tests/data/golden/families" / family.toStdString();
+        auto config = vision::ImageProcessorConfig::load(golden / "model/preprocessor_config.json");
+        QVERIFY(config.has_value());
+        for (const std::string image : {"clip-a", "drawing-rgba"}) {
+            const auto pre = vision::preprocessImageFile(test::sourceDir() / "tests/data/reference/hybrid/images" / (image + ".png"), *config);
+            auto file = tensor::SafetensorsFile::open(golden / "cases_r" / (image + ".pixels.safetensors"));
+            QVERIFY(file.has_value());
+            const auto want = readTensor(**file, "pixel_values");
+            const auto got = torch::from_blob(const_cast<float *>(pre.pixelValues.data()), {pre.patches, pre.features}, torch::kFloat32);
+            QCOMPARE(got.sizes(), want.sizes());
+            // One float32 rounding of (x / 255 - mean) / std at most.
+            QVERIFY2((got - want).abs().max().item<double>() <= 1e-6, image.c_str());
+        }
     }
 
     void peftNamesFollowTheFamily()
