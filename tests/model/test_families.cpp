@@ -5,6 +5,7 @@
 // DeepStack touching image positions only, and save/load and PEFT adapters under each family's Hub
 // names; intermediate tensors and preprocessed pixels against transformers main on tiny checkpoints
 // (tests/data/golden/families).
+#include "core/model/lm_loss.h"
 #include "core/model/loader.h"
 #include "core/model/parity.h"
 #include "core/model/torch_io.h"
@@ -336,6 +337,99 @@ private slots:
             QCOMPARE(got.sizes(), want.sizes());
             // One float32 rounding of (x / 255 - mean) / std at most.
             QVERIFY2((got - want).abs().max().item<double>() <= 1e-6, image.c_str());
+        }
+    }
+
+    void trainingEqualsTransformers_data()
+    {
+        QTest::addColumn<QString>("family");
+        QTest::newRow("qwen2.5-vl") << "qwen2_5_vl";
+        QTest::newRow("qwen3-vl") << "qwen3_vl";
+    }
+
+    void trainingEqualsTransformers()
+    {
+        // tests/data/golden/families/F/train (tools/golden/train_reference_main.py): loss, the logits
+        // that predict the answer, every gradient, one SGD step and three AdamW steps against
+        // transformers main. Tolerances: kIndependentFactor x the reference's float64-vs-float32 spread
+        // (losses: at least the forward's relative spread times the loss).
+        QFETCH(QString, family);
+        const auto golden = test::sourceDir() / "tests/data/golden/families" / family.toStdString();
+        const auto meta = json::parse(test::readText(golden / "train/train.json"));
+        auto tensors = *readSafetensors(golden / "train/train.safetensors");
+        auto pixels = tensor::SafetensorsFile::open(golden / "train/train.pixels.safetensors");
+        QVERIFY(pixels.has_value());
+        ForwardInput input;
+        input.inputIds = tensors.at("input_ids");
+        input.attentionMask = tensors.at("attention_mask");
+        input.imageGridThw = tensors.at("image_grid_thw");
+        input.pixelValues = readTensor(**pixels, "pixel_values");
+        const auto labels = tensors.at("labels");
+        const double relSpread = *referenceRelativeSpread(golden);
+        const double loss64 = std::abs(meta.at("loss_float64_model").get<double>() - meta.at("loss").get<double>());
+        const auto lossTol = [&](double value) { return kIndependentFactor * std::max(loss64, relSpread * std::abs(value)); };
+        const auto load = [&] {
+            auto m = *loadQwen2VL(golden / "model");
+            m->train();
+            return m;
+        };
+
+        auto model = load();
+        const auto out = languageModelLoss(model, input, labels);
+        const double ref = meta.at("loss").get<double>();
+        QVERIFY2(std::abs(out.loss.item<double>() - ref) <= lossTol(ref), qPrintable(QString("loss %1 vs %2").arg(out.loss.item<double>()).arg(ref)));
+        const auto refLogits = tensors.at("last_logits");
+        QVERIFY((out.logits[0].detach() - refLogits).abs().max().item<double>() <=
+                kIndependentFactor * relSpread * refLogits.abs().max().item<double>());
+        out.loss.backward();
+        const double gradTol = kIndependentFactor * meta.at("grad_max_relative_error_vs_float64").get<double>();
+        const auto params = model->named_parameters();
+        QCOMPARE(meta.at("grad_norms").size(), params.size()); // every parameter has its gradient, none more
+        double worst = 0;
+        for (const auto &[name, norm] : meta.at("grad_norms").items()) {
+            const auto *p = params.find(name);
+            QVERIFY2(p && p->grad().defined(), name.c_str());
+            const double rel = std::abs(p->grad().norm().item<double>() - norm.get<double>()) / std::max(norm.get<double>(), 1e-12);
+            worst = std::max(worst, rel);
+            QVERIFY2(rel <= gradTol, qPrintable(QString("%1: relative %2 (tolerance %3)").arg(name.c_str()).arg(rel).arg(gradTol)));
+        }
+        int full = 0;
+        for (const auto &[key, g] : tensors)
+            if (key.starts_with("grad.")) {
+                const auto diff = (params[key.substr(5)].grad() - g).norm().item<double>() / g.norm().item<double>();
+                QVERIFY2(diff <= gradTol, key.c_str());
+                ++full;
+            }
+        QVERIFY(full >= 4);
+        qInfo("%s: loss |d| %.3g, gradient norms worst relative %.3g (tolerance %.3g)", qPrintable(family),
+              std::abs(out.loss.item<double>() - ref), worst, gradTol);
+
+        {
+            torch::NoGradGuard noGrad;
+            for (auto &p : model->parameters())
+                p -= 0.1 * p.grad();
+            model->eval();
+            const double sgd = meta.at("sgd").at("loss_after_one_step").get<double>();
+            const double got = languageModelLoss(model, input, labels).loss.item<double>();
+            QVERIFY2(std::abs(got - sgd) <= lossTol(sgd), qPrintable(QString("after SGD %1 vs %2").arg(got).arg(sgd)));
+        }
+        auto fresh = load();
+        const auto &adam = meta.at("adamw");
+        torch::optim::AdamW opt(fresh->parameters(), torch::optim::AdamWOptions(adam.at("lr").get<double>())
+                                                         .betas({0.9, 0.999})
+                                                         .eps(adam.at("eps").get<double>())
+                                                         .weight_decay(adam.at("weight_decay").get<double>()));
+        const auto refs = adam.at("loss_before_step_1_2_3_and_after_step_3");
+        for (std::size_t step = 0; step < 4; ++step) {
+            opt.zero_grad();
+            const auto loss = languageModelLoss(fresh, input, labels).loss;
+            const double want = refs[step].get<double>();
+            QVERIFY2(std::abs(loss.item<double>() - want) <= lossTol(want),
+                     qPrintable(QString("AdamW loss %1: %2 vs %3").arg(step).arg(loss.item<double>()).arg(want)));
+            if (step == 3)
+                break;
+            loss.backward();
+            opt.step();
         }
     }
 
