@@ -43,7 +43,7 @@ inline void rebuildCheckpoint(const char *cli, const nlohmann::json &reference, 
     QStringList args = QString::fromStdString(reference.at("checkpoint").at("command").get<std::string>())
                            .split(' ', Qt::SkipEmptyParts);
     args << "--out" << QString::fromStdString(model.string());
-    const auto r = runCli(cli, args, {.timeoutMs = 600000});
+    const auto r = runCli(cli, args, {.timeoutMs = 600000, .stdinData = {}, .oneThread = false});
     QVERIFY2(r.code == 0, qPrintable(r.err));
     for (const auto &[file, hash] : reference.at("checkpoint").at("sha256").items())
         QVERIFY2(sha256File(model / file) == hash.get<std::string>(),
@@ -68,7 +68,7 @@ inline int scoreAndCompare(const char *cli, const nlohmann::json &reference, con
     const double tolerance = kIndependentFactor * spread;
     QStringList args{"score", "--model", QString::fromStdString(modelDir.string()), "--dataset",
                      QString::fromStdString(data.string()), "--out", QString::fromStdString(out.string())};
-    const auto r = runCli(cli, args + extra, {.timeoutMs = 1200000});
+    const auto r = runCli(cli, args + extra, {.timeoutMs = 1200000, .stdinData = {}, .oneThread = false});
     if (r.code != 0) {
         [&] { QVERIFY2(r.code == 0, qPrintable(r.err)); }();
         return 0;
