@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The Qwen2 decoder of Qwen2-VL: token embedding, pre-norm layers (RMSNorm in float32, GQA attention
-// with q/k/v biases and M-RoPE, SwiGLU MLP) and the final RMSNorm. Submodule names match Hugging Face's
+// The decoder of Qwen2-VL / Qwen2.5-VL (Qwen2) and Qwen3-VL (Qwen3): token embedding, pre-norm layers
+// (RMSNorm in float32, GQA attention with M-RoPE, SwiGLU MLP) and the final RMSNorm. Qwen2 has q/k/v
+// biases and M-RoPE in sections (t | h | w); Qwen3 has no biases, per-head RMSNorm on q and k before
+// RoPE, an explicit head_dim and interleaved M-RoPE (TextConfig flags), plus DeepStack additions. Submodule names match Hugging Face's
 // (`embed_tokens`, `layers.N.self_attn.q_proj`, `norm`), i.e. checkpoint names minus `model.`.
 //
 // Attention is eager (matmul + float32 softmax), with the reference's masking: disallowed keys get the
