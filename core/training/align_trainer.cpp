@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <random>
 #include <tuple>
@@ -71,6 +72,15 @@ struct AlignTrainer::State {
     double rewardFirst = std::nan(""), rewardLast = std::nan(""), lossFirst = std::nan(""), lossLast = std::nan("");
     nlohmann::json history = nlohmann::json::array();
     at::Generator sampler = at::make_generator<at::CPUGeneratorImpl>(0); ///< PL-GRPO's rankings
+
+    /// PL-GRPO's group of rankings for one query, sampled once per batch and kept for the batch's
+    /// num_iterations optimizer steps (TRL's semantics): the ratio is taken against the sampling
+    /// policy's log-probabilities, so it leaves 1 after the first step and epsilon clips.
+    struct GrpoSample {
+        torch::Tensor rankings, advantages, oldLogProbs, refLogProbs, rewards;
+        double agreement = 0, ndcg = 0; ///< means over the group
+    };
+    std::map<std::size_t, GrpoSample> grpoSamples; ///< by training group, for the current batch
 
     State(std::shared_ptr<scoring::ScoringModel> m, AlignMethod me, AlignConfig config, std::vector<AlignGroup> t,
           std::vector<AlignGroup> v, fs::path o, std::string base, fs::path start, std::int64_t r)
@@ -320,37 +330,53 @@ struct AlignTrainer::State {
         return m;
     }
 
-    /// PL-GRPO on a micro-batch of queries: sample, reward, clipped surrogate with KL; backward done.
-    StepMetrics grpoMicroBatch(const std::vector<std::size_t> &units, double share, at::Generator &gen)
+    /// Samples a group of rankings for training group `g` from the current scores and keeps them with
+    /// their rewards, advantages and the sampling and reference log-probabilities.
+    GrpoSample &sampleGroup(std::size_t g, const torch::Tensor &scores, at::Generator &gen)
+    {
+        const auto targets = targetsOf(roundGroups[g], train[g]);
+        GrpoSample sample;
+        sample.rankings = plSample(scores.detach().to(torch::kCPU), c.num_generations, c.temperature, gen);
+        std::vector<double> rewards;
+        for (std::int64_t i = 0; i < sample.rankings.size(0); ++i) {
+            const auto row = sample.rankings[i].contiguous();
+            const std::vector<int> order(row.data_ptr<std::int64_t>(), row.data_ptr<std::int64_t>() + row.numel());
+            const auto r = rankingReward(order, targets, c.reward_pair_weight, c.reward_ndcg_weight, static_cast<int>(c.reward_ndcg_depth));
+            rewards.push_back(r.reward);
+            sample.agreement += r.pairAgreement / double(sample.rankings.size(0));
+            sample.ndcg += r.ndcg / double(sample.rankings.size(0));
+        }
+        sample.rewards = torch::tensor(rewards, torch::kDouble);
+        sample.advantages = groupAdvantages(sample.rewards, c.scale_rewards).to(torch::kFloat32);
+        const auto idx = sample.rankings.to(scores.device());
+        sample.oldLogProbs = plStepLogProbs(scores.detach(), idx, c.temperature);
+        sample.refLogProbs = plStepLogProbs(trainRef[g].to(scores.device()), idx, c.temperature);
+        return grpoSamples[g] = std::move(sample);
+    }
+
+    /// PL-GRPO on a micro-batch of queries: on a batch's first iteration (`reuse` false) sample and
+    /// reward each query's group of rankings; on later ones take the kept samples; then the clipped
+    /// surrogate with KL on the current scores. Backward done.
+    StepMetrics grpoMicroBatch(const std::vector<std::size_t> &units, double share, at::Generator &gen, bool reuse)
     {
         StepMetrics m;
         double rewardStd = 0, agreement = 0, ndcg = 0, kl = 0, clipped = 0;
+        const double n = double(units.size());
         for (const auto g : units) {
-            const auto targets = targetsOf(roundGroups[g], train[g]);
             const auto scores = scoreRows(train[g]);
-            const auto rankings = plSample(scores.detach().to(torch::kCPU), c.num_generations, c.temperature, gen);
-            std::vector<double> rewards;
-            for (std::int64_t i = 0; i < rankings.size(0); ++i) {
-                const auto row = rankings[i].contiguous();
-                const std::vector<int> order(row.data_ptr<std::int64_t>(), row.data_ptr<std::int64_t>() + row.numel());
-                const auto r = rankingReward(order, targets, c.reward_pair_weight, c.reward_ndcg_weight,
-                                             static_cast<int>(c.reward_ndcg_depth));
-                rewards.push_back(r.reward);
-                agreement += r.pairAgreement / double(rankings.size(0) * static_cast<std::int64_t>(units.size()));
-                ndcg += r.ndcg / double(rankings.size(0) * static_cast<std::int64_t>(units.size()));
-            }
-            const auto rw = torch::tensor(rewards, torch::kDouble);
-            const auto adv = groupAdvantages(rw, c.scale_rewards).to(torch::kFloat32);
-            const auto idx = rankings.to(scores.device());
-            const auto lp = plStepLogProbs(scores, idx, c.temperature);
-            const auto ref = plStepLogProbs(trainRef[g].to(scores.device()), idx, c.temperature);
-            const auto loss = grpoLoss(lp, lp.detach(), ref, adv, c.epsilon, c.beta);
-            (loss.loss * (share / double(units.size()))).backward();
-            m.loss += loss.loss.item<double>() / double(units.size());
-            m.reward += rw.mean().item<double>() / double(units.size());
-            rewardStd += rw.std().item<double>() / double(units.size());
-            kl += loss.kl / double(units.size());
-            clipped += loss.clippedShare / double(units.size());
+            const auto kept = reuse ? grpoSamples.find(g) : grpoSamples.end();
+            // A batch resumed between its iterations has no kept samples: they are drawn again.
+            auto &sample = kept != grpoSamples.end() ? kept->second : sampleGroup(g, scores, gen);
+            const auto lp = plStepLogProbs(scores, sample.rankings.to(scores.device()), c.temperature);
+            const auto loss = grpoLoss(lp, sample.oldLogProbs, sample.refLogProbs, sample.advantages, c.epsilon, c.beta);
+            (loss.loss * (share / n)).backward();
+            m.loss += loss.loss.item<double>() / n;
+            m.reward += sample.rewards.mean().item<double>() / n;
+            rewardStd += sample.rewards.std().item<double>() / n;
+            agreement += sample.agreement / n;
+            ndcg += sample.ndcg / n;
+            kl += loss.kl / n;
+            clipped += loss.clippedShare / n;
         }
         m.named = {{"reward", m.reward}, {"reward_std", rewardStd}, {"pair_agreement", agreement},
                    {"ndcg", ndcg},       {"kl", kl},                {"clip_ratio", clipped}};
@@ -490,6 +516,9 @@ AlignResult AlignTrainer::run(bool resume, const TrainCallbacks &cb)
             loadedEpoch = epoch;
         }
         const auto window = (inRound % s.stepsPerEpoch) / iterations;
+        const auto iteration = (inRound % s.stepsPerEpoch) % iterations; // PL-GRPO: steps on one batch of samples
+        if (iteration == 0)
+            s.grpoSamples.clear();
         s.optimizer->zero_grad();
         const auto first = static_cast<std::size_t>(window * s.c.gradient_accumulation_steps);
         const auto last = std::min(first + static_cast<std::size_t>(s.c.gradient_accumulation_steps), batches.size());
@@ -505,7 +534,7 @@ AlignResult AlignTrainer::run(bool resume, const TrainCallbacks &cb)
                 break;
             }
             const double share = double(batches[b].size()) / double(units);
-            const auto mb = s.method == AlignMethod::Dpo ? s.dpoMicroBatch(batches[b], share) : s.grpoMicroBatch(batches[b], share, s.sampler);
+            const auto mb = s.method == AlignMethod::Dpo ? s.dpoMicroBatch(batches[b], share) : s.grpoMicroBatch(batches[b], share, s.sampler, iteration > 0);
             total.loss += mb.loss * share;
             total.reward += mb.reward * share;
             for (const auto &[k, v] : mb.named)

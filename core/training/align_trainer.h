@@ -14,7 +14,10 @@
 //
 // Checkpoints, resume and the job machinery are instruction tuning's (checkpoints.h, TrainCallbacks);
 // the mined pairs of the current round are part of the trainer state, so a resumed round trains on the
-// same pairs. Resume is exact for DPO and for PL-GRPO with num_iterations 1.
+// same pairs. PL-GRPO samples each batch's rankings once and takes num_iterations optimizer steps on
+// them, the ratio against the sampling policy clipped to [1 - epsilon, 1 + epsilon] (TRL's GRPO).
+// Resume is exact for DPO, and for PL-GRPO at a batch boundary (every num_iterations steps; a batch
+// resumed between its iterations samples again).
 //
 // Threading: run() on one thread; callbacks on that thread. Errors: InputError for bad data or config;
 // a cancelled run returns normally with `cancelled` set.

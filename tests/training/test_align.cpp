@@ -14,6 +14,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <map>
+
 #include <fstream>
 
 using namespace unirank;
@@ -161,6 +163,39 @@ private slots:
         QCOMPARE(bytesOf(m_start / "adapter_model.safetensors"), reference);             // the reference did not
         QVERIFY(fs::exists(dir(tag + "-whole") / "preferences-round-1.jsonl"));
         QVERIFY(!whole.best.empty());
+    }
+
+    void grpoStepsOnItsSamples()
+    {
+        // num_iterations 3: each batch's rankings are sampled once and three optimizer steps taken on
+        // them. The reward (of the kept samples) is the same over a batch's steps; the first step is
+        // on-policy (ratio 1, nothing clipped); after a large update the ratio leaves [1 - eps,
+        // 1 + eps] and clipping shows. Sampling again at every step (the old behaviour) fails both.
+        auto c = config(6);
+        c.num_iterations = 3;
+        c.epsilon = 0.01;
+        c.learning_rate = 5e-2;
+        c.logging_steps = 1;
+        c.save_steps = 0;
+        std::map<std::int64_t, std::map<std::string, double>> metrics;
+        TrainCallbacks cb;
+        cb.onMetrics = [&](std::int64_t step, const std::vector<std::pair<std::string, double>> &m) {
+            for (const auto &[k, v] : m)
+                metrics[step][k] = v;
+        };
+        const auto r = AlignTrainer(loadTiny(), AlignMethod::PlGrpo, c, m_train, m_validation, dir("iterations"), "tiny", m_start)
+                           .run(false, cb);
+        QCOMPARE(r.steps, std::int64_t(6));
+        for (const std::int64_t first : {1, 4}) {
+            QCOMPARE(metrics[first].at("clip_ratio"), 0.0);
+            QCOMPARE(metrics[first + 1].at("reward"), metrics[first].at("reward"));
+            QCOMPARE(metrics[first + 2].at("reward"), metrics[first].at("reward"));
+        }
+        QVERIFY(metrics[1].at("reward") != metrics[4].at("reward")); // the second batch sampled anew
+        double clipped = 0;
+        for (const auto step : {2, 3, 5, 6})
+            clipped = std::max(clipped, metrics[step].at("clip_ratio"));
+        QVERIFY2(clipped > 0, std::to_string(clipped).c_str());
     }
 
     void klBoundStopsTheRound()
