@@ -35,6 +35,8 @@ public:
     void mergeAdapter();
     bool hasAdapter() const { return !m_loraA.is_empty(); }
     const LoraSettings &adapterSettings() const { return m_settings; }
+    /// The dropout applied before A in training mode (e.g. 0 for preference training, as TRL does).
+    void setAdapterDropout(double p) { m_settings.dropout = p; }
 
     torch::Tensor &weight() { return m_weight; }
     torch::Tensor &bias() { return m_bias; } ///< undefined without bias

@@ -14,6 +14,7 @@ const std::vector<ConfigField<AlignConfig>> &fields()
         f.push_back(configField<C>("num_generations", &C::num_generations));
         f.push_back(configField<C>("epsilon", &C::epsilon));
         f.push_back(configField<C>("num_iterations", &C::num_iterations));
+        f.push_back(configField<C>("disable_dropout", &C::disable_dropout));
         f.push_back(configField<C>("temperature", &C::temperature));
         f.push_back(configField<C>("scale_rewards", &C::scale_rewards));
         f.push_back(configField<C>("use_human", &C::use_human));

@@ -10,6 +10,8 @@
 //   num_generations                  8        PL-GRPO: rankings sampled per query
 //   epsilon                          0.2      PL-GRPO: clip range of the importance ratio
 //   num_iterations                   1        PL-GRPO: optimizer steps on each batch of samples
+//   disable_dropout                  true     the policy trains without LoRA dropout, as the reference
+//                                             is scored (TRL's default)
 //   temperature                      1.0      PL-GRPO: sampling temperature of the ranking policy
 //   scale_rewards                    true     PL-GRPO: divide advantages by the group's std
 //   use_human (UniRank)              true     annotators' pairwise labels
@@ -57,6 +59,7 @@ struct AlignConfig : TrainingArguments {
     std::int64_t num_generations = 8;
     double epsilon = 0.2;
     std::int64_t num_iterations = 1;
+    bool disable_dropout = true;
     double temperature = 1.0;
     bool scale_rewards = true;
     bool use_human = true;

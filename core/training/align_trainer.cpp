@@ -464,6 +464,8 @@ AlignResult AlignTrainer::run(bool resume, const TrainCallbacks &cb)
     const auto from = resume ? latestCheckpoint(s.out) : fs::path();
     if (!from.empty())
         s.policy.setup(s.c, from);
+    if (s.c.disable_dropout) // the reference's scores were taken without dropout; so are the policy's
+        s.policy.disableAdapterDropout();
     s.sampler.set_current_seed(s.c.seed);
     s.optimizer = std::make_unique<torch::optim::AdamW>(s.policy.parameters(), torch::optim::AdamWOptions(s.c.learning_rate)
                                                                                    .betas(std::make_tuple(s.c.adam_beta1, s.c.adam_beta2))

@@ -17,7 +17,8 @@
 // same pairs. PL-GRPO samples each batch's rankings once and takes num_iterations optimizer steps on
 // them, the ratio against the sampling policy clipped to [1 - epsilon, 1 + epsilon] (TRL's GRPO).
 // Resume is exact for DPO, and for PL-GRPO at a batch boundary (every num_iterations steps; a batch
-// resumed between its iterations samples again).
+// resumed between its iterations samples again). With disable_dropout (the default, as TRL) the policy
+// trains without LoRA dropout, so at step 0 its scores are the reference's exactly.
 //
 // Threading: run() on one thread; callbacks on that thread. Errors: InputError for bad data or config;
 // a cancelled run returns normally with `cancelled` set.

@@ -59,6 +59,13 @@ void TrainablePolicy::setup(const TrainingArguments &c, const fs::path &from)
     m->train();
 }
 
+void TrainablePolicy::disableAdapterDropout()
+{
+    for (const auto &module : m_model->model->modules(false))
+        if (auto *layer = module->as<model::LoraLinearImpl>(); layer && layer->hasAdapter())
+            layer->setAdapterDropout(0.0);
+}
+
 torch::Tensor TrainablePolicy::logits(Batch &batch, PairEncoder &images)
 {
     auto &m = m_model->model;

@@ -36,6 +36,8 @@ public:
     scoring::ScoringModel &scoring() { return *m_model; }
     std::shared_ptr<scoring::ScoringModel> shared() const { return m_model; }
     model::Qwen2VL &model() { return m_model->model; }
+    /// Sets the dropout of every adapter to 0 for training (the saved adapter config keeps its value).
+    void disableAdapterDropout();
 
     /// Logits of the batch (as its ForwardInput asks). Its images come from `images` (the encoder that
     /// encoded its pairs): as embeddings from the cache when the vision tower is frozen (pixels are

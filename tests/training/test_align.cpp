@@ -64,6 +64,7 @@ class TestAlign : public QObject {
         c.per_device_train_batch_size = 4;
         c.save_steps = steps / 2;
         c.lora_dropout = 0.1; // the generator state must survive the resume
+        c.disable_dropout = false;
         c.num_generations = 4;
         c.mined_pairs_per_query = 4;
         c.max_kl = 1e9;
@@ -196,6 +197,39 @@ private slots:
         for (const auto step : {2, 3, 5, 6})
             clipped = std::max(clipped, metrics[step].at("clip_ratio"));
         QVERIFY2(clipped > 0, std::to_string(clipped).c_str());
+    }
+
+    void dropoutAsTheReference()
+    {
+        // A first PL-GRPO step's KL to the reference (measured before the update): exactly 0 when the
+        // policy trains without dropout as the reference was scored (the default), above 0 with the
+        // adapter's dropout on; that is the difference the option removes.
+        // The starting adapter with dropout 0.1 in its config (a continued adapter keeps its own).
+        const auto start = dir("start-dropout");
+        fs::create_directories(start);
+        fs::copy_file(m_start / "adapter_model.safetensors", start / "adapter_model.safetensors");
+        auto adapterConfig = nlohmann::json::parse(test::readText(m_start / "adapter_config.json"));
+        adapterConfig["lora_dropout"] = 0.1;
+        test::writeText(start / "adapter_config.json", adapterConfig.dump());
+        const auto firstKl = [&](bool disable, const std::string &name) {
+            auto c = config(1);
+            c.disable_dropout = disable;
+            c.save_steps = 0;
+            double kl = -1;
+            TrainCallbacks cb;
+            cb.onMetrics = [&](std::int64_t step, const std::vector<std::pair<std::string, double>> &m) {
+                for (const auto &[k, v] : m)
+                    if (step == 1 && k == "kl")
+                        kl = v;
+            };
+            AlignTrainer(loadTiny(), AlignMethod::PlGrpo, c, m_train, m_validation, dir(name), "tiny", start).run(false, cb);
+            return kl;
+        };
+        QCOMPARE(firstKl(true, "no-dropout"), 0.0);
+        const auto withDropout = firstKl(false, "dropout");
+        QVERIFY2(withDropout > 1e-6, std::to_string(withDropout).c_str());
+        qInfo("first-step KL to the reference: 0 without dropout, %.3g with the adapter's dropout 0.1", withDropout);
+        QVERIFY(AlignConfig{}.disable_dropout);
     }
 
     void klBoundStopsTheRound()
