@@ -48,11 +48,16 @@ RMSNormImpl::RMSNormImpl(std::int64_t dim, double eps) : m_eps(eps)
     m_weight = register_parameter("weight", torch::ones({dim}));
 }
 
-torch::Tensor RMSNormImpl::forward(const torch::Tensor &x)
+torch::Tensor rmsNorm(const torch::Tensor &x, const torch::Tensor &weight, double eps)
 {
     const auto f = x.to(torch::kFloat32);
-    const auto normed = f * torch::rsqrt(f.pow(2).mean(-1, true) + m_eps);
-    return m_weight * normed.to(x.scalar_type());
+    const auto normed = f * torch::rsqrt(f.pow(2).mean(-1, true) + eps);
+    return weight * normed.to(x.scalar_type());
+}
+
+torch::Tensor RMSNormImpl::forward(const torch::Tensor &x)
+{
+    return rmsNorm(x, m_weight, m_eps);
 }
 
 DecoderAttentionImpl::DecoderAttentionImpl(const TextConfig &c)

@@ -20,6 +20,10 @@
 
 namespace unirank::model {
 
+/// weight * (x / sqrt(mean(x^2) + eps)): statistics in float32, the product in x's dtype (Qwen2's,
+/// Qwen2.5-VL's vision and Qwen3's RMSNorm alike).
+torch::Tensor rmsNorm(const torch::Tensor &x, const torch::Tensor &weight, double eps);
+
 class RMSNormImpl : public torch::nn::Module {
 public:
     RMSNormImpl(std::int64_t dim, double eps);

@@ -4,6 +4,7 @@
 #include "core/model/attention_blocks.h"
 #include "core/model/gemm.h"
 #include "core/model/row_blocks.h"
+#include "core/model/text_decoder.h"
 #include "core/model/vision_layout.h"
 
 #include "core/model/param_init.h"
@@ -141,11 +142,7 @@ VisionNormImpl::VisionNormImpl(std::int64_t dim, bool rms) : m_rms(rms)
 
 torch::Tensor VisionNormImpl::forward(const torch::Tensor &x)
 {
-    if (!m_rms)
-        return torch::layer_norm(x, {x.size(-1)}, m_weight, m_bias, kNormEps);
-    const auto f = x.to(torch::kFloat32); // Qwen2_5_VLRMSNorm: float32 statistics, weight in the input dtype
-    const auto normed = f * torch::rsqrt(f.pow(2).mean(-1, true) + kNormEps);
-    return m_weight * normed.to(x.scalar_type());
+    return m_rms ? rmsNorm(x, m_weight, kNormEps) : torch::layer_norm(x, {x.size(-1)}, m_weight, m_bias, kNormEps);
 }
 
 PatchEmbedImpl::PatchEmbedImpl(const VisionConfig &c)
