@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 data=$(realpath "${1:-../shared/data/clipart-hybrid/dev}")
 out=${2:-build/dev-stages}
-cli=$PWD/build/release/app/unirank-cli
+cli=${UNIRANK_CLI:-$PWD/build/release/app/unirank-cli}
 model=$PWD/resources/models/tiny-random
 mkdir -p "$out"
 out=$(realpath "$out")

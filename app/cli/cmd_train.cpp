@@ -71,6 +71,8 @@ void trainSft(const Args &a)
     const auto runId = record.id();
     training::SftTrainer trainer(model, config, std::move(train), std::move(validation), outputDir, modelDir.string());
     const auto r = runTrainingJob<training::SftResult>(record, [&](const training::TrainCallbacks &cb) { return trainer.run(a.resume, cb); });
+    // Reporting queries' figures: null when the held-out queries were too few to set any aside.
+    const auto reported = [&](double v) { return r.reportingQueries > 0 ? nlohmann::json(v) : nlohmann::json(); };
     nlohmann::json summary{{"steps", r.steps},
                            {"train_loss_first", r.firstLoss},
                            {"train_loss_last", r.lastLoss},
@@ -78,6 +80,11 @@ void trainSft(const Args &a)
                            {"val_pair_accuracy_after", r.bestPairAccuracy >= 0 ? r.bestPairAccuracy : r.after.pairAccuracy},
                            {"val_pair_accuracy_final", r.after.pairAccuracy},
                            {"best_step", r.bestStep},
+                           {"reporting_queries", r.reportingQueries},
+                           {"report_pair_accuracy_before", reported(r.reportBefore.pairAccuracy)},
+                           {"report_pair_accuracy_after", r.best.empty() ? nlohmann::json() : reported(r.reportAfter.pairAccuracy)},
+                           {"report_ndcg_cut_10_before", reported(r.reportBefore.ndcg10)},
+                           {"report_ndcg_cut_10_after", r.best.empty() ? nlohmann::json() : reported(r.reportAfter.ndcg10)},
                            {"training_run", runId},
                            {"cancelled", r.cancelled},
                            {"checkpoint", r.lastCheckpoint.string()}};
@@ -104,8 +111,11 @@ void trainSft(const Args &a)
         summary["model_version"] = versionName;
         std::cerr << "trained " << r.steps << " steps: loss " << r.firstLoss << " -> " << r.lastLoss;
         if (r.before.queries > 0)
-            std::cerr << ", validation pair accuracy " << r.before.pairAccuracy << " -> " << summary["val_pair_accuracy_after"]
-                      << " (best step " << r.bestStep << ")";
+            std::cerr << ", pair accuracy on the selection queries " << r.before.pairAccuracy << " -> "
+                      << summary["val_pair_accuracy_after"] << " (best step " << r.bestStep << ")";
+        if (r.reportingQueries > 0)
+            std::cerr << ", on the " << r.reportingQueries << " reporting queries " << r.reportBefore.pairAccuracy << " -> "
+                      << r.reportAfter.pairAccuracy;
         else
             std::cerr << " (no held-out queries: the last step is published)";
         std::cerr << "; " << (config.full_finetune ? "model " : "adapter ") << adapterOut.string() << " is model version '"

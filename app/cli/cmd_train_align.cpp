@@ -87,19 +87,35 @@ void trainAlign(const AlignArgs &a)
     nlohmann::json files = nlohmann::json::array();
     for (const auto &f : r.preferenceFiles)
         files.push_back(f.string());
+    const bool published = !r.best.empty();
+    const auto ifPublished = [&](double v) { return published ? nlohmann::json(v) : nlohmann::json(); };
+    const auto reported = [&](double v, bool after) {
+        return r.reportingQueries > 0 && (!after || published) ? nlohmann::json(v) : nlohmann::json();
+    };
+    // pair_accuracy_* and kl_*: the selection queries, which chose the published checkpoint;
+    // report_*: the reporting queries, which chose nothing.
     nlohmann::json summary{{"method", a.method},
                            {"steps", r.steps},
                            {"reward_first", r.rewardFirst},
                            {"reward_last", r.rewardLast},
                            {"kl_last", r.final.kl},
-                           {"kl_after", r.after.kl},
+                           {"kl_after", ifPublished(r.after.kl)},
                            {"pair_accuracy_before", r.before.pairAccuracy},
-                           {"pair_accuracy_after", r.after.pairAccuracy},
+                           {"pair_accuracy_after", ifPublished(r.after.pairAccuracy)},
                            {"pair_accuracy_final", r.final.pairAccuracy},
                            {"held_out_pairs", r.before.pairs},
+                           {"selection_queries", r.before.queries},
+                           {"reporting_queries", r.reportingQueries},
+                           {"report_pair_accuracy_before", reported(r.reportBefore.pairAccuracy, false)},
+                           {"report_pair_accuracy_after", reported(r.reportAfter.pairAccuracy, true)},
+                           {"report_kl_after", reported(r.reportAfter.kl, true)},
+                           {"report_pairs", r.reportBefore.pairs},
                            {"training_pairs", r.trainingPairs},
                            {"stopped_by_kl", r.stoppedByKl},
-                           {"best_step", r.bestStep},
+                           {"kl_rollbacks", r.klRollbacks},
+                           {"lr_scale", r.lrScale},
+                           {"best_step", published ? nlohmann::json(r.bestStep) : nlohmann::json()},
+                           {"not_published", r.notPublished.empty() ? nlohmann::json() : nlohmann::json(r.notPublished)},
                            {"preference_files", files},
                            {"training_run", record.id()},
                            {"cancelled", r.cancelled},
@@ -111,7 +127,7 @@ void trainAlign(const AlignArgs &a)
         summary["model_version"] = nullptr;
     } else if (r.best.empty()) {
         record.completed(std::nullopt);
-        std::cerr << "no evaluation stayed within max_kl " << config.max_kl << ": nothing registered (lower learning_rate, or raise beta)\n";
+        std::cerr << "nothing published: " << r.notPublished << " (lower learning_rate, or raise max_kl)\n";
         summary["adapter"] = nullptr;
         summary["model_version"] = nullptr;
     } else {
@@ -127,8 +143,12 @@ void trainAlign(const AlignArgs &a)
         summary["adapter"] = adapterOut.string();
         summary["model_version"] = name;
         std::cerr << a.method << ": " << r.steps << " steps, reward " << r.rewardFirst << " -> " << r.rewardLast
-                  << ", held-out pair accuracy " << r.before.pairAccuracy << " -> " << r.after.pairAccuracy << " (KL " << r.after.kl
-                  << "); adapter " << adapterOut.string() << " is model version '" << name << "'\n";
+                  << ", pair accuracy on the selection queries " << r.before.pairAccuracy << " -> " << r.after.pairAccuracy << " (KL "
+                  << r.after.kl << ")";
+        if (r.reportingQueries > 0)
+            std::cerr << ", on the " << r.reportingQueries << " reporting queries " << r.reportBefore.pairAccuracy << " -> "
+                      << r.reportAfter.pairAccuracy;
+        std::cerr << "; adapter " << adapterOut.string() << " is model version '" << name << "'\n";
     }
     finishSummary(summary, a.json, a.settings.events);
 }

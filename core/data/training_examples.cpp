@@ -33,6 +33,24 @@ void splitByQuery(const std::vector<TrainGroup> &groups, const SplitOptions &opt
         (isValidation[i] ? validation : train).push_back(groups[i]);
 }
 
+HeldOutSplit splitHeldOut(std::size_t count, double reportShare, std::uint64_t seed)
+{
+    std::vector<std::size_t> order(count);
+    std::iota(order.begin(), order.end(), 0);
+    std::mt19937_64 rng(seed ^ 0x5e1ec7ull);
+    std::shuffle(order.begin(), order.end(), rng);
+    auto reporting = static_cast<std::size_t>(std::llround(reportShare * static_cast<double>(count)));
+    if (reportShare > 0 && reporting == 0 && count >= 2)
+        reporting = 1;
+    reporting = count == 0 ? 0 : std::min(reporting, count - 1);
+    HeldOutSplit split;
+    split.reporting.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(reporting));
+    split.selection.assign(order.begin() + static_cast<std::ptrdiff_t>(reporting), order.end());
+    std::sort(split.reporting.begin(), split.reporting.end());
+    std::sort(split.selection.begin(), split.selection.end());
+    return split;
+}
+
 std::vector<TrainGroup> balanceGroups(const std::vector<TrainGroup> &groups, const BalanceOptions &options)
 {
     std::vector<TrainGroup> out;

@@ -41,6 +41,16 @@ struct SplitOptions {
 void splitByQuery(const std::vector<TrainGroup> &groups, const SplitOptions &options, std::vector<TrainGroup> &train,
                   std::vector<TrainGroup> &validation);
 
+/// The held-out queries of a run in two parts: the published checkpoint is chosen on `selection`, and
+/// its metrics are reported on `reporting`, which chose nothing (indices into the held-out list, ascending).
+struct HeldOutSplit {
+    std::vector<std::size_t> selection, reporting;
+};
+
+/// A seeded shuffle of `count` held-out queries; round(reportShare x count) of them report (at least one
+/// when reportShare > 0 and count >= 2; never all: selection keeps at least one).
+HeldOutSplit splitHeldOut(std::size_t count, double reportShare, std::uint64_t seed);
+
 struct BalanceOptions {
     double negativesPerPositive = 1.0; ///< 0: keep every negative
     std::size_t maxPerQuery = 16;      ///< 0: no cap

@@ -27,7 +27,9 @@ const std::vector<ConfigField<AlignConfig>> &fields()
         f.push_back(configField<C>("reward_ndcg_depth", &C::reward_ndcg_depth));
         f.push_back(configField<C>("max_kl", &C::max_kl));
         f.push_back(configField<C>("kl_samples", &C::kl_samples));
-        f.push_back(configField<C>("eval_steps", &C::eval_steps));
+        f.push_back(configField<C>("kl_target_share", &C::kl_target_share));
+        f.push_back(configField<C>("kl_check_steps", &C::kl_check_steps));
+        f.push_back(configField<C>("kl_check_queries", &C::kl_check_queries));
         return f;
     }();
     return all;
@@ -95,8 +97,12 @@ void AlignConfig::validate(const std::string &source) const
         fail("max_kl", "must be positive");
     if (kl_samples < 1)
         fail("kl_samples", "must be at least 1");
-    if (eval_steps < 0)
-        fail("eval_steps", "must not be negative");
+    if (!(kl_target_share > 0 && kl_target_share <= 1))
+        fail("kl_target_share", "must be in (0, 1]");
+    if (kl_check_steps < 0)
+        fail("kl_check_steps", "must not be negative");
+    if (kl_check_queries < 0)
+        fail("kl_check_queries", "must not be negative");
 }
 
 } // namespace unirank::training

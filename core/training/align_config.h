@@ -22,11 +22,17 @@
 //   reward_pair_weight (UniRank)     1.0      PL-GRPO reward: agreement with the query's pairs
 //   reward_ndcg_weight (UniRank)     1.0      PL-GRPO reward: nDCG against the graded labels
 //   reward_ndcg_depth (UniRank)      10
-//   max_kl (UniRank)                 1.0      bound on KL(policy || reference) over held-out queries; a
-//                                             round stops at the first evaluation above it
-//   kl_samples (UniRank)             256      rankings per query for that estimate
-//   eval_steps (UniRank)             0        evaluate every N steps; 0: at each epoch's end
+//   max_kl (UniRank)                 1.0      bound on KL(policy || reference) over the selection
+//                                             queries: only a checkpoint within it is published, and
+//                                             the KL guard (training_loop.h) keeps the policy inside it
+//   kl_target_share (UniRank)        0.5      the guard halves the learning rate when KL passes this
+//                                             share of max_kl
+//   kl_check_steps (UniRank)         4        the guard measures KL every N steps (and at every
+//                                             evaluation); 0: only at evaluations
+//   kl_check_queries (UniRank)       8        selection queries those checks use; 0: all
+//   kl_samples (UniRank)             256      rankings per query for each KL estimate
 //
+// eval_steps 0 (the default) evaluates ten times per round here (every ceil(steps per round / 10)).
 // Defaults that differ from TrainingArguments' depend on the method (AlignConfig::forMethod), measured
 // on the clipart-hybrid dev split with LoRA on the tiny model (docs/training.md, "Preference alignment"):
 //   dpo       learning_rate 2e-4, num_train_epochs 1, warmup_ratio 0
@@ -72,7 +78,9 @@ struct AlignConfig : TrainingArguments {
     std::int64_t reward_ndcg_depth = 10;
     double max_kl = 1.0;
     std::int64_t kl_samples = 256;
-    std::int64_t eval_steps = 0;
+    double kl_target_share = 0.5;
+    std::int64_t kl_check_steps = 4;
+    std::int64_t kl_check_queries = 8;
 
     /// The defaults for `method` (see above).
     static AlignConfig forMethod(AlignMethod method);

@@ -4,9 +4,9 @@
 #include "core/model/autocast.h"
 #include "core/training/alignment_objective.h"
 #include "core/training/checkpoints.h"
-#include "core/training/lr_schedule.h"
 #include "core/training/plackett_luce.h"
 #include "core/training/trainable_policy.h"
+#include "core/training/training_loop.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -51,27 +51,35 @@ struct UnitPair {
 
 } // namespace
 
-struct AlignTrainer::State {
+/// Alignment as a stage of the shared loop: its data (rounds of preference pairs with mined hard
+/// negatives) and objective (DPO or PL-GRPO); evaluation with KL to the frozen reference.
+struct AlignTrainer::State : TrainingStage {
     AlignMethod method;
     AlignConfig c;
-    std::vector<AlignGroup> trainGroups, valGroups;
+    std::vector<AlignGroup> trainGroups, valGroups, reportGroups; ///< valGroups: the selection queries
     fs::path out, startAdapter;
     std::int64_t rounds;
     PairEncoder encoder;
     TrainablePolicy policy;
-    std::unique_ptr<torch::optim::AdamW> optimizer;
-    std::vector<EncodedGroup> train, val;
-    std::vector<torch::Tensor> trainRef, valRef; ///< reference scores per group, [rows]
+    std::vector<EncodedGroup> train, val, report;
+    std::vector<torch::Tensor> trainRef, valRef, reportRef; ///< reference scores per group, [rows]
     std::vector<AlignGroup> roundGroups;          ///< training groups with this round's mined pairs
     std::int64_t round = -1;
     nlohmann::json mined = nlohmann::json::array(); ///< this round's mined pairs [group, better, worse, reason]
 
-    std::int64_t step = 0, stepsPerEpoch = 0, stepsPerRound = 0, totalSteps = 0;
-    double bestMetric = -1;
-    std::int64_t bestStep = -1;
-    double rewardFirst = std::nan(""), rewardLast = std::nan(""), lossFirst = std::nan(""), lossLast = std::nan("");
-    nlohmann::json history = nlohmann::json::array();
+    std::int64_t stepsPer = 0, stepsPerRound = 0, steps = 0;
+    double rewardFirst = std::nan(""), rewardLast = std::nan("");
     at::Generator sampler = at::make_generator<at::CPUGeneratorImpl>(0); ///< PL-GRPO's rankings
+
+    // Per run (run() resets them)
+    std::function<void(const std::string &)> log;
+    bool resumed = false;
+    std::int64_t loadedEpoch = -1;
+    std::vector<std::vector<std::size_t>> batches;
+    std::vector<fs::path> preferenceFiles;
+    std::size_t trainingPairs = 0;
+    AlignEvaluation latest, start, best;  ///< selection queries: newest evaluation, the start, the published one
+    AlignEvaluation reportStart, reportBest; ///< reporting queries
 
     /// PL-GRPO's group of rankings for one query, sampled once per batch and kept for the batch's
     /// num_iterations optimizer steps (TRL's semantics): the ratio is taken against the sampling
@@ -87,6 +95,13 @@ struct AlignTrainer::State {
         : method(me), c(std::move(config)), trainGroups(std::move(t)), valGroups(std::move(v)), out(std::move(o)),
           startAdapter(std::move(start)), rounds(r), encoder(m), policy(m, std::move(base))
     {
+        const auto split = splitHeldOut(valGroups.size(), c.report_split, c.seed);
+        std::vector<AlignGroup> selection;
+        for (const auto i : split.selection)
+            selection.push_back(std::move(valGroups[i]));
+        for (const auto i : split.reporting)
+            reportGroups.push_back(std::move(valGroups[i]));
+        valGroups = std::move(selection);
     }
 
     scoring::ScoringModel &sm() { return policy.scoring(); }
@@ -243,57 +258,6 @@ struct AlignTrainer::State {
         return batches;
     }
 
-    double learningRate() const
-    {
-        return c.learning_rate * scheduleFactor(c.lr_scheduler_type, step, totalSteps,
-                                                static_cast<std::int64_t>(std::ceil(c.warmup_ratio * double(totalSteps))));
-    }
-
-    void saveCheckpoint()
-    {
-        const auto num = [](double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); };
-        const nlohmann::json state{{"global_step", step},
-                                   {"total_steps", totalSteps},
-                                   {"method", toString(method)},
-                                   {"round", round},
-                                   {"mined_pairs", mined},
-                                   {"best_metric", bestMetric},
-                                   {"best_step", bestStep},
-                                   {"reward_first", num(rewardFirst)},
-                                   {"reward_last", num(rewardLast)},
-                                   {"loss_first", num(lossFirst)},
-                                   {"loss_last", num(lossLast)},
-                                   {"rng_state", cpuRngStateHex()},
-                                   {"sampler_state", generatorStateHex(sampler)},
-                                   {"log_history", history},
-                                   {"config", c.toJson()}};
-        writeCheckpoint(out, step, [&](const fs::path &staging) { policy.writeModelFiles(staging); }, *optimizer, state);
-        pruneCheckpoints(out, static_cast<std::size_t>(c.save_total_limit), bestStep);
-    }
-
-    void restore(const fs::path &dir)
-    {
-        const auto state = readCheckpoint(dir, *optimizer);
-        if (state.value("method", "") != toString(method))
-            throw InputError(dir.string() + ": the checkpoint is from a " + state.value("method", std::string("different")) +
-                             " run, not " + toString(method));
-        step = state.at("global_step").get<std::int64_t>();
-        round = state.value("round", std::int64_t(0));
-        mined = state.value("mined_pairs", nlohmann::json::array());
-        bestMetric = state.value("best_metric", -1.0);
-        bestStep = state.value("best_step", std::int64_t(-1));
-        const auto num = [&](const char *key) {
-            return state.contains(key) && !state[key].is_null() ? state[key].get<double>() : std::nan("");
-        };
-        rewardFirst = num("reward_first");
-        rewardLast = num("reward_last");
-        lossFirst = num("loss_first");
-        lossLast = num("loss_last");
-        history = state.value("log_history", nlohmann::json::array());
-        setCpuRngStateHex(state.at("rng_state").get<std::string>());
-        setGeneratorStateHex(sampler, state.at("sampler_state").get<std::string>());
-    }
-
     struct StepMetrics {
         double loss = 0, reward = 0;
         std::vector<std::pair<std::string, double>> named;
@@ -382,6 +346,190 @@ struct AlignTrainer::State {
                    {"ndcg", ndcg},       {"kl", kl},                {"clip_ratio", clipped}};
         return m;
     }
+
+    // TrainingStage
+
+    void prepare(const fs::path &checkpoint) override
+    {
+        // The reference: the starting model's scores, before any update (and before loading a checkpoint).
+        policy.setup(c, startAdapter);
+        trainRef = scoreAll(train);
+        valRef = scoreAll(val);
+        reportRef = scoreAll(report);
+        if (!checkpoint.empty())
+            policy.setup(c, checkpoint);
+        if (c.disable_dropout) // the reference's scores were taken without dropout; so are the policy's
+            policy.disableAdapterDropout();
+        sampler.set_current_seed(c.seed);
+    }
+    std::int64_t totalSteps() const override { return steps; }
+    std::int64_t stepsPerEpoch() const override { return stepsPer; }
+    bool endsEpoch(std::int64_t step) const override { return (step % stepsPerRound) % stepsPer == 0 || step % stepsPerRound == 0; }
+    bool evaluates() const override { return true; }
+
+    std::optional<StepOutput> accumulate(std::int64_t step, const std::function<bool()> &cancelled) override
+    {
+        const auto r = step / stepsPerRound;
+        if (r != round || loadedEpoch < 0) {
+            const bool fromCheckpoint = r == round && resumed && loadedEpoch < 0 && step % stepsPerRound != 0;
+            startRound(r, fromCheckpoint);
+            preferenceFiles.push_back(out / ("preferences-round-" + std::to_string(r + 1) + ".jsonl"));
+            std::size_t pairs = 0;
+            for (const auto &g : roundGroups)
+                pairs += g.pairs.size();
+            trainingPairs = pairs;
+            if (log)
+                log("round " + std::to_string(r + 1) + ": " + std::to_string(pairs) + " training pairs (" + std::to_string(mined.size()) +
+                    " mined hard negatives)");
+            loadedEpoch = -1;
+        }
+        const auto iterations = method == AlignMethod::PlGrpo ? c.num_iterations : 1;
+        const auto inRound = step % stepsPerRound;
+        const auto epoch = inRound / stepsPer;
+        if (epoch != loadedEpoch) {
+            batches = epochBatches(epoch);
+            loadedEpoch = epoch;
+        }
+        const auto window = (inRound % stepsPer) / iterations;
+        const auto iteration = (inRound % stepsPer) % iterations; // PL-GRPO: steps on one batch of samples
+        if (iteration == 0)
+            grpoSamples.clear();
+        const auto first = static_cast<std::size_t>(window * c.gradient_accumulation_steps);
+        const auto last = std::min(first + static_cast<std::size_t>(c.gradient_accumulation_steps), batches.size());
+        std::size_t units = 0;
+        for (auto b = first; b < last; ++b)
+            units += batches[b].size();
+        StepOutput out;
+        double reward = 0;
+        std::map<std::string, double> named;
+        for (auto b = first; b < last; ++b) {
+            if (cancelled && cancelled())
+                return std::nullopt;
+            const double share = double(batches[b].size()) / double(units);
+            const auto mb = method == AlignMethod::Dpo ? dpoMicroBatch(batches[b], share) : grpoMicroBatch(batches[b], share, sampler, iteration > 0);
+            out.loss += mb.loss * share;
+            reward += mb.reward * share;
+            for (const auto &[k, v] : mb.named)
+                named[k] += v * share;
+        }
+        out.named.assign(named.begin(), named.end());
+        if (std::isnan(rewardFirst))
+            rewardFirst = reward;
+        rewardLast = reward;
+        return out;
+    }
+
+    /// Pair accuracy, KL and nDCG@10 of `groups` (the first `limit` only when limit > 0).
+    AlignEvaluation evaluateOn(const std::vector<AlignGroup> &groups, const std::vector<EncodedGroup> &encoded,
+                               const std::vector<torch::Tensor> &ref, std::size_t limit = 0)
+    {
+        AlignEvaluation e;
+        const auto n = limit > 0 ? std::min(limit, encoded.size()) : encoded.size();
+        const std::vector<EncodedGroup> used(encoded.begin(), encoded.begin() + static_cast<std::ptrdiff_t>(n));
+        const auto scores = scoreAll(used);
+        double correct = 0;
+        for (const auto &p : pairsOf(groups, used)) {
+            const auto b = scores[p.group][p.better].item<double>(), w = scores[p.group][p.worse].item<double>();
+            correct += b > w ? 1.0 : b == w ? 0.5 : 0.0;
+            ++e.pairs;
+        }
+        e.pairAccuracy = e.pairs ? correct / double(e.pairs) : 0;
+        auto gen = at::make_generator<at::CPUGeneratorImpl>(c.seed + 17);
+        std::size_t klGroups = 0, ndcgGroups = 0;
+        for (std::size_t g = 0; g < n; ++g) {
+            if (scores[g].numel() < 2)
+                continue;
+            e.kl += plKl(scores[g], ref[g], c.kl_samples, gen);
+            ++klGroups;
+            const auto targets = targetsOf(groups[g], encoded[g]);
+            if (std::any_of(targets.grades.begin(), targets.grades.end(), [](int x) { return x > 0; })) {
+                const auto order = std::get<1>(scores[g].sort(0, true)).contiguous();
+                const std::vector<int> ranking(order.data_ptr<std::int64_t>(), order.data_ptr<std::int64_t>() + order.numel());
+                e.ndcg10 += rankingReward(ranking, {{}, targets.grades}, 0, 1, 10).ndcg;
+                ++ndcgGroups;
+            }
+        }
+        e.kl = klGroups ? e.kl / double(klGroups) : 0;
+        e.ndcg10 = ndcgGroups ? e.ndcg10 / double(ndcgGroups) : 0;
+        e.queries = n;
+        return e;
+    }
+
+    /// The selection queries (the training queries when nothing is held out).
+    AlignEvaluation evaluateSelection(std::size_t limit = 0)
+    {
+        return valGroups.empty() ? evaluateOn(trainGroups, train, trainRef, limit) : evaluateOn(valGroups, val, valRef, limit);
+    }
+
+    HeldOutEvaluation evaluate() override
+    {
+        latest = evaluateSelection();
+        return {{{"val_pair_accuracy", latest.pairAccuracy}, {"val_kl", latest.kl}, {"val_ndcg_cut_10", latest.ndcg10}},
+                latest.pairAccuracy,
+                latest.kl};
+    }
+
+    double checkKl() override { return evaluateSelection(static_cast<std::size_t>(c.kl_check_queries)).kl; }
+
+    void reportAt(std::int64_t step) override
+    {
+        (step == 0 ? start : best) = latest;
+        if (!reportGroups.empty())
+            (step == 0 ? reportStart : reportBest) = evaluateOn(reportGroups, report, reportRef);
+    }
+
+    void afterRollback() override { grpoSamples.clear(); }
+
+    static nlohmann::json toJson(const AlignEvaluation &e)
+    {
+        return {{"pair_accuracy", e.pairAccuracy}, {"pairs", e.pairs}, {"kl", e.kl}, {"ndcg_cut_10", e.ndcg10}, {"queries", e.queries}};
+    }
+    static AlignEvaluation evaluationFrom(const nlohmann::json &j)
+    {
+        AlignEvaluation e;
+        e.pairAccuracy = j.value("pair_accuracy", 0.0);
+        e.pairs = j.value("pairs", std::size_t(0));
+        e.kl = j.value("kl", 0.0);
+        e.ndcg10 = j.value("ndcg_cut_10", 0.0);
+        e.queries = j.value("queries", std::size_t(0));
+        return e;
+    }
+
+    void saveState(nlohmann::json &state) const override
+    {
+        const auto num = [](double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); };
+        state["method"] = toString(method);
+        state["round"] = round;
+        state["mined_pairs"] = mined;
+        state["reward_first"] = num(rewardFirst);
+        state["reward_last"] = num(rewardLast);
+        state["sampler_state"] = generatorStateHex(const_cast<at::Generator &>(sampler));
+        state["selection_start"] = toJson(start);
+        state["selection_best"] = toJson(best);
+        state["report_start"] = toJson(reportStart);
+        state["report_best"] = toJson(reportBest);
+        state["config"] = c.toJson();
+    }
+
+    void restoreState(const nlohmann::json &state) override
+    {
+        if (state.value("method", "") != toString(method))
+            throw InputError(out.string() + ": the checkpoint is from a " + state.value("method", std::string("different")) + " run, not " +
+                             toString(method));
+        round = state.value("round", std::int64_t(0));
+        mined = state.value("mined_pairs", nlohmann::json::array());
+        const auto num = [&](const char *key) {
+            return state.contains(key) && !state[key].is_null() ? state[key].get<double>() : std::nan("");
+        };
+        rewardFirst = num("reward_first");
+        rewardLast = num("reward_last");
+        setGeneratorStateHex(sampler, state.at("sampler_state").get<std::string>());
+        start = evaluationFrom(state.value("selection_start", nlohmann::json::object()));
+        best = evaluationFrom(state.value("selection_best", nlohmann::json::object()));
+        reportStart = evaluationFrom(state.value("report_start", nlohmann::json::object()));
+        reportBest = evaluationFrom(state.value("report_best", nlohmann::json::object()));
+        resumed = true;
+    }
 };
 
 AlignTrainer::AlignTrainer(std::shared_ptr<scoring::ScoringModel> model, AlignMethod method, AlignConfig config,
@@ -396,6 +544,7 @@ AlignTrainer::AlignTrainer(std::shared_ptr<scoring::ScoringModel> model, AlignMe
         throw InputError("--rounds must be at least 1");
     s.train = s.encodeAll(s.trainGroups);
     s.val = s.encodeAll(s.valGroups);
+    s.report = s.encodeAll(s.reportGroups);
     s.roundGroups = s.trainGroups;
     s.round = 0;
     const auto units = s.unitCount();
@@ -404,231 +553,58 @@ AlignTrainer::AlignTrainer(std::shared_ptr<scoring::ScoringModel> model, AlignMe
                          " to train on");
     const auto batches = (units + static_cast<std::size_t>(s.c.per_device_train_batch_size) - 1) /
                          static_cast<std::size_t>(s.c.per_device_train_batch_size);
-    s.stepsPerEpoch = static_cast<std::int64_t>((batches + static_cast<std::size_t>(s.c.gradient_accumulation_steps) - 1) /
-                                                static_cast<std::size_t>(s.c.gradient_accumulation_steps)) *
-                      (method == AlignMethod::PlGrpo ? s.c.num_iterations : 1);
-    s.stepsPerRound = s.c.max_steps > 0 ? s.c.max_steps : static_cast<std::int64_t>(std::ceil(s.c.num_train_epochs * double(s.stepsPerEpoch)));
-    s.totalSteps = s.stepsPerRound * rounds;
+    s.stepsPer = static_cast<std::int64_t>((batches + static_cast<std::size_t>(s.c.gradient_accumulation_steps) - 1) /
+                                           static_cast<std::size_t>(s.c.gradient_accumulation_steps)) *
+                 (method == AlignMethod::PlGrpo ? s.c.num_iterations : 1);
+    s.stepsPerRound = s.c.max_steps > 0 ? s.c.max_steps : static_cast<std::int64_t>(std::ceil(s.c.num_train_epochs * double(s.stepsPer)));
+    s.steps = s.stepsPerRound * rounds;
+    if (s.c.eval_steps == 0) // ten evaluations per round: the checkpoint is chosen among them
+        s.c.eval_steps = std::max<std::int64_t>(1, (s.stepsPerRound + 9) / 10);
 }
 
 AlignTrainer::~AlignTrainer() = default;
 
-AlignEvaluation AlignTrainer::evaluate()
-{
-    auto &s = *m_state;
-    AlignEvaluation e;
-    const bool held = !s.valGroups.empty();
-    const auto &groups = held ? s.valGroups : s.trainGroups;
-    const auto &encoded = held ? s.val : s.train;
-    const auto &ref = held ? s.valRef : s.trainRef;
-    const auto scores = s.scoreAll(encoded);
-    double correct = 0;
-    for (const auto &p : State::pairsOf(groups, encoded)) {
-        const auto b = scores[p.group][p.better].item<double>(), w = scores[p.group][p.worse].item<double>();
-        correct += b > w ? 1.0 : b == w ? 0.5 : 0.0;
-        ++e.pairs;
-    }
-    e.pairAccuracy = e.pairs ? correct / double(e.pairs) : 0;
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(s.c.seed + 17);
-    std::size_t klGroups = 0, ndcgGroups = 0;
-    for (std::size_t g = 0; g < encoded.size(); ++g) {
-        if (scores[g].numel() < 2)
-            continue;
-        e.kl += plKl(scores[g], ref[g], s.c.kl_samples, gen);
-        ++klGroups;
-        const auto targets = State::targetsOf(groups[g], encoded[g]);
-        if (std::any_of(targets.grades.begin(), targets.grades.end(), [](int x) { return x > 0; })) {
-            const auto order = std::get<1>(scores[g].sort(0, true)).contiguous();
-            const std::vector<int> ranking(order.data_ptr<std::int64_t>(), order.data_ptr<std::int64_t>() + order.numel());
-            e.ndcg10 += rankingReward(ranking, {{}, targets.grades}, 0, 1, 10).ndcg;
-            ++ndcgGroups;
-        }
-    }
-    e.kl = klGroups ? e.kl / double(klGroups) : 0;
-    e.ndcg10 = ndcgGroups ? e.ndcg10 / double(ndcgGroups) : 0;
-    return e;
-}
+AlignEvaluation AlignTrainer::evaluate() { return m_state->evaluateSelection(); }
 
 AlignResult AlignTrainer::run(bool resume, const TrainCallbacks &cb)
 {
     auto &s = *m_state;
     AlignResult result;
-    const auto log = [&](const std::string &line) {
-        if (cb.onLog)
-            cb.onLog(line);
-    };
-    // The reference: the starting model's scores, before any update (and before loading a checkpoint).
-    s.policy.setup(s.c, s.startAdapter);
-    s.trainRef = s.scoreAll(s.train);
-    s.valRef = s.scoreAll(s.val);
-    const auto from = resume ? latestCheckpoint(s.out) : fs::path();
-    if (!from.empty())
-        s.policy.setup(s.c, from);
-    if (s.c.disable_dropout) // the reference's scores were taken without dropout; so are the policy's
-        s.policy.disableAdapterDropout();
-    s.sampler.set_current_seed(s.c.seed);
-    s.optimizer = std::make_unique<torch::optim::AdamW>(s.policy.parameters(), torch::optim::AdamWOptions(s.c.learning_rate)
-                                                                                   .betas(std::make_tuple(s.c.adam_beta1, s.c.adam_beta2))
-                                                                                   .eps(s.c.adam_epsilon)
-                                                                                   .weight_decay(s.c.weight_decay));
-    if (!from.empty()) {
-        s.restore(from);
-        result.resumed = true;
-        log("resumed from " + from.string() + " at step " + std::to_string(s.step));
-    }
-    auto &m = s.policy.model();
-    model::AutocastBf16 autocast(s.c.bf16, m->device());
-    result.before = from.empty() ? evaluate() : AlignEvaluation{};
-    if (s.step == 0) {
-        s.history.push_back({{"step", 0}, {"val_pair_accuracy", result.before.pairAccuracy}, {"kl", result.before.kl}});
-        if (cb.onMetrics)
-            cb.onMetrics(0, {{"val_pair_accuracy", result.before.pairAccuracy}, {"val_kl", result.before.kl}, {"val_ndcg_cut_10", result.before.ndcg10}});
-    } else {
-        for (const auto &h : s.history)
-            if (h.value("step", std::int64_t(-1)) == 0 && h.contains("val_pair_accuracy"))
-                result.before.pairAccuracy = h["val_pair_accuracy"].get<double>();
-    }
-    log(std::string(toString(s.method)) + ": " + std::to_string(s.rounds) + " round(s) of " + std::to_string(s.stepsPerRound) +
-        " steps; held-out pair accuracy " + std::to_string(result.before.pairAccuracy) + " on " + std::to_string(result.before.pairs) + " pairs");
-
-    const auto started = std::chrono::steady_clock::now();
-    const auto startStep = s.step;
-    std::int64_t loadedEpoch = -1;
-    std::vector<std::vector<std::size_t>> batches;
-    bool savedAtStep = false;
-    const auto iterations = s.method == AlignMethod::PlGrpo ? s.c.num_iterations : 1;
-    while (s.step < s.totalSteps) {
-        const auto round = s.step / s.stepsPerRound;
-        if (round != s.round || loadedEpoch < 0) {
-            const bool fromCheckpoint = round == s.round && result.resumed && loadedEpoch < 0 && s.step % s.stepsPerRound != 0;
-            s.startRound(round, fromCheckpoint);
-            result.preferenceFiles.push_back(s.out / ("preferences-round-" + std::to_string(round + 1) + ".jsonl"));
-            std::size_t pairs = 0;
-            for (const auto &g : s.roundGroups)
-                pairs += g.pairs.size();
-            result.trainingPairs = pairs;
-            log("round " + std::to_string(round + 1) + ": " + std::to_string(pairs) + " training pairs (" + std::to_string(s.mined.size()) +
-                " mined hard negatives)");
-            loadedEpoch = -1;
-        }
-        const auto inRound = s.step % s.stepsPerRound;
-        const auto epoch = inRound / s.stepsPerEpoch;
-        if (epoch != loadedEpoch) {
-            batches = s.epochBatches(epoch);
-            loadedEpoch = epoch;
-        }
-        const auto window = (inRound % s.stepsPerEpoch) / iterations;
-        const auto iteration = (inRound % s.stepsPerEpoch) % iterations; // PL-GRPO: steps on one batch of samples
-        if (iteration == 0)
-            s.grpoSamples.clear();
-        s.optimizer->zero_grad();
-        const auto first = static_cast<std::size_t>(window * s.c.gradient_accumulation_steps);
-        const auto last = std::min(first + static_cast<std::size_t>(s.c.gradient_accumulation_steps), batches.size());
-        std::size_t units = 0;
-        for (auto b = first; b < last; ++b)
-            units += batches[b].size();
-        State::StepMetrics total;
-        std::map<std::string, double> named;
-        bool cancelled = false;
-        for (auto b = first; b < last; ++b) {
-            if (cb.cancelled && cb.cancelled()) {
-                cancelled = true;
-                break;
-            }
-            const double share = double(batches[b].size()) / double(units);
-            const auto mb = s.method == AlignMethod::Dpo ? s.dpoMicroBatch(batches[b], share) : s.grpoMicroBatch(batches[b], share, s.sampler, iteration > 0);
-            total.loss += mb.loss * share;
-            total.reward += mb.reward * share;
-            for (const auto &[k, v] : mb.named)
-                named[k] += v * share;
-        }
-        if (cancelled) {
-            s.optimizer->zero_grad();
-            result.cancelled = true;
-            break;
-        }
-        double gradNorm = 0;
-        if (s.c.max_grad_norm > 0)
-            gradNorm = torch::nn::utils::clip_grad_norm_(s.policy.parameters(), s.c.max_grad_norm);
-        const auto lr = s.learningRate();
-        for (auto &group : s.optimizer->param_groups())
-            static_cast<torch::optim::AdamWOptions &>(group.options()).lr(lr);
-        s.optimizer->step();
-        ++s.step;
-        savedAtStep = false;
-        if (std::isnan(s.rewardFirst)) {
-            s.rewardFirst = total.reward;
-            s.lossFirst = total.loss;
-        }
-        s.rewardLast = total.reward;
-        s.lossLast = total.loss;
-        const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        TrainProgress progress{s.step, s.totalSteps, double(s.step) / double(s.stepsPerEpoch), total.loss, lr, gradNorm, elapsed,
-                               elapsed / double(s.step - startStep) * double(s.totalSteps - s.step)};
-        if (cb.onProgress)
-            cb.onProgress(progress);
-        if (s.step % s.c.logging_steps == 0 || s.step == s.totalSteps) {
-            std::vector<std::pair<std::string, double>> metrics{{"loss", total.loss}, {"learning_rate", lr}, {"grad_norm", gradNorm}};
-            nlohmann::json h{{"step", s.step}, {"loss", total.loss}, {"learning_rate", lr}, {"grad_norm", gradNorm}};
-            for (const auto &[k, v] : named) {
-                metrics.emplace_back(k, v);
-                h[k] = v;
-            }
-            s.history.push_back(h);
-            if (cb.onMetrics)
-                cb.onMetrics(s.step, metrics);
-        }
-        const bool epochEnd = (s.step % s.stepsPerRound) % s.stepsPerEpoch == 0 || s.step % s.stepsPerRound == 0;
-        const bool evaluateNow = s.c.eval_steps > 0 ? s.step % s.c.eval_steps == 0 || s.step == s.totalSteps : epochEnd;
-        bool save = s.c.save_steps > 0 ? s.step % s.c.save_steps == 0 || s.step == s.totalSteps : epochEnd;
-        bool stop = false;
-        if (evaluateNow) {
-            const auto e = evaluate();
-            s.history.push_back({{"step", s.step}, {"val_pair_accuracy", e.pairAccuracy}, {"kl", e.kl}, {"val_ndcg_cut_10", e.ndcg10}});
-            if (cb.onMetrics)
-                cb.onMetrics(s.step, {{"val_pair_accuracy", e.pairAccuracy}, {"val_kl", e.kl}, {"val_ndcg_cut_10", e.ndcg10}});
-            log("step " + std::to_string(s.step) + ": held-out pair accuracy " + std::to_string(e.pairAccuracy) + ", KL " +
-                std::to_string(e.kl));
-            result.final = e;
-            if (e.kl > s.c.max_kl) {
-                stop = true;
-                result.stoppedByKl = true;
-                log("KL " + std::to_string(e.kl) + " is above max_kl " + std::to_string(s.c.max_kl) + ": the run stops here");
-            } else if (e.pairAccuracy > s.bestMetric) {
-                s.bestMetric = e.pairAccuracy;
-                s.bestStep = s.step;
-                save = true;
-            }
-        }
-        if (save || stop) {
-            s.saveCheckpoint();
-            savedAtStep = true;
-        }
-        if (stop)
-            break;
-    }
-    if (!savedAtStep && s.step > 0 && !fs::exists(checkpointDir(s.out, s.step)))
-        s.saveCheckpoint();
-    result.steps = s.step;
+    s.log = cb.onLog;
+    s.resumed = false;
+    s.loadedEpoch = -1;
+    s.preferenceFiles.clear();
+    if (cb.onLog)
+        cb.onLog(std::string(toString(s.method)) + ": " + std::to_string(s.rounds) + " round(s) of " + std::to_string(s.stepsPerRound) +
+                 " steps; " + std::to_string(s.valGroups.size()) + " selection and " + std::to_string(s.reportGroups.size()) +
+                 " reporting queries");
+    const KlGuard guard{s.c.max_kl, s.c.kl_target_share * s.c.max_kl, s.c.kl_check_steps};
+    TrainingLoop loop(s.policy, s.c, s.out, guard);
+    const auto r = loop.run(s, resume, cb);
+    result.resumed = r.resumed;
+    result.cancelled = r.cancelled;
+    result.stoppedByKl = r.stoppedByKl;
+    result.steps = r.steps;
     std::tie(result.rewardFirst, result.rewardLast) =
-        firstAndLastMeans(s.history, s.method == AlignMethod::Dpo ? "rewards/margins" : "reward", s.rewardFirst, s.rewardLast);
-    result.lossFirst = s.lossFirst;
-    result.lossLast = s.lossLast;
-    result.lastCheckpoint = checkpointDir(s.out, s.step);
-    result.bestStep = s.bestStep;
-    // Without an evaluation inside the KL bound there is nothing to publish: the start stays the best.
-    const auto bestDir = checkpointDir(s.out, s.bestStep >= 0 ? s.bestStep : s.step);
-    if (!result.cancelled && !(s.bestStep < 0 && result.stoppedByKl) && fs::exists(bestDir)) {
-        result.best = publishBest(s.out, bestDir);
-        result.after = result.final;
-        if (s.bestStep >= 0) {
-            for (const auto &h : s.history)
-                if (h.value("step", std::int64_t(-1)) == s.bestStep && h.contains("val_pair_accuracy")) {
-                    result.after.pairAccuracy = h["val_pair_accuracy"].get<double>();
-                    result.after.kl = h["kl"].get<double>();
-                    result.after.ndcg10 = h.value("val_ndcg_cut_10", 0.0);
-                }
-        }
+        firstAndLastMeans(r.history, s.method == AlignMethod::Dpo ? "rewards/margins" : "reward", s.rewardFirst, s.rewardLast);
+    result.lossFirst = r.firstLoss;
+    result.lossLast = r.lastLoss;
+    result.lastCheckpoint = r.lastCheckpoint;
+    result.before = s.start;
+    result.final = s.latest;
+    result.klRollbacks = r.klRollbacks;
+    result.lrScale = r.lrScale;
+    result.reportingQueries = s.reportGroups.size();
+    result.reportBefore = s.reportStart;
+    result.preferenceFiles = s.preferenceFiles;
+    result.trainingPairs = s.trainingPairs;
+    if (!r.published.empty()) {
+        result.best = r.published;
+        result.bestStep = r.bestStep;
+        result.after = s.best;
+        result.reportAfter = s.reportBest;
+    } else {
+        result.notPublished = r.notPublished;
     }
     return result;
 }

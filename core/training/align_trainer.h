@@ -35,6 +35,7 @@ struct AlignEvaluation {
     std::size_t pairs = 0;
     double kl = 0;           ///< mean over held-out queries of KL(PL(policy) || PL(reference))
     double ndcg10 = 0;       ///< of the policy's ranking of the held-out queries
+    std::size_t queries = 0;
 };
 
 struct AlignResult {
@@ -43,9 +44,18 @@ struct AlignResult {
     /// of the logged steps (1 to 50 steps)
     double rewardFirst = 0, rewardLast = 0;
     double lossFirst = 0, lossLast = 0;
-    AlignEvaluation before, after, final; ///< after: the best checkpoint's; final: the last step's
+    /// Selection queries (they choose the published checkpoint): the start, the published checkpoint
+    /// (after; zero when nothing was published) and the last evaluation (final).
+    AlignEvaluation before, after, final;
+    /// Reporting queries (report_split of the held-out ones; they choose nothing): the start and the
+    /// published checkpoint. reportingQueries 0: none.
+    AlignEvaluation reportBefore, reportAfter;
+    std::size_t reportingQueries = 0;
     std::int64_t bestStep = -1;
-    std::filesystem::path best; ///< empty when cancelled or when no evaluation stayed within max_kl
+    std::filesystem::path best; ///< empty when cancelled or when nothing was published
+    std::string notPublished;   ///< why nothing was published (not when cancelled)
+    int klRollbacks = 0;        ///< times the KL guard went back to earlier weights
+    double lrScale = 1;         ///< the KL guard's learning-rate scale at the end
     std::filesystem::path lastCheckpoint;
     bool cancelled = false, resumed = false, stoppedByKl = false;
     std::size_t trainingPairs = 0; ///< of the last round, mined included

@@ -123,4 +123,51 @@ void loadOptimizerState(torch::optim::Optimizer &optimizer, const fs::path &file
     }
 }
 
+namespace {
+
+std::unique_ptr<torch::optim::AdamWParamState> deepCopy(const torch::optim::AdamWParamState &from)
+{
+    auto to = std::make_unique<torch::optim::AdamWParamState>();
+    to->step(from.step());
+    to->exp_avg(from.exp_avg().clone());
+    to->exp_avg_sq(from.exp_avg_sq().clone());
+    if (from.max_exp_avg_sq().defined())
+        to->max_exp_avg_sq(from.max_exp_avg_sq().clone());
+    return to;
+}
+
+} // namespace
+
+OptimizerSnapshot snapshotOptimizer(torch::optim::Optimizer &optimizer)
+{
+    OptimizerSnapshot snapshot;
+    auto &state = optimizer.state();
+    for (const auto &group : optimizer.param_groups())
+        for (const auto &param : group.params()) {
+            const auto it = state.find(stateKey(state, param));
+            const auto *adam = it == state.end() ? nullptr : dynamic_cast<const torch::optim::AdamWParamState *>(it->second.get());
+            if (it != state.end() && !adam)
+                throw std::logic_error("snapshotOptimizer: only AdamW state is supported");
+            snapshot.push_back(adam ? deepCopy(*adam) : nullptr);
+        }
+    return snapshot;
+}
+
+void restoreOptimizerSnapshot(torch::optim::Optimizer &optimizer, const OptimizerSnapshot &snapshot)
+{
+    auto &state = optimizer.state();
+    std::size_t k = 0;
+    for (const auto &group : optimizer.param_groups())
+        for (const auto &param : group.params()) {
+            if (k >= snapshot.size())
+                throw std::logic_error("restoreOptimizerSnapshot: the snapshot is of another optimizer");
+            const auto key = stateKey(state, param);
+            if (snapshot[k])
+                state[key] = deepCopy(*snapshot[k]);
+            else
+                state.erase(key);
+            ++k;
+        }
+}
+
 } // namespace unirank::training

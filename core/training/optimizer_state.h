@@ -18,4 +18,10 @@ namespace unirank::training {
 void saveOptimizerState(torch::optim::Optimizer &optimizer, const std::filesystem::path &file);
 void loadOptimizerState(torch::optim::Optimizer &optimizer, const std::filesystem::path &file);
 
+/// A deep copy of AdamW's state in memory (one entry per parameter, in group order; null where no step
+/// was taken yet), to be put back by restoreOptimizerSnapshot: the KL guard's rollback.
+using OptimizerSnapshot = std::vector<std::unique_ptr<torch::optim::AdamWParamState>>;
+OptimizerSnapshot snapshotOptimizer(torch::optim::Optimizer &optimizer);
+void restoreOptimizerSnapshot(torch::optim::Optimizer &optimizer, const OptimizerSnapshot &snapshot);
+
 } // namespace unirank::training

@@ -37,6 +37,10 @@ const std::vector<SettingDoc> &settingDocs()
         {"relevance_threshold", "Data", "A graded label at or above this counts as relevant (grades are 0-3).", kScopeAll, {}},
         {"validation_split", "Data", "Share of the queries held out to measure the run and choose the checkpoint that is published.",
          kScopeAll, {}},
+        {"report_split", "Data",
+         "Share of the held-out queries kept for reporting only: the published checkpoint is chosen on the others, and the result "
+         "is reported on these.",
+         kScopeAll, {}},
         {"max_candidates_per_query", "Data", "Cap on the candidates used per query.", kScopeAll, {}},
         {"use_preferences", "Data", "Pairwise preferences add yes/no examples for candidates without a graded label.", kScopeSft, {}},
         {"first_stage_negatives", "Data", "Unjudged first-stage candidates count as \"no\".", kScopeSft, {}},
@@ -72,10 +76,17 @@ const std::vector<SettingDoc> &settingDocs()
         {"reward_ndcg_weight", "Objective", "PL-GRPO reward: weight of the ranking's nDCG against the graded labels.", kScopePlGrpo, {}},
         {"reward_ndcg_depth", "Objective", "PL-GRPO reward: depth of that nDCG.", kScopePlGrpo, {}},
         // Evaluation
-        {"max_kl", "Evaluation", "Bound on KL(policy || reference) over the held-out queries: a round stops at the first evaluation above it.",
+        {"max_kl", "Evaluation",
+         "Bound on KL(policy || reference) over the selection queries: only a checkpoint within it is published; above it the KL "
+         "guard goes back to the last weights within it and halves the learning rate.",
          kScopeAlign, {}},
-        {"kl_samples", "Evaluation", "Rankings sampled per held-out query to estimate that KL.", kScopeAlign, {}},
-        {"eval_steps", "Evaluation", "Evaluate every N steps; 0 evaluates at each epoch's end.", kScopeAlign, {}},
+        {"kl_target_share", "Evaluation", "The KL guard halves the learning rate when KL to the reference passes this share of max_kl.",
+         kScopeAlign, {}},
+        {"kl_check_steps", "Evaluation", "The KL guard measures KL every N steps, besides every evaluation; 0: only at evaluations.",
+         kScopeAlign, {}},
+        {"kl_check_queries", "Evaluation", "Selection queries used by those checks (the first ones); 0: all.", kScopeAlign, {}},
+        {"kl_samples", "Evaluation", "Rankings sampled per query to estimate that KL.", kScopeAlign, {}},
+        {"eval_steps", "Evaluation", "Evaluate the selection queries every N steps; 0: at each epoch's end for instruction tuning, ten times per round for alignment.", kScopeAll, {}},
         // Performance and checkpoints
         {"bf16", "Performance", "Autocast to bfloat16 (CUDA, or a CPU with AVX-512 BF16).", kScopeAll, {}},
         {"gradient_checkpointing", "Performance", "Recompute decoder activations in backward: less memory, about a quarter slower.",

@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Instruction tuning of the reranker (UniRank stage one). Owns the model it trains (load a private
-// ScoringModel; the trainer adds LoRA adapters to it, or trains every text weight with full_finetune).
-// AdamW with warmup and a cosine/linear/constant schedule, gradient accumulation, global-norm clipping,
-// optional bf16 autocast. Vision-tower embeddings are computed without gradients (and cached) unless
-// the vision tower is adapted.
+// Instruction tuning of the reranker (UniRank stage one): a stage of the shared TrainingLoop
+// (training_loop.h: AdamW, schedule, clipping, checkpoints, resume, publishing), bringing its data
+// (balanced yes/no examples by query) and objective (sftLoss). Owns the model it trains (load a
+// private ScoringModel; LoRA adapters are added to it, or every text weight trains with full_finetune).
+// Vision-tower embeddings are computed without gradients (and cached) unless the vision tower is adapted.
 //
-// Checkpoints: `<output>/checkpoint-<step>/` holds the adapter (PEFT folder) or the weights, the
-// optimizer state (optimizer.safetensors), and trainer_state.json (step, data position, generator state,
-// best metric, history); each checkpoint folder appears atomically. run(resume = true) continues from
-// the newest one and reproduces an uninterrupted run. A checkpoint is written at each epoch's end (or
-// every save_steps), and when cancelled (at the last completed step). Validation (pair accuracy,
-// loss, nDCG@10, success@1 on the held-out queries) runs before training and at each epoch's end; the
-// best checkpoint by pair accuracy is copied to `<output>/best/`.
+// Checkpoints: `<output>/checkpoint-<step>/` (adapter or weights, optimizer state, trainer_state.json);
+// run(resume = true) continues from the newest one and reproduces an uninterrupted run. The held-out
+// queries (validation_split) are split again (report_split): validation (pair accuracy, loss, nDCG@10,
+// success@1) of the selection queries runs before training and at each epoch's end (or every
+// eval_steps) and chooses the checkpoint copied to `<output>/best/`; the reporting queries are measured
+// only at the start and for the chosen checkpoint, so their figures are not biased by the choice.
 //
 // Threading: run() on one thread (a TrainingJob's worker); callbacks run on that thread. Grad mode and
 // autocast are set inside run(). Errors: InputError for bad data, std::exception from libtorch; a
@@ -21,17 +20,11 @@
 #include "core/data/training_examples.h"
 #include "core/scoring/scorer.h"
 #include "core/training/sft_config.h"
+#include "core/training/training_loop.h"
 
 #include <functional>
 
 namespace unirank::training {
-
-struct TrainProgress {
-    std::int64_t step = 0, totalSteps = 0;
-    double epoch = 0;
-    double loss = 0, learningRate = 0, gradNorm = 0;
-    double elapsedSeconds = 0, etaSeconds = 0;
-};
 
 struct ValidationResult {
     double pairAccuracy = 0; ///< over (relevant, irrelevant) pairs within a query; ties count half
@@ -40,19 +33,15 @@ struct ValidationResult {
     std::size_t pairs = 0, queries = 0;
 };
 
-struct TrainCallbacks {
-    std::function<void(const TrainProgress &)> onProgress;
-    /// Named values at a step ("loss", "learning_rate", "grad_norm", "val_pair_accuracy", ...).
-    std::function<void(std::int64_t step, const std::vector<std::pair<std::string, double>> &)> onMetrics;
-    std::function<void(const std::string &)> onLog;
-    std::function<bool()> cancelled; ///< checked before every micro-batch
-};
-
 struct SftResult {
     std::int64_t steps = 0;
     double firstLoss = 0, lastLoss = 0;
-    ValidationResult before, after; ///< after: the final weights
-    double bestPairAccuracy = -1;   ///< of the checkpoint copied to `best` (-1 without validation data)
+    ValidationResult before, after; ///< selection queries: the start, the final weights
+    double bestPairAccuracy = -1;   ///< selection queries: the checkpoint copied to `best` (-1 without validation data)
+    /// Reporting queries (report_split of the held-out ones; they chose nothing): the start and the
+    /// published checkpoint. Zero pairs when there are none.
+    ValidationResult reportBefore, reportAfter;
+    std::size_t reportingQueries = 0;
     std::int64_t bestStep = -1;
     std::filesystem::path best;           ///< <output>/best: adapter folder (or full model)
     std::filesystem::path lastCheckpoint;
@@ -70,7 +59,7 @@ public:
     SftTrainer &operator=(const SftTrainer &) = delete;
 
     SftResult run(bool resume, const TrainCallbacks &callbacks = {});
-    ValidationResult validate();
+    ValidationResult validate(); ///< the selection queries, current weights
 
     /// The newest checkpoint-<step> folder in `outputDir`, or empty.
     static std::filesystem::path latestCheckpoint(const std::filesystem::path &outputDir);

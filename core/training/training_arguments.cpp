@@ -28,6 +28,8 @@ void TrainingArguments::validateArguments(const std::string &source) const
         fail("logging_steps", "must be at least 1");
     if (save_steps < 0)
         fail("save_steps", "must not be negative");
+    if (eval_steps < 0)
+        fail("eval_steps", "must not be negative");
     if (save_total_limit < 1)
         fail("save_total_limit", "must be at least 1");
     if (!full_finetune) {
@@ -42,6 +44,8 @@ void TrainingArguments::validateArguments(const std::string &source) const
     }
     if (validation_split < 0 || validation_split >= 1)
         fail("validation_split", "must be in [0, 1)");
+    if (report_split < 0 || report_split >= 1)
+        fail("report_split", "must be in [0, 1)");
     if (max_candidates_per_query != 0 && max_candidates_per_query < 2)
         fail("max_candidates_per_query", "must be at least 2 (one positive, one negative), or 0 for no cap");
 }

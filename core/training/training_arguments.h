@@ -21,6 +21,8 @@
 //   logging_steps                  1         metrics into the project every N steps
 //   save_steps                     0         checkpoint every N steps; 0: at each epoch's end
 //   save_total_limit               2         checkpoints kept besides the best one
+//   eval_steps                     0         evaluate the selection queries every N steps; 0: at each
+//                                            epoch's end (always after the last step)
 //   full_finetune (UniRank)        false     train every text weight instead of LoRA adapters
 //   r / lora_alpha / lora_dropout  8 / 16 / 0.05
 //   target_modules                 q_proj k_proj v_proj o_proj gate_proj up_proj down_proj
@@ -28,6 +30,9 @@
 //   lora_vision (UniRank)          false     adapt the vision tower's matching layers too
 //   relevance_threshold (UniRank)  1         graded label >= threshold is relevant
 //   validation_split (UniRank)     0.2       share of queries held out
+//   report_split (UniRank)         0.5       share of the held-out queries kept for reporting only: the
+//                                            published checkpoint is chosen on the others (selection
+//                                            queries) and its metrics are reported on these
 //   max_candidates_per_query (UniRank) 16
 #pragma once
 
@@ -61,6 +66,7 @@ struct TrainingArguments {
     std::int64_t logging_steps = 1;
     std::int64_t save_steps = 0;
     std::int64_t save_total_limit = 2;
+    std::int64_t eval_steps = 0;
 
     bool full_finetune = false;
     std::int64_t r = 8;
@@ -72,6 +78,7 @@ struct TrainingArguments {
 
     int relevance_threshold = 1;
     double validation_split = 0.2;
+    double report_split = 0.5;
     std::int64_t max_candidates_per_query = 16;
 
     /// Throws InputError naming `source` and the key.
@@ -116,6 +123,7 @@ std::vector<ConfigField<Config>> trainingArgumentFields()
             configField<Config>("logging_steps", &A::logging_steps),
             configField<Config>("save_steps", &A::save_steps),
             configField<Config>("save_total_limit", &A::save_total_limit),
+            configField<Config>("eval_steps", &A::eval_steps),
             configField<Config>("full_finetune", &A::full_finetune),
             configField<Config>("r", &A::r),
             configField<Config>("lora_alpha", &A::lora_alpha),
@@ -125,6 +133,7 @@ std::vector<ConfigField<Config>> trainingArgumentFields()
             configField<Config>("lora_vision", &A::lora_vision),
             configField<Config>("relevance_threshold", &A::relevance_threshold),
             configField<Config>("validation_split", &A::validation_split),
+            configField<Config>("report_split", &A::report_split),
             configField<Config>("max_candidates_per_query", &A::max_candidates_per_query)};
 }
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // AlignTrainer on the smoke set with the tiny model: DPO and PL-GRPO runs cancelled halfway and resumed
 // end on the same adapter as uninterrupted ones (mined pairs and generator state are in the checkpoint);
-// the starting adapter, the reference, is never written; a KL bound too tight for any step publishes
-// nothing; the configuration uses TRL's names and refuses unknown keys and bad values.
+// the starting adapter, the reference, is never written; the KL guard takes back steps that leave
+// max_kl and halves the step size (a bound no step keeps publishes nothing and says why; a too-large
+// learning rate still publishes inside the bound); selection and reporting queries are apart; the
+// configuration uses TRL's names and refuses unknown keys and bad values.
 #include "core/model/lora.h"
 #include "core/model/torch_io.h"
 #include "core/training/align_trainer.h"
@@ -232,16 +234,74 @@ private slots:
         QVERIFY(AlignConfig{}.disable_dropout);
     }
 
-    void klBoundStopsTheRound()
+    /// A bound no step can keep: the guard puts the start's weights back at every check and halves the
+    /// step size each time; nothing is published and the summary says why; after kl_max halvings it stops.
+    void klGuardRollsBack()
     {
-        auto c = config(4);
+        auto c = config(10);
         c.max_kl = 1e-9;
         c.learning_rate = 1e-2;
-        const auto r = AlignTrainer(loadTiny(), AlignMethod::Dpo, c, m_train, m_validation, dir("tight"), "tiny", m_start).run(false);
+        c.kl_check_steps = 1;
+        c.lora_dropout = 0; // so the rolled-back adapter is the start's bit for bit
+        const auto out = dir("tight");
+        const auto r = AlignTrainer(loadTiny(), AlignMethod::Dpo, c, m_train, m_validation, out, "tiny", m_start).run(false);
         QVERIFY(r.stoppedByKl);
-        QVERIFY(r.steps < 4 || r.final.kl > c.max_kl);
-        QVERIFY(r.best.empty()); // nothing within the bound to publish
+        QCOMPARE(r.klRollbacks, 7);         // the 7th halving above max_kl stops the run
+        QCOMPARE(r.steps, std::int64_t(7));
+        QCOMPARE(r.lrScale, 1.0 / 128);
+        QVERIFY(r.best.empty());
+        QVERIFY2(r.notPublished.find("max_kl") != std::string::npos, r.notPublished.c_str());
         QCOMPARE(r.before.kl, 0.0);
+        QCOMPARE(maxDifference(m_start, r.lastCheckpoint), 0.0); // every update was taken back
+    }
+
+    /// A learning rate that leaves max_kl within two steps: the guard goes back and halves the step size
+    /// until the policy stays inside, and the round publishes a checkpoint within the bound.
+    void klGuardPublishesWithinTheBound()
+    {
+        auto c = config(12);
+        c.max_kl = 0.05;
+        c.learning_rate = 3e-2;
+        c.kl_check_steps = 2;
+        c.eval_steps = 4;
+        const auto r = AlignTrainer(loadTiny(), AlignMethod::Dpo, c, m_train, m_validation, dir("guarded"), "tiny", m_start).run(false);
+        qInfo("guard: %d rollbacks, scale %.4g, published step %lld with KL %.4g", r.klRollbacks, r.lrScale,
+              static_cast<long long>(r.bestStep), r.after.kl);
+        QVERIFY(r.klRollbacks >= 1);
+        QVERIFY(r.lrScale < 1);
+        QVERIFY(!r.best.empty());
+        QVERIFY(r.bestStep > 0);
+        QVERIFY(r.after.kl <= c.max_kl);
+        QVERIFY(r.notPublished.empty());
+    }
+
+    /// The held-out queries are split: selection chooses, reporting only reports (start and published).
+    void selectionAndReportingSplits()
+    {
+        auto c = config(4);
+        c.report_split = 0.5;
+        const auto r = AlignTrainer(loadTiny(), AlignMethod::Dpo, c, m_train, m_validation, dir("splits"), "tiny", m_start).run(false);
+        QCOMPARE(r.reportingQueries, std::size_t(2));
+        QCOMPARE(r.before.queries, std::size_t(2));
+        QVERIFY(r.reportBefore.pairs > 0);
+        QVERIFY(r.before.pairs > 0);
+        QVERIFY(!r.best.empty());
+        // The reporting figures are the published checkpoint's: evaluate its adapter on those queries alone.
+        auto none = c;
+        none.report_split = 0;
+        auto validationOnly = std::vector<AlignGroup>{};
+        const auto split = splitHeldOut(m_validation.size(), 0.5, c.seed);
+        for (const auto i : split.reporting)
+            validationOnly.push_back(m_validation[i]);
+        none.max_steps = 1;
+        // A run from the published adapter evaluates it, as its start, on these queries as selection ones.
+        const auto e = AlignTrainer(loadTiny(), AlignMethod::Dpo, none, m_train, validationOnly, dir("splits-check"), "tiny", r.best)
+                           .run(false)
+                           .before;
+        QCOMPARE(e.pairs, r.reportAfter.pairs);
+        QVERIFY2(std::abs(e.pairAccuracy - r.reportAfter.pairAccuracy) < 1e-12,
+                 (std::to_string(e.pairAccuracy) + " vs " + std::to_string(r.reportAfter.pairAccuracy)).c_str());
+        QVERIFY(r.reportAfter.pairAccuracy != r.reportBefore.pairAccuracy || r.reportAfter.kl > 0); // the published one moved
     }
 };
 
