@@ -44,17 +44,17 @@ using Curves = QList<QPair<QString, QString>>;
 QList<QPair<QString, Curves>> chartsFor(const QString &kind)
 {
     if (kind == QLatin1String("sft"))
-        return {{QObject::tr("Loss"), {{QStringLiteral("loss"), QObject::tr("training")}, {QStringLiteral("val_loss"), QObject::tr("held-out")}}},
-                {QObject::tr("Held-out pair accuracy"), {{QStringLiteral("val_pair_accuracy"), QObject::tr("pair accuracy")}}},
+        return {{QObject::tr("Loss"), {{QStringLiteral("loss"), QObject::tr("training")}, {QStringLiteral("val_loss"), QObject::tr("selection queries")}}},
+                {QObject::tr("Pair accuracy"), {{QStringLiteral("val_pair_accuracy"), QObject::tr("selection queries")}}},
                 {QObject::tr("Learning rate"), {{QStringLiteral("learning_rate"), QObject::tr("learning rate")}}},
                 {QObject::tr("Gradient norm"), {{QStringLiteral("grad_norm"), QObject::tr("before clipping")}}}};
     return {{QObject::tr("Loss"), {{QStringLiteral("loss"), QObject::tr("training")}}},
             {QObject::tr("Reward"),
              {{QStringLiteral("reward"), QObject::tr("ranking reward")}, {QStringLiteral("rewards/margins"), QObject::tr("DPO margin")}}},
             {QObject::tr("KL to the reference"),
-             {{QStringLiteral("kl"), QObject::tr("training batch")}, {QStringLiteral("val_kl"), QObject::tr("held-out")}}},
+             {{QStringLiteral("kl"), QObject::tr("training batch")}, {QStringLiteral("val_kl"), QObject::tr("selection queries")}, {QStringLiteral("kl_check"), QObject::tr("KL guard check")}}},
             {QObject::tr("Pair accuracy"),
-             {{QStringLiteral("val_pair_accuracy"), QObject::tr("held-out")},
+             {{QStringLiteral("val_pair_accuracy"), QObject::tr("selection queries")},
               {QStringLiteral("pair_agreement"), QObject::tr("sampled rankings")},
               {QStringLiteral("rewards/accuracies"), QObject::tr("DPO batch")}}}};
 }
@@ -541,9 +541,10 @@ void TrainTab::onFinished(TrainingRunner::Outcome outcome, const QString &messag
     const auto version = summary.value(QLatin1String("model_version")).toString();
     m_context.notifyVersionsChanged();
     if (version.isEmpty()) {
-        setState(State::Idle, tr("Finished after %1 steps, but no checkpoint stayed within max_kl: nothing was published. "
-                                 "Lower learning_rate or raise beta.")
-                                  .arg(steps),
+        const auto reason = summary.value(QLatin1String("not_published")).toString();
+        setState(State::Idle, tr("Finished after %1 steps; nothing was published: %2. Lower learning_rate or raise max_kl.")
+                                  .arg(steps)
+                                  .arg(reason.isEmpty() ? tr("no checkpoint stayed within max_kl") : reason),
                  true);
         return;
     }
@@ -551,11 +552,20 @@ void TrainTab::onFinished(TrainingRunner::Outcome outcome, const QString &messag
                                                                                     : summary.value(QLatin1String("pair_accuracy_before"));
     const auto after = summary.contains(QLatin1String("val_pair_accuracy_after")) ? summary.value(QLatin1String("val_pair_accuracy_after"))
                                                                                   : summary.value(QLatin1String("pair_accuracy_after"));
-    setState(State::Idle, tr("Finished after %1 steps: version '%2' (held-out pair accuracy %3 -> %4).")
-                              .arg(steps)
-                              .arg(version)
-                              .arg(before.toDouble(), 0, 'f', 3)
-                              .arg(after.toDouble(), 0, 'f', 3));
+    // Selection queries chose the version; the reporting ones (which chose nothing) give the figure to trust.
+    auto text = tr("Finished after %1 steps: version '%2'; pair accuracy on the selection queries %3 -> %4")
+                    .arg(steps)
+                    .arg(version)
+                    .arg(before.toDouble(), 0, 'f', 3)
+                    .arg(after.toDouble(), 0, 'f', 3);
+    const auto reportBefore = summary.value(QLatin1String("report_pair_accuracy_before"));
+    const auto reportAfter = summary.value(QLatin1String("report_pair_accuracy_after"));
+    if (reportBefore.isDouble() && reportAfter.isDouble())
+        text += tr(", on the %1 reporting queries %2 -> %3")
+                    .arg(summary.value(QLatin1String("reporting_queries")).toInteger())
+                    .arg(reportBefore.toDouble(), 0, 'f', 3)
+                    .arg(reportAfter.toDouble(), 0, 'f', 3);
+    setState(State::Idle, text + QLatin1Char('.'));
     if (m_scoreAfter->isChecked())
         startScoring(version, false);
 }
