@@ -302,11 +302,15 @@ private slots:
 
     void untiedHeadAndBf16Checkpoint()
     {
-        // An untied checkpoint stored in bf16 loads into fp32 and uses its own head.
-        const auto untied = editedCheckpoint("untied-bf16", [](auto &t) {
+        // An untied checkpoint stored in bf16 loads into fp32 with the file's values, and its logits
+        // come from its own head: the final hidden states times lm_head, not the embedding matrix.
+        std::map<std::string, torch::Tensor> stored;
+        const auto untied = editedCheckpoint("untied-bf16", [&](auto &t) {
             for (auto &[n, v] : t)
                 v = v.to(torch::kBFloat16);
+            torch::manual_seed(5);
             t["lm_head.weight"] = torch::randn({512, 64}).to(torch::kBFloat16);
+            stored = t;
         });
         auto cfg = goldenConfig();
         cfg["tie_word_embeddings"] = false;
@@ -314,7 +318,19 @@ private slots:
         auto model = loadQwen2VL(untied);
         QVERIFY2(model.has_value(), model ? "" : model.error().message.c_str());
         QCOMPARE((*model)->dtype(), torch::kFloat32);
-        QVERIFY(!torch::equal((*model)->lmHeadWeight(), (*model)->decoder()->embedTokens()->weight));
+        for (const auto &item : (*model)->named_parameters())
+            QVERIFY2(torch::equal(item.value(), stored.at(item.key()).to(torch::kFloat32)), item.key().c_str());
+        QVERIFY(torch::equal((*model)->lmHeadWeight(), stored.at("lm_head.weight").to(torch::kFloat32)));
+        torch::NoGradGuard noGrad;
+        ForwardInput in;
+        in.inputIds = torch::tensor({{1, 17, 42, 99, 7}}, torch::kLong);
+        in.logitPositions = allPositions(1, 5);
+        in.keepHidden = true;
+        const auto out = forward(*model, in);
+        const auto expected = torch::matmul(out.hidden, stored.at("lm_head.weight").to(torch::kFloat32).t());
+        QVERIFY2((out.logits - expected).abs().max().item<double>() < 1e-4, "logits are not hidden x lm_head");
+        const auto tied = torch::matmul(out.hidden, (*model)->decoder()->embedTokens()->weight.t());
+        QVERIFY((out.logits - tied).abs().max().item<double>() > 1e-2); // and not the embedding matrix's
     }
 
     void loraAdapterMerge()

@@ -334,20 +334,24 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(Cancelled, scorer.scoreQuery(q, [&] { return ++checks > 3; }));
         QCOMPARE(checks, 4); // three batches ran, the fourth check stopped it
 
-        // Latest request wins: a second submit cancels the first.
+        // Latest request wins: a second submit cancels the first, which never finishes (20 queries cannot
+        // be scored before the next line runs); the second runs to its end.
         ScoringJob job(m_model, {2, true, false, {}, nullptr});
-        std::atomic<int> cancelled = 0, finished = 0;
+        std::atomic<int> firstCancelled = 0, firstFinished = 0, secondFinished = 0, secondCancelled = 0;
         std::atomic<std::size_t> lastTotal = 0, secondScored = 0;
         std::vector<ScoringQuery> many(20, q);
-        job.submit(many, {{}, [&](ScoringResult) { ++finished; }, {}, [&] { ++cancelled; }});
+        job.submit(many, {{}, [&](ScoringResult) { ++firstFinished; }, {}, [&] { ++firstCancelled; }});
         job.submit({m_queries[1]}, {[&](std::size_t, std::size_t total) { lastTotal = total; },
                                     [&](ScoringResult r) {
-                                        ++finished;
+                                        ++secondFinished;
                                         secondScored = r.scores.size();
                                     },
-                                    {}, {}});
+                                    {}, [&] { ++secondCancelled; }});
         job.waitIdle();
-        QCOMPARE(finished.load() + cancelled.load(), 2);
+        QCOMPARE(firstFinished.load(), 0);
+        QCOMPARE(firstCancelled.load(), 1);
+        QCOMPARE(secondFinished.load(), 1);
+        QCOMPARE(secondCancelled.load(), 0);
         QCOMPARE(lastTotal.load(), std::size_t(1));
         QCOMPARE(secondScored.load(), std::size_t(1));
         // An exception inside the worker (here: a batch size the scorer refuses) becomes onFailed.
