@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/training/align_trainer.h"
 
+#include "core/eval/metrics.h"
 #include "core/model/autocast.h"
 #include "core/training/alignment_objective.h"
 #include "core/training/checkpoints.h"
@@ -435,22 +436,30 @@ struct AlignTrainer::State : TrainingStage {
         }
         e.pairAccuracy = e.pairs ? correct / double(e.pairs) : 0;
         auto gen = at::make_generator<at::CPUGeneratorImpl>(c.seed + 17);
-        std::size_t klGroups = 0, ndcgGroups = 0;
+        std::size_t klGroups = 0;
+        eval::Qrels qrels;
+        eval::Run run;
         for (std::size_t g = 0; g < n; ++g) {
+            const auto query = std::to_string(g);
+            for (std::size_t i = 0; i < groups[g].group.items.size(); ++i) {
+                const auto &item = groups[g].group.items[i];
+                if (item.grade >= 0)
+                    qrels[query][item.candidateId] = item.grade;
+                if (encoded[g].slot[i] >= 0)
+                    run[query].emplace_back(item.candidateId, scores[g][encoded[g].slot[i]].item<double>());
+            }
             if (scores[g].numel() < 2)
                 continue;
             e.kl += plKl(scores[g], ref[g], c.kl_samples, gen);
             ++klGroups;
-            const auto targets = targetsOf(groups[g], encoded[g]);
-            if (std::any_of(targets.grades.begin(), targets.grades.end(), [](int x) { return x > 0; })) {
-                const auto order = std::get<1>(scores[g].sort(0, true)).contiguous();
-                const std::vector<int> ranking(order.data_ptr<std::int64_t>(), order.data_ptr<std::int64_t>() + order.numel());
-                e.ndcg10 += rankingReward(ranking, {{}, targets.grades}, 0, 1, 10).ndcg;
-                ++ndcgGroups;
-            }
         }
         e.kl = klGroups ? e.kl / double(klGroups) : 0;
-        e.ndcg10 = ndcgGroups ? e.ndcg10 / double(ndcgGroups) : 0;
+        // trec_eval's ndcg_cut_10 (eval/metrics.h) over the queries with a relevant graded candidate.
+        for (auto it = qrels.begin(); it != qrels.end();)
+            it = std::any_of(it->second.begin(), it->second.end(), [&](const auto &d) { return d.second >= c.relevance_threshold; })
+                     ? std::next(it)
+                     : qrels.erase(it);
+        e.ndcg10 = qrels.empty() ? 0 : eval::evaluateRun(qrels, run, {c.relevance_threshold, false, {"ndcg_cut_10"}}).value("ndcg_cut_10");
         e.queries = n;
         return e;
     }
