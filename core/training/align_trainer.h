@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Preference alignment of the reranker (UniRank stage two), by DPO or PL-GRPO (alignment_objective.h).
+// Preference alignment of the reranker (UniRank stage two), by DPO or PL-GRPO (alignment_objective.h):
+// a stage of the shared TrainingLoop (training_loop.h: AdamW, schedule, clipping, checkpoints,
+// resume, evaluation, publishing, the KL guard), bringing its data and objective.
 //
 // The policy starts from the instruction-tuned model: the adapter folder given is loaded and trained
 // further (or fresh LoRA adapters on the model when none is given); the reference is that starting
@@ -7,18 +9,24 @@
 // change (nor do its files). Each round first mines hard negatives with the current policy (pairs
 // added to the training queries' human and derived pairs, written as TRL JSONL to
 // `<output>/preferences-round-<k>.jsonl`), then trains num_train_epochs (or max_steps) on them.
-// Evaluation (before training, at each epoch's end or every eval_steps): pair accuracy on the held-out
-// queries' labelled pairs (human and derived, never mined) and KL(policy || reference) of their
-// Plackett-Luce ranking policies; a round stops at the first evaluation whose KL exceeds max_kl. The
-// best checkpoint by held-out pair accuracy (within the KL bound) is copied to `<output>/best/`.
 //
-// Checkpoints, resume and the job machinery are instruction tuning's (checkpoints.h, TrainCallbacks);
-// the mined pairs of the current round are part of the trainer state, so a resumed round trains on the
-// same pairs. PL-GRPO samples each batch's rankings once and takes num_iterations optimizer steps on
-// them, the ratio against the sampling policy clipped to [1 - epsilon, 1 + epsilon] (TRL's GRPO).
-// Resume is exact for DPO, and for PL-GRPO at a batch boundary (every num_iterations steps; a batch
-// resumed between its iterations samples again). With disable_dropout (the default, as TRL) the policy
-// trains without LoRA dropout, so at step 0 its scores are the reference's exactly.
+// Held-out queries (instruction tuning's split) are split again (report_split). Evaluation on the
+// selection queries (before training and every eval_steps; by default ten times per round): pair
+// accuracy over their labelled pairs (human and derived, never mined), KL(policy || reference) of their
+// Plackett-Luce ranking policies and trec_eval's ndcg_cut_10. The KL guard watches KL at every
+// evaluation and every kl_check_steps (on kl_check_queries of them): above max_kl it goes back to the
+// last weights within it and halves the step size, above kl_target_share x max_kl it halves it. The
+// evaluation with the best pair accuracy within max_kl is copied to `<output>/best/`; the reporting
+// queries are evaluated at the start and for that checkpoint only. When no evaluation after step 0 is
+// within max_kl nothing is published and AlignResult::notPublished says why.
+//
+// Checkpoints and resume: the mined pairs of the current round, the sampling generator and the guard's
+// scale are in the trainer state, so a resumed round trains on the same pairs. PL-GRPO samples each
+// batch's rankings once and takes num_iterations optimizer steps on them, the ratio against the
+// sampling policy clipped to [1 - epsilon, 1 + epsilon] (TRL's GRPO). Resume is exact for DPO, and for
+// PL-GRPO at a batch boundary (every num_iterations steps; a batch resumed between its iterations
+// samples again). With disable_dropout (the default, as TRL) the policy trains without LoRA dropout, so
+// at step 0 its scores are the reference's exactly.
 //
 // Threading: run() on one thread; callbacks on that thread. Errors: InputError for bad data or config;
 // a cancelled run returns normally with `cancelled` set.
@@ -72,7 +80,7 @@ public:
     AlignTrainer &operator=(const AlignTrainer &) = delete;
 
     AlignResult run(bool resume, const TrainCallbacks &callbacks = {});
-    AlignEvaluation evaluate();
+    AlignEvaluation evaluate(); ///< the selection queries, current weights
 
 private:
     struct State;
