@@ -165,9 +165,12 @@ void TrainingDataPreview::showStats(const Result<nlohmann::json> &result, bool i
     for (const auto &[key, value] : rest.items())
         if (!value.is_object())
             add(statLabel(key), value);
-    m_note->setText(instructionTuning ? tr("Queries are split into training and held-out ones (validation_split).")
+    const auto heldOut = tr("Held-out queries (validation_split) are split again: selection queries choose the published "
+                            "checkpoint, reporting queries (report_split) only report on it.");
+    m_note->setText(instructionTuning ? tr("Queries are split into training and held-out ones. %1").arg(heldOut)
                                       : tr("Hard negatives are mined with the model at the start of every round "
-                                           "(mined_pairs_per_query per query)."));
+                                           "(mined_pairs_per_query per query). %1")
+                                            .arg(heldOut));
     emit updated();
 }
 

@@ -81,6 +81,26 @@ private slots:
         QCOMPARE(m_validation.size(), std::size_t(5));
     }
 
+    void heldOutSplit()
+    {
+        // Selection and reporting queries: disjoint, together all held-out ones, sized by the share,
+        // never without a selection query, a function of the seed.
+        for (const std::size_t n : {0, 1, 2, 4, 61}) {
+            const auto s = splitHeldOut(n, 0.5, 42);
+            std::vector<std::size_t> all(s.selection);
+            all.insert(all.end(), s.reporting.begin(), s.reporting.end());
+            std::sort(all.begin(), all.end());
+            QCOMPARE(all.size(), n);
+            QVERIFY(std::adjacent_find(all.begin(), all.end()) == all.end());
+            QCOMPARE(s.reporting.size(), n < 2 ? std::size_t(0) : n == 61 ? std::size_t(31) : n / 2);
+            QVERIFY(n == 0 || !s.selection.empty());
+        }
+        QCOMPARE(splitHeldOut(3, 0.9, 1).selection.size(), std::size_t(1));
+        QCOMPARE(splitHeldOut(10, 0.0, 1).reporting.size(), std::size_t(0));
+        QCOMPARE(splitHeldOut(61, 0.5, 42).reporting, splitHeldOut(61, 0.5, 42).reporting);
+        QVERIFY(splitHeldOut(61, 0.5, 42).reporting != splitHeldOut(61, 0.5, 43).reporting);
+    }
+
     void config()
     {
         const auto c = SftConfig::fromJson(nlohmann::json::parse(R"({"max_steps": 10, "r": 4, "target_modules": ["q_proj"]})"), "c.json");
