@@ -36,7 +36,7 @@ config sft '{"full_finetune": true, "num_train_epochs": 15, "learning_rate": 1e-
 config dpo '{"learning_rate": 2e-4, "derived_pairs_per_query": 8, "mined_pairs_per_query": 4, "validation_split": 0.1,
              "save_steps": 100}' "${DPO_CONFIG:-}"
 config grpo '{"learning_rate": 2e-3, "num_train_epochs": 2, "per_device_train_batch_size": 2, "num_iterations": 2,
-              "validation_split": 0.1, "save_steps": 100}' "${GRPO_CONFIG:-}""
+              "validation_split": 0.1, "save_steps": 100}' "${GRPO_CONFIG:-}"
 
 run_stage() { # run_stage NAME COMMAND... ; resumes an interrupted stage, skips a finished one
     if [ -f "$out/$1.summary.json" ]; then return; fi
