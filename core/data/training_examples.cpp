@@ -33,10 +33,12 @@ void splitByQuery(const std::vector<TrainGroup> &groups, const SplitOptions &opt
         (isValidation[i] ? validation : train).push_back(groups[i]);
 }
 
-HeldOutSplit splitHeldOut(std::size_t count, double reportShare, std::uint64_t seed)
+HeldOutSplit splitHeldOut(const std::vector<std::string> &queryIds, double reportShare, std::uint64_t seed)
 {
+    const auto count = queryIds.size();
     std::vector<std::size_t> order(count);
     std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return queryIds[a] < queryIds[b]; });
     std::mt19937_64 rng(seed ^ 0x5e1ec7ull);
     std::shuffle(order.begin(), order.end(), rng);
     auto reporting = static_cast<std::size_t>(std::llround(reportShare * static_cast<double>(count)));

@@ -47,9 +47,10 @@ struct HeldOutSplit {
     std::vector<std::size_t> selection, reporting;
 };
 
-/// A seeded shuffle of `count` held-out queries; round(reportShare x count) of them report (at least one
-/// when reportShare > 0 and count >= 2; never all: selection keeps at least one).
-HeldOutSplit splitHeldOut(std::size_t count, double reportShare, std::uint64_t seed);
+/// A seeded shuffle of the held-out queries taken in query-id order, so instruction tuning and alignment
+/// split the same queries alike whatever order their lists come in; round(reportShare x count) of them
+/// report (at least one when reportShare > 0 and there are two or more; never all: selection keeps one).
+HeldOutSplit splitHeldOut(const std::vector<std::string> &queryIds, double reportShare, std::uint64_t seed);
 
 struct BalanceOptions {
     double negativesPerPositive = 1.0; ///< 0: keep every negative

@@ -96,7 +96,10 @@ struct AlignTrainer::State : TrainingStage {
         : method(me), c(std::move(config)), trainGroups(std::move(t)), valGroups(std::move(v)), out(std::move(o)),
           startAdapter(std::move(start)), rounds(r), encoder(m), policy(m, std::move(base))
     {
-        const auto split = splitHeldOut(valGroups.size(), c.report_split, c.seed);
+        std::vector<std::string> ids;
+        for (const auto &g : valGroups)
+            ids.push_back(g.group.queryId);
+        const auto split = splitHeldOut(ids, c.report_split, c.seed);
         std::vector<AlignGroup> selection;
         for (const auto i : split.selection)
             selection.push_back(std::move(valGroups[i]));

@@ -44,7 +44,10 @@ struct SftTrainer::State : TrainingStage {
         : sm(std::move(m)), c(std::move(config)), trainGroups(std::move(t)), out(std::move(o)), base(std::move(b)), encoder(sm),
           policy(sm, base)
     {
-        const auto split = splitHeldOut(v.size(), c.report_split, c.seed);
+        std::vector<std::string> ids;
+        for (const auto &g : v)
+            ids.push_back(g.queryId);
+        const auto split = splitHeldOut(ids, c.report_split, c.seed);
         for (const auto i : split.selection)
             valGroups.push_back(v[i]);
         for (const auto i : split.reporting)

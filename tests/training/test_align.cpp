@@ -290,7 +290,10 @@ private slots:
         auto none = c;
         none.report_split = 0;
         auto validationOnly = std::vector<AlignGroup>{};
-        const auto split = splitHeldOut(m_validation.size(), 0.5, c.seed);
+        std::vector<std::string> ids;
+        for (const auto &g : m_validation)
+            ids.push_back(g.group.queryId);
+        const auto split = splitHeldOut(ids, 0.5, c.seed);
         for (const auto i : split.reporting)
             validationOnly.push_back(m_validation[i]);
         none.max_steps = 1;

@@ -84,9 +84,15 @@ private slots:
     void heldOutSplit()
     {
         // Selection and reporting queries: disjoint, together all held-out ones, sized by the share,
-        // never without a selection query, a function of the seed.
+        // never without a selection query, a function of the seed and of the ids (not of their order).
+        const auto ids = [](std::size_t n) {
+            std::vector<std::string> out;
+            for (std::size_t i = 0; i < n; ++i)
+                out.push_back("q" + std::to_string(1000 + i));
+            return out;
+        };
         for (const std::size_t n : {0, 1, 2, 4, 61}) {
-            const auto s = splitHeldOut(n, 0.5, 42);
+            const auto s = splitHeldOut(ids(n), 0.5, 42);
             std::vector<std::size_t> all(s.selection);
             all.insert(all.end(), s.reporting.begin(), s.reporting.end());
             std::sort(all.begin(), all.end());
@@ -95,10 +101,20 @@ private slots:
             QCOMPARE(s.reporting.size(), n < 2 ? std::size_t(0) : n == 61 ? std::size_t(31) : n / 2);
             QVERIFY(n == 0 || !s.selection.empty());
         }
-        QCOMPARE(splitHeldOut(3, 0.9, 1).selection.size(), std::size_t(1));
-        QCOMPARE(splitHeldOut(10, 0.0, 1).reporting.size(), std::size_t(0));
-        QCOMPARE(splitHeldOut(61, 0.5, 42).reporting, splitHeldOut(61, 0.5, 42).reporting);
-        QVERIFY(splitHeldOut(61, 0.5, 42).reporting != splitHeldOut(61, 0.5, 43).reporting);
+        QCOMPARE(splitHeldOut(ids(3), 0.9, 1).selection.size(), std::size_t(1));
+        QCOMPARE(splitHeldOut(ids(10), 0.0, 1).reporting.size(), std::size_t(0));
+        const auto a = splitHeldOut(ids(61), 0.5, 42);
+        QCOMPARE(splitHeldOut(ids(61), 0.5, 42).reporting, a.reporting);
+        QVERIFY(splitHeldOut(ids(61), 0.5, 43).reporting != a.reporting);
+        // The same queries in another order report the same ids.
+        auto reversed = ids(61);
+        std::reverse(reversed.begin(), reversed.end());
+        std::set<std::string> byOrder, byReversed;
+        for (const auto i : a.reporting)
+            byOrder.insert(ids(61)[i]);
+        for (const auto i : splitHeldOut(reversed, 0.5, 42).reporting)
+            byReversed.insert(reversed[i]);
+        QCOMPARE(byReversed, byOrder);
     }
 
     void config()
