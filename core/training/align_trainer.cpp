@@ -430,9 +430,10 @@ struct AlignTrainer::State : TrainingStage {
         AlignEvaluation e;
         const auto n = limit > 0 ? std::min(limit, encoded.size()) : encoded.size();
         const std::vector<EncodedGroup> used(encoded.begin(), encoded.begin() + static_cast<std::ptrdiff_t>(n));
+        const std::vector<AlignGroup> usedGroups(groups.begin(), groups.begin() + static_cast<std::ptrdiff_t>(n));
         const auto scores = scoreAll(used);
         double correct = 0;
-        for (const auto &p : pairsOf(groups, used)) {
+        for (const auto &p : pairsOf(usedGroups, used)) {
             const auto b = scores[p.group][p.better].item<double>(), w = scores[p.group][p.worse].item<double>();
             correct += b > w ? 1.0 : b == w ? 0.5 : 0.0;
             ++e.pairs;

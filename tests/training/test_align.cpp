@@ -263,6 +263,7 @@ private slots:
         c.max_kl = 0.05;
         c.learning_rate = 3e-2;
         c.kl_check_steps = 2;
+        c.kl_check_queries = 1; // of the 2 selection queries: the checks between evaluations use the first
         c.eval_steps = 4;
         const auto r = AlignTrainer(loadTiny(), AlignMethod::Dpo, c, m_train, m_validation, dir("guarded"), "tiny", m_start).run(false);
         qInfo("guard: %d rollbacks, scale %.4g, published step %lld with KL %.4g", r.klRollbacks, r.lrScale,
