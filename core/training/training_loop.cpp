@@ -86,6 +86,7 @@ LoopResult TrainingLoop::run(TrainingStage &stage, bool resume, const TrainCallb
     double bestMetric = -std::numeric_limits<double>::infinity();
     double firstLoss = std::nan(""), lastLoss = std::nan(""), lrScale = 1;
     int rollbacks = 0;
+    double lastCheckKl = 0, lastEvaluationKl = 0; // the KL guard's previous measurements
     auto history = nlohmann::json::array();
     if (!from.empty()) {
         const auto state = readCheckpoint(from, optimizer);
@@ -96,6 +97,8 @@ LoopResult TrainingLoop::run(TrainingStage &stage, bool resume, const TrainCallb
         lastLoss = numberOr(state, "last_loss", lastLoss);
         lrScale = numberOr(state, "lr_scale", 1.0);
         rollbacks = state.value("kl_rollbacks", 0);
+        lastCheckKl = numberOr(state, "kl_last_check", 0);
+        lastEvaluationKl = numberOr(state, "kl_last_evaluation", 0);
         history = state.value("log_history", nlohmann::json::array());
         setCpuRngStateHex(state.at("rng_state").get<std::string>());
         stage.restoreState(state);
@@ -121,6 +124,7 @@ LoopResult TrainingLoop::run(TrainingStage &stage, bool resume, const TrainCallb
                              {"best_step", bestStep},       {"best_checkpoint", bestCheckpointName()},
                              {"first_loss", numberOrNull(firstLoss)}, {"last_loss", numberOrNull(lastLoss)},
                              {"lr_scale", lrScale},         {"kl_rollbacks", rollbacks},
+                             {"kl_last_check", lastCheckKl}, {"kl_last_evaluation", lastEvaluationKl},
                              {"rng_state", cpuRngStateHex()}, {"log_history", history}};
         stage.saveState(state);
         writeCheckpoint(m_out, step, [&](const fs::path &staging) { m_policy.writeModelFiles(staging); }, optimizer, state);
@@ -182,17 +186,20 @@ LoopResult TrainingLoop::run(TrainingStage &stage, bool resume, const TrainCallb
         bool saveNow = a.save_steps > 0 ? step % a.save_steps == 0 || step == total : epochEnd;
         std::optional<HeldOutEvaluation> evaluation;
         std::optional<double> kl;
+        double *previousKl = nullptr; // the last measurement of the same kind (checks and evaluations use other queries)
         if (evaluateNow) {
             evaluation = stage.evaluate();
             record(step, *evaluation);
             result.last = evaluation;
             kl = evaluation->kl;
+            previousKl = &lastEvaluationKl;
             std::string line = "step " + std::to_string(step) + ":";
             for (const auto &[k, v] : evaluation->metrics)
                 line += " " + k + " " + format(v);
             log(line);
         } else if (guarded && m_guard.checkSteps > 0 && step % m_guard.checkSteps == 0) {
             kl = stage.checkKl();
+            previousKl = &lastCheckKl;
             record(step, {{{"kl_check", *kl}}, 0, {}});
         }
         bool within = true, stop = false;
@@ -212,7 +219,9 @@ LoopResult TrainingLoop::run(TrainingStage &stage, bool resume, const TrainCallb
                     log("KL stays above max_kl at 1/" + format(1 / lrScale) + " of the learning rate: the run stops here");
                 }
             } else {
-                if (*kl > m_guard.target) {
+                // Above the target while still growing: halve (a KL that holds still above it is left alone,
+                // or the rate would vanish); never below 1/128 this way.
+                if (*kl > m_guard.target && *kl > *previousKl && lrScale > 1.0 / 128) {
                     lrScale *= 0.5;
                     record(step, {{{"lr_scale", lrScale}}, 0, {}});
                     log("step " + std::to_string(step) + ": KL " + format(*kl) + " is above the target " + format(m_guard.target) +
@@ -220,6 +229,7 @@ LoopResult TrainingLoop::run(TrainingStage &stage, bool resume, const TrainCallb
                 }
                 good.take(params, optimizer, step);
             }
+            *previousKl = *kl;
         }
         if (evaluation && within && evaluation->selection > bestMetric) {
             bestMetric = evaluation->selection;

@@ -10,7 +10,9 @@
 // KL guard (a step-size rule; on when KlGuard::maxKl > 0): every checkSteps steps, and at every
 // evaluation, the stage measures KL(policy || reference). Above maxKl the trainable weights and AdamW's
 // state go back to the last measurement within the bound and the learning rate's scale is halved;
-// above target the scale is halved without going back. After maxHalvings halvings above maxKl the run
+// above target, and higher than the previous measurement of its kind, the scale is halved without going
+// back (down to 1/128 this way; a KL holding still above it is left alone). After maxHalvings halvings
+// above maxKl the run
 // stops. The scale is saved with the checkpoints, so a resumed run keeps it.
 //
 // Threading: run() on the training thread (a TrainingJob's worker); callbacks run on it. Errors: the
