@@ -38,7 +38,8 @@
 //   dpo       learning_rate 2e-4, num_train_epochs 1, warmup_ratio 0
 //   pl-grpo   learning_rate 2e-3, num_train_epochs 2, warmup_ratio 0, per_device_train_batch_size 2
 // DPO's KL to the reference grows fast with the learning rate (5e-4 crossed max_kl tenfold within 200
-// steps there); PL-GRPO's KL term keeps it in check at ten times the rate.
+// steps there); PL-GRPO's KL term keeps it in check at ten times the rate, with the KL guard's help at
+// the start of a round (training_loop.h).
 // Errors: InputError naming the file and key.
 #pragma once
 
