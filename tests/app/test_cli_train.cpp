@@ -3,7 +3,8 @@
 // its metrics in the project, the adapter registered as a version under its base; Ctrl+C (SIGINT)
 // leaves a checkpoint and a cancelled run, --resume finishes it; validation pair accuracy rises over ten
 // epochs; train align (PL-GRPO and DPO) from that adapter; default alignment rounds after the tour's
-// instruction tuning publish without the reporting queries' pair accuracy falling; a bad config names the key.
+// instruction tuning publish without the reporting queries' pair accuracy falling; a round that publishes
+// nothing says why with nulls; a bad config names the key.
 #include "cli_run.h"
 #include "storage/project.h"
 #include "storage/repo/models.h"
@@ -289,6 +290,26 @@ private slots:
             QVERIFY2(s.at("selection_queries").get<int>() == 2 && s.at("reporting_queries").get<int>() == 2, qPrintable(report));
             QVERIFY2(s.at("report_pair_accuracy_after").get<double>() >= s.at("report_pair_accuracy_before").get<double>(), qPrintable(report));
         }
+    }
+
+    // A bound no step keeps: the round publishes nothing, and the summary says so with nulls and a
+    // reason rather than a 0; the run is recorded as completed without a version.
+    void nothingPublishedSaysWhy()
+    {
+        const auto r = cli({"train", "align", "--project", m_project, "--model", source("resources/models/tiny-random"), "--adapter",
+                            m_dir.filePath("learned"), "--method", "dpo", "--set", "max_kl=1e-9", "--set", "max_steps=4", "--set",
+                            "kl_check_steps=1", "--adapter-out", m_dir.filePath("unpublished"), "--json"},
+                           600000);
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const auto s = nlohmann::json::parse(r.out.trimmed().split('\n').last().toStdString());
+        const auto report = QString::fromStdString(s.dump());
+        QVERIFY2(s.at("model_version").is_null() && s.at("adapter").is_null(), qPrintable(report));
+        QVERIFY2(s.at("pair_accuracy_after").is_null() && s.at("kl_after").is_null() && s.at("best_step").is_null(), qPrintable(report));
+        QVERIFY2(s.at("report_pair_accuracy_after").is_null() && s.at("report_pair_accuracy_before").is_number(), qPrintable(report));
+        QVERIFY2(s.at("not_published").get<std::string>().find("max_kl") != std::string::npos, qPrintable(report));
+        QCOMPARE(s.at("kl_rollbacks").get<int>(), 4);
+        QVERIFY(r.err.contains("nothing published"));
+        QVERIFY(!fs::exists(m_dir.filePath("unpublished").toStdString()));
     }
 
     void newFamiliesTrainAlignAndScore_data()
