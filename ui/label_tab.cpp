@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/label_tab.h"
 
+#include <QTimer>
+
 #include "storage/browse.h"
 #include "ui/candidate_view.h"
 
@@ -263,9 +265,24 @@ void LabelTab::advance()
     } else {
         m_current.reset();
         if (m_context.annotator().isEmpty())
-            setStatus(tr("Set your annotator name to start labelling."));
+            setStatus(annotatorPrompt());
     }
+    // Once a name is given the prompt is no longer true.
+    if (!m_context.annotator().isEmpty() && m_status->text() == annotatorPrompt())
+        setStatus(QString());
     showPair();
+}
+
+QString LabelTab::annotatorPrompt() const { return tr("Set your annotator name to start labelling."); }
+
+void LabelTab::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    // The pair takes the keys as soon as the tab opens, however it was opened (click, shortcut).
+    QTimer::singleShot(0, this, [this] {
+        if (isVisible())
+            setFocus(Qt::OtherFocusReason);
+    });
 }
 
 void LabelTab::showPair()

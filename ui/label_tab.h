@@ -57,7 +57,11 @@ signals:
     void queueExhausted();
     void labelWritten(std::int64_t labelId);
 
+protected:
+    void showEvent(QShowEvent *event) override;
+
 private:
+    QString annotatorPrompt() const;
     void showPair();
     void advance();
     void updateProgress();

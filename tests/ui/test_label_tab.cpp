@@ -11,6 +11,8 @@
 #include "ui/main_window.h"
 #include "ui/project_context.h"
 
+#include <QApplication>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -216,6 +218,34 @@ private slots:
         const auto rows = pairRows(window.context().db());
         QCOMPARE(rows.size(), std::size_t(1));
         QCOMPARE(rows[0].left, std::stoll(shown.left));
+    }
+
+    // As a newcomer meets it: the name is given after the project opened, and the tab is opened with the
+    // mouse from another one. The status stops asking for a name, and the pair has the keyboard focus
+    // without a click into it.
+    void focusAndStatusWhenOpened()
+    {
+        const auto file = makeProject("newcomer.unirank", true);
+        QSettings().remove(QStringLiteral("annotator")); // a first start: no name remembered yet
+        ui::MainWindow window;
+        QSignalSpy ready(window.labelTab(), &ui::LabelTab::queueReady);
+        QVERIFY(window.openProject(file));
+        QVERIFY(ready.count() > 0 || ready.wait(20000));
+        auto *tab = window.labelTab();
+        QVERIFY2(tab->statusText().contains("annotator name"), qPrintable(tab->statusText()));
+        window.tabs()->setCurrentIndex(0);
+        window.show();
+        window.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        window.context().setAnnotator(QStringLiteral("bob"));
+        QVERIFY(tab->currentPair().has_value());
+        QVERIFY2(!tab->statusText().contains("annotator name"), qPrintable(tab->statusText()));
+        QVERIFY(window.tabs()->currentWidget() != tab);
+        window.tabs()->setCurrentWidget(tab); // as a click on the tab bar does
+        QTRY_VERIFY(tab->hasFocus());
+        const auto before = tab->sessionCount();
+        QTest::keyClick(QApplication::focusWidget(), Qt::Key_1); // "left is better", straight away
+        QTRY_COMPARE(tab->sessionCount(), before + 1);
     }
 
     void needsAnAnnotator()
