@@ -15,7 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake --preset release
-cmake --build --preset release
+# Only what the demo needs: the app and the CLI (scripts/run-tests.sh builds the tests and tools too).
+cmake --build --preset release --target unirank unirank-cli
 
 cli=build/release/app/unirank-cli
 out=build/demo
