@@ -284,7 +284,9 @@ SftResult SftTrainer::run(bool resume, const TrainCallbacks &cb)
     result.firstLoss = r.firstLoss;
     result.lastLoss = r.lastLoss;
     result.lastCheckpoint = r.lastCheckpoint;
-    result.after = s.validate(s.val);
+    // The final weights' validation: the loop's last evaluation is of them unless the run was cancelled
+    // (or had no step left to take).
+    result.after = r.last && !r.cancelled ? s.latest : s.validate(s.val);
     result.bestStep = r.bestStep;
     result.best = r.published;
     result.before = s.start;
