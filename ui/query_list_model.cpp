@@ -66,7 +66,7 @@ QVariant QueryListModel::data(const QModelIndex &index, int role) const
     if (role == QueryIdRole)
         return QVariant::fromValue<qlonglong>(r.queryId);
     if (role == Qt::ToolTipRole)
-        return r.text;
+        return tr("%1: %2\n%3 candidates, %4 graded, %5 pair labels").arg(r.extId, r.text).arg(r.candidates).arg(r.graded).arg(r.pairs);
     if (role == Qt::TextAlignmentRole)
         return index.column() == TextColumn || index.column() == IdColumn ? QVariant()
                                                                           : QVariant(int(Qt::AlignRight | Qt::AlignVCenter));

@@ -15,12 +15,15 @@
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QTableView>
 #include <QVBoxLayout>
+
+#include <algorithm>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <cmath>
@@ -29,6 +32,19 @@ namespace unirank::ui {
 namespace {
 
 constexpr qlonglong kFirstStage = -1;
+
+/// The start of a candidate's text, enough for three wrapped lines at any width the view takes, cut at
+/// a character boundary (never inside a UTF-8 sequence).
+std::string snippetOf(const std::string &text)
+{
+    constexpr std::size_t kBytes = 480;
+    if (text.size() <= kBytes)
+        return text;
+    std::size_t end = kBytes;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
+        --end;
+    return text.substr(0, end) + "\u2026";
+}
 
 double sigmoid(double x) { return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x)); }
 
@@ -73,8 +89,32 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
     m_queries->setSortingEnabled(true);
     m_queries->sortByColumn(-1, Qt::AscendingOrder); // import order until the user sorts
     m_queries->verticalHeader()->hide();
+    // The text is what one reads: it takes the width and wraps; the counts take what their digits need
+    // (measured on the first rows only, so a long query list lays out fast).
+    m_queries->setWordWrap(true);
+    m_queries->setTextElideMode(Qt::ElideRight);
+    m_queries->verticalHeader()->setDefaultSectionSize(2 * fontMetrics().lineSpacing() + 6);
+    m_queries->horizontalHeader()->setResizeContentsPrecision(64);
     m_queries->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_queries->horizontalHeader()->setSectionResizeMode(QueryListModel::TextColumn, QHeaderView::Stretch);
+    m_queries->horizontalHeader()->setMinimumSectionSize(24);
+    // Shown: text, graded and the metric; the id, list length and pair count are in each row's tooltip
+    // and one right-click on the header away.
+    for (const int column : {int(QueryListModel::IdColumn), int(QueryListModel::CandidatesColumn), int(QueryListModel::PairsColumn)})
+        m_queries->setColumnHidden(column, true);
+    m_queries->horizontalHeader()->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_queries->horizontalHeader(), &QWidget::customContextMenuRequested, this, [this](const QPoint &at) {
+        QMenu menu(this);
+        for (int c = 0; c < QueryListModel::ColumnCount; ++c) {
+            if (c == QueryListModel::TextColumn)
+                continue;
+            auto *action = menu.addAction(m_queryModel->headerData(c, Qt::Horizontal).toString());
+            action->setCheckable(true);
+            action->setChecked(!m_queries->isColumnHidden(c));
+            connect(action, &QAction::toggled, this, [this, c](bool on) { m_queries->setColumnHidden(c, !on); });
+        }
+        menu.exec(m_queries->horizontalHeader()->mapToGlobal(at));
+    });
     connect(m_queries->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex &current) {
         if (!current.isValid())
             return;
@@ -93,8 +133,17 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
     m_ranked->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_ranked->setIconSize({48, 48});
     m_ranked->verticalHeader()->hide();
-    m_ranked->verticalHeader()->setDefaultSectionSize(52);
+    m_ranked->verticalHeader()->setDefaultSectionSize(std::max(52, 3 * fontMetrics().lineSpacing() + 6));
+    // The candidate is the widest column and wraps (three lines beside its thumbnail); rank, score,
+    // modality, label and change take only what their contents need.
+    m_ranked->setWordWrap(true);
+    m_ranked->setTextElideMode(Qt::ElideRight);
+    m_ranked->horizontalHeader()->setResizeContentsPrecision(64);
+    m_ranked->horizontalHeader()->setMinimumSectionSize(24);
+    m_ranked->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_ranked->horizontalHeader()->setSectionResizeMode(RankedListModel::CandidateColumn, QHeaderView::Stretch);
+    m_ranked->horizontalHeader()->setSectionResizeMode(RankedListModel::ScoreColumn, QHeaderView::Fixed);
+    m_ranked->horizontalHeader()->resizeSection(RankedListModel::ScoreColumn, fontMetrics().horizontalAdvance(QStringLiteral("0.0000")) + 16);
     m_ranked->setDragEnabled(true);
     m_ranked->setAcceptDrops(true);
     m_ranked->setDropIndicatorShown(true);
@@ -141,9 +190,9 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
     split->addWidget(middle);
     split->addWidget(m_detail);
     split->setStretchFactor(0, 2);
-    split->setStretchFactor(1, 3);
+    split->setStretchFactor(1, 4);
     split->setStretchFactor(2, 2);
-    split->setSizes({420, 620, 360});
+    split->setSizes({400, 580, 280});
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(top);
     layout->addWidget(split, 1);
@@ -480,7 +529,7 @@ void RankTab::showRows(const std::vector<Scored> &ranking)
         row.modality = snapshot->modalityOf(s.candidateId);
         if (const auto *item = snapshot->item(m_query, s.candidateId)) {
             row.extId = item->extId;
-            row.snippet = item->text.substr(0, 160);
+            row.snippet = snippetOf(item->text);
             row.image = item->image;
         }
         row.score = s.score;

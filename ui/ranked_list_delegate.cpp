@@ -58,9 +58,9 @@ void RankedListDelegate::paint(QPainter *painter, const QStyleOptionViewItem &op
 
 QSize RankedListDelegate::sizeHint(const QStyleOptionViewItem &option, const QModelIndex &index) const
 {
-    auto size = QStyledItemDelegate::sizeHint(option, index);
-    if (index.column() == RankedListModel::ScoreColumn)
-        size.setWidth(std::max(size.width(), 90));
+    auto size = QStyledItemDelegate::sizeHint(option, index); // the view sizes the score column (a bar behind the number)
+    if (index.column() == RankedListModel::ModalityColumn) // the badge: the text, its padding and the cell margins
+        size.setWidth(QFontMetrics(option.font).horizontalAdvance(index.data().toString()) + 10 + 6 + 4);
     return size;
 }
 

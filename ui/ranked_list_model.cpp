@@ -115,7 +115,8 @@ QVariant RankedListModel::data(const QModelIndex &index, int role) const
             return m_thumbnails->get(QString::fromStdString(r.image.string()));
         return {};
     case Qt::ToolTipRole:
-        return r.error.empty() ? QString::fromStdString(r.extId)
+        return r.error.empty() ? (r.snippet.empty() ? QString::fromStdString(r.extId)
+                                                    : tr("%1: %2").arg(QString::fromStdString(r.extId), QString::fromStdString(r.snippet)))
                                : tr("%1: not scored: %2").arg(QString::fromStdString(r.extId), QString::fromStdString(r.error));
     case Qt::TextAlignmentRole:
         return index.column() == CandidateColumn ? QVariant() : QVariant(int(Qt::AlignRight | Qt::AlignVCenter));
@@ -131,7 +132,7 @@ QVariant RankedListModel::headerData(int section, Qt::Orientation orientation, i
     switch (section) {
     case RankColumn: return tr("Rank");
     case ScoreColumn: return tr("Score");
-    case ModalityColumn: return tr("Modality");
+    case ModalityColumn: return tr("Type");
     case CandidateColumn: return tr("Candidate");
     case LabelColumn: return tr("Label");
     case ChangeColumn: return tr("Change");

@@ -14,6 +14,7 @@
 #include "ui/project_context.h"
 #include "ui/query_list_model.h"
 #include "ui/rank_tab.h"
+#include "ui/ranked_list_model.h"
 
 #include <QAbstractItemModelTester>
 #include <QLineEdit>
@@ -168,6 +169,42 @@ private slots:
             QCOMPARE(reader.rankedModel()->rowAt(int(i))->candidateId, stored[i].candidateId);
         // The query list shows nDCG@10 of the stored run.
         QTRY_VERIFY_WITH_TIMEOUT(reader.queryModel()->rowAt(0)->metric.has_value(), 30000);
+    }
+
+    void textIsTheWidestColumn()
+    {
+        // The width a 1280-pixel window leaves the tab: the candidate's and the query's text take most
+        // of their views and wrap; the numbers and labels beside them take only what they need.
+        ui::ProjectContext context;
+        ui::RankTab tab(context);
+        tab.resize(1260, 760);
+        tab.show();
+        QSignalSpy shown(&tab, &ui::RankTab::rankingShown);
+        QVERIFY(context.open(m_file));
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() > 0, 30000);
+        QVERIFY(tab.rankedModel()->rowCount() > 0);
+        QCoreApplication::processEvents();
+        const auto widest = [](QTableView *view, int textColumn) {
+            const int text = view->columnWidth(textColumn);
+            int others = 0;
+            for (int c = 0; c < view->model()->columnCount(); ++c)
+                if (c != textColumn) {
+                    QVERIFY2(view->columnWidth(c) < text, qPrintable(QStringLiteral("column %1 is %2 px, the text %3 px")
+                                                                         .arg(c).arg(view->columnWidth(c)).arg(text)));
+                    others += view->columnWidth(c);
+                }
+            QVERIFY2(text >= others, qPrintable(QStringLiteral("text %1 px, the other columns %2 px").arg(text).arg(others)));
+            QVERIFY2(text >= 200, qPrintable(QStringLiteral("text %1 px").arg(text)));
+            QVERIFY(view->wordWrap());
+        };
+        widest(tab.rankedView(), ui::RankedListModel::CandidateColumn);
+        widest(tab.queryView(), ui::QueryListModel::TextColumn);
+        // What the query list does not show by default is in each row's tooltip.
+        const auto *first = tab.queryModel()->rowAt(0);
+        const auto tip = tab.queryModel()->data(tab.queryModel()->index(0, ui::QueryListModel::TextColumn), Qt::ToolTipRole).toString();
+        QVERIFY2(tip.contains(first->extId) && tip.contains(QStringLiteral("%1 candidates").arg(first->candidates)), qPrintable(tip));
+        // Three wrapped lines of a candidate fit its row.
+        QVERIFY(tab.rankedView()->rowHeight(0) >= 3 * tab.rankedView()->fontMetrics().lineSpacing());
     }
 };
 
