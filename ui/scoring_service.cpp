@@ -91,6 +91,12 @@ void ScoringService::load(const ModelSpec &spec, const ScoringSettings &settings
             out->options.imageCache = cacheDir.isEmpty()
                                           ? std::make_shared<scoring::EmbeddingCache>(bytes)
                                           : std::make_shared<scoring::EmbeddingCache>(bytes, cacheDir.toStdString());
+            // Candidate-first templates: each candidate's prefix, beside the image embeddings (scorer.h).
+            if (out->model->prompt->candidateFirst()) {
+                const auto kvDir = cacheDir.isEmpty() ? std::filesystem::path() : std::filesystem::path(cacheDir.toStdString()).parent_path() / "candidate-kv";
+                out->options.candidateCache = std::make_shared<scoring::EmbeddingCache>(scoring::kCandidateCacheMemory, kvDir,
+                                                                                        scoring::kCandidateCacheDisk, "prefix_kv");
+            }
             out->description = QStringLiteral("%1 on %2 (%3, images up to %4 pixels)")
                                    .arg(spec.name, settings.device, settings.dtype)
                                    .arg(out->model->imageConfig.maxPixels);

@@ -114,6 +114,7 @@ void runScore(ScoreArgs a)
     scoring::ScorerOptions options;
     options.batchSize = a.batchSize;
     options.prefixCache = !a.noPrefixCache;
+    options.candidateReuse = !a.noCandidateReuse;
     options.textAsImage = a.textAsImage;
 
     std::int64_t collectionId = 0;
@@ -130,6 +131,8 @@ void runScore(ScoreArgs a)
         }
         const auto cacheDir = fs::path(a.project).parent_path() / (fs::path(a.project).stem().string() + ".cache");
         options.imageCache = std::make_shared<scoring::EmbeddingCache>(512ull << 20, cacheDir / "image-embeddings");
+        options.candidateCache = std::make_shared<scoring::EmbeddingCache>(scoring::kCandidateCacheMemory, cacheDir / "candidate-kv",
+                                                                           scoring::kCandidateCacheDisk, "prefix_kv");
     } else {
         queries = datasetQueries(a.dataset);
         options.imageCache = std::make_shared<scoring::EmbeddingCache>(512ull << 20);
@@ -179,6 +182,10 @@ void runScore(ScoreArgs a)
     if (failed)
         std::cerr << " (" << failed << " candidates could not be scored and are ranked last)";
     std::cerr << "\n";
+    if (const auto &c = result.candidateStats; c.pairs > 0)
+        std::cerr << "candidate-first: " << c.prefixes << " candidate prefixes for " << c.pairs << " pairs (" << c.prefixHits
+                  << " from the cache), " << c.prefixTokens << " prefix tokens and " << c.pairTokens << " pair tokens computed; "
+                  << (result.seconds > 0 ? static_cast<double>(c.pairs) / result.seconds : 0.0) << " pairs/s\n";
     if (project) {
         const auto &prompt = loaded->prompt->prompt();
         const nlohmann::json params{{"score", "label logit margin"},   {"template", prompt.toJson()},
@@ -217,6 +224,8 @@ void addScoreCommand(CLI::App &app)
     cmd->add_flag("--text-as-image", a->textAsImage, "Baseline: render text candidates into images");
     cmd->add_option("--batch-size", a->batchSize, "Candidates per forward")->check(CLI::Range(1, 1024));
     cmd->add_flag("--no-prefix-cache", a->noPrefixCache, "Recompute the query prefix for every batch");
+    cmd->add_flag("--no-candidate-reuse", a->noCandidateReuse,
+                  "Candidate-first templates: compute every pair's whole prompt instead of each candidate's prefix once");
     addPixelBudgetOptions(*cmd, a->minPixels, a->maxPixels);
     cmd->add_option("--tag", a->tag, "Run tag (default unirank-<model folder>)");
     cmd->add_option("--out", a->out, "TREC run file to write (required with --dataset)");

@@ -23,6 +23,18 @@ struct KVCache {
     std::int64_t length() const { return empty() ? 0 : keyMask.size(1); }
     /// Repeats every row n times (batch of continuations of one prefix). The cache must hold one row.
     KVCache expandBatch(std::int64_t n) const;
+
+    /// Row `i` alone, without its left padding (the masked keys before its first real one): what the
+    /// row's tokens give when computed alone. Views into this cache's tensors.
+    KVCache row(std::int64_t i) const;
+    /// Single-row caches of different lengths as one batch, each left-padded to the longest with
+    /// masked zero keys (copies). Every row must have the same layers and head shapes.
+    static KVCache stack(const std::vector<KVCache> &rows);
+
+    /// A single-row cache without padding as one tensor [2 x layers, kv_heads, K, head_dim] (keys, then
+    /// values), e.g. to store it; unpack() restores it (every key real) with `nextPosition` [1].
+    torch::Tensor pack() const;
+    static KVCache unpack(const torch::Tensor &packed, const torch::Tensor &nextPosition);
 };
 
 } // namespace unirank::model

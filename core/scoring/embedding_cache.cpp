@@ -4,11 +4,51 @@
 #include "core/model/torch_io.h"
 #include "core/util/sha256.h"
 
+#include <algorithm>
+
 namespace unirank::scoring {
 
-EmbeddingCache::EmbeddingCache(std::size_t maxBytes, std::filesystem::path diskFolder)
-    : m_maxBytes(maxBytes), m_disk(std::move(diskFolder))
+EmbeddingCache::EmbeddingCache(std::size_t maxBytes, std::filesystem::path diskFolder, std::uintmax_t maxDiskBytes,
+                               std::string tensorName)
+    : m_maxBytes(maxBytes), m_disk(std::move(diskFolder)), m_maxDiskBytes(maxDiskBytes), m_tensorName(std::move(tensorName))
 {
+}
+
+void EmbeddingCache::scanDiskLocked()
+{
+    if (m_diskScanned || m_disk.empty())
+        return;
+    m_diskScanned = true;
+    std::error_code ec;
+    for (const auto &entry : std::filesystem::directory_iterator(m_disk, ec))
+        if (entry.path().extension() == ".safetensors")
+            m_stats.diskBytes += entry.file_size(ec);
+}
+
+void EmbeddingCache::trimDiskLocked()
+{
+    if (m_maxDiskBytes == 0 || m_stats.diskBytes <= m_maxDiskBytes)
+        return;
+    // Oldest first, down to 90% of the bound so that one trim serves many writes.
+    std::vector<std::pair<std::filesystem::file_time_type, std::filesystem::path>> files;
+    std::error_code ec;
+    std::uintmax_t total = 0;
+    for (const auto &entry : std::filesystem::directory_iterator(m_disk, ec)) {
+        if (entry.path().extension() != ".safetensors")
+            continue;
+        files.emplace_back(entry.last_write_time(ec), entry.path());
+        total += entry.file_size(ec);
+    }
+    std::sort(files.begin(), files.end());
+    const auto target = m_maxDiskBytes / 10 * 9;
+    for (const auto &[time, file] : files) {
+        if (total <= target)
+            break;
+        const auto size = std::filesystem::file_size(file, ec);
+        if (std::filesystem::remove(file, ec))
+            total -= size;
+    }
+    m_stats.diskBytes = total;
 }
 
 std::string EmbeddingCache::makeKey(const std::string &weightsHash, const std::string &imageHash,
@@ -49,9 +89,9 @@ std::optional<torch::Tensor> EmbeddingCache::get(const std::string &key)
         std::error_code ec;
         if (std::filesystem::exists(file, ec)) {
             auto tensors = model::readSafetensors(file);
-            if (tensors && tensors->contains("image_embeds")) {
+            if (tensors && tensors->contains(m_tensorName)) {
                 ++m_stats.diskHits;
-                const auto value = tensors->at("image_embeds");
+                const auto value = tensors->at(m_tensorName);
                 insertLocked(key, value);
                 return value;
             }
@@ -71,9 +111,13 @@ void EmbeddingCache::put(const std::string &key, const torch::Tensor &embeddings
         return;
     try {
         std::filesystem::create_directories(m_disk);
+        scanDiskLocked();
         const auto file = m_disk / (key + ".safetensors");
-        if (!std::filesystem::exists(file))
-            model::writeTensors(file, {{"image_embeds", value}});
+        if (!std::filesystem::exists(file)) {
+            model::writeTensors(file, {{m_tensorName, value}});
+            m_stats.diskBytes += std::filesystem::file_size(file);
+            trimDiskLocked();
+        }
     } catch (const std::exception &e) {
         m_lastError = e.what();
     }

@@ -187,6 +187,7 @@ BoundTemplate::PromptIds BoundTemplate::promptIds(const std::string &query, std:
         imageTokensInOrder.push_back(imageTokens);
     }
     segments.push_back({kept, false});
+    const auto querySegment = candidateFirst() ? segments.size() + 1 : 0; // after the template text that follows
     addTemplate(m_after);
     if (queryImageTokens > 0 && imageTokensInOrder.size() != (imageTokens > 0 ? 2u : 1u))
         throw InputError("prompt template '" + m_template.name + "': an image query needs {query} exactly once in 'user'");
@@ -197,6 +198,8 @@ BoundTemplate::PromptIds BoundTemplate::promptIds(const std::string &query, std:
     std::size_t image = 0;
     out.candidateStart = enc.tokensBefore[candidateSegment];
     std::size_t start = out.candidateStart;
+    const std::size_t queryTokens = querySegment ? enc.tokensBefore[querySegment] : 0;
+    std::size_t queryStart = queryTokens;
     for (std::size_t i = 0; i < enc.ids.size(); ++i) {
         if (enc.ids[i] != m_imagePad) {
             out.ids.push_back(enc.ids[i]);
@@ -208,11 +211,19 @@ BoundTemplate::PromptIds BoundTemplate::promptIds(const std::string &query, std:
         out.ids.insert(out.ids.end(), n, m_imagePad);
         if (i < out.candidateStart)
             start += n - 1;
+        if (i < queryTokens)
+            queryStart += n - 1;
     }
     if (image != imageTokensInOrder.size())
         throw InputError("prompt template '" + m_template.name + "': an image block lost its <|image_pad|>");
     out.candidateStart = start;
+    out.queryStart = queryStart;
     return out;
+}
+
+bool BoundTemplate::candidateFirst() const
+{
+    return m_before.find("{query}") == std::string::npos && m_after.find("{query}") != std::string::npos;
 }
 
 } // namespace unirank::scoring

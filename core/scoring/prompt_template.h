@@ -64,12 +64,18 @@ public:
     std::int32_t positiveId() const { return m_positive; }
     std::int32_t negativeId() const { return m_negative; }
     std::int32_t imagePadId() const { return m_imagePad; }
+    /// The query comes only after the candidate (MonoQwen2-VL's layout): the prompt up to the query
+    /// depends on the candidate alone, so its keys and values can be cached per candidate.
+    bool candidateFirst() const;
 
     struct PromptIds {
         std::vector<std::int32_t> ids; ///< the whole prompt, each image's <|image_pad|> repeated to its tokens
         /// Leading ids that end before the candidate's first character: no candidate-dependent token can
         /// come earlier, so a prefix shared by several candidates is at most this long.
         std::size_t candidateStart = 0;
+        /// Candidate-first templates: leading ids that end before the query's first token (its image
+        /// block or text), i.e. system + candidate, which no query can change. 0 otherwise.
+        std::size_t queryStart = 0;
         bool queryImageFirst = true;   ///< with two images: the query's comes first in `ids`
         bool truncated = false;        ///< the candidate text was cut to maxCandidateTokens
         std::int64_t textTokens = 0;   ///< tokens of the candidate text (as kept) when encoded alone

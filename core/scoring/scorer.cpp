@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/scoring/scorer.h"
+#include "core/scoring/scorer_internal.h"
 
 #include "core/model/lora.h"
 #include "core/model/qwen2vl.h"
@@ -14,27 +15,9 @@ namespace fs = std::filesystem;
 
 namespace unirank::scoring {
 
-namespace {
-
-/// The first line of an exception's text (libtorch appends a stack trace).
-std::string firstLine(const std::string &what)
-{
-    return what.substr(0, what.find('\n'));
-}
-
-double sigmoid(double x)
-{
-    return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x));
-}
-
-std::string processorKey(const vision::ImageProcessorConfig &c, torch::ScalarType dtype)
-{
-    return "min=" + std::to_string(c.minPixels) + ";max=" + std::to_string(c.maxPixels) + ";patch=" +
-           std::to_string(c.patchSize) + ";merge=" + std::to_string(c.mergeSize) + ";t=" +
-           std::to_string(c.temporalPatchSize) + ";dtype=" + c10::toString(dtype);
-}
-
-} // namespace
+using detail::firstLine;
+using detail::processorKey;
+using detail::sigmoid;
 
 Result<std::shared_ptr<ScoringModel>> loadScoringModel(const fs::path &folder, const model::LoadOptions &options,
                                                        const fs::path &adapter)
@@ -130,14 +113,6 @@ void applyPixelBudget(ScoringModel &model, const PixelBudget &budget)
     model.imageConfig = c;
 }
 
-struct Scorer::Prepared {
-    std::size_t index = 0;
-    CandidateScore result;
-    std::vector<std::int32_t> ids; ///< the whole prompt
-    std::size_t candidateStart = 0;
-    bool queryImageFirst = true;
-    Image image;
-};
 
 Scorer::Scorer(std::shared_ptr<ScoringModel> model, ScorerOptions options)
     : m_model(std::move(model)), m_options(std::move(options))
@@ -187,15 +162,36 @@ Scorer::Image Scorer::encodeRgb(const std::vector<std::uint8_t> &rgb, int width,
     return finishImage(image, "rendered:" + sha256Hex({reinterpret_cast<const char *>(rgb.data()), rgb.size()}), useCache);
 }
 
+namespace detail {
+
+std::string firstLine(const std::string &what)
+{
+    return what.substr(0, what.find('\n'));
+}
+
+double sigmoid(double x)
+{
+    return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x));
+}
+
+std::string processorKey(const vision::ImageProcessorConfig &c, torch::ScalarType dtype)
+{
+    return "min=" + std::to_string(c.minPixels) + ";max=" + std::to_string(c.maxPixels) + ";patch=" +
+           std::to_string(c.patchSize) + ";merge=" + std::to_string(c.mergeSize) + ";t=" +
+           std::to_string(c.temporalPatchSize) + ";dtype=" + c10::toString(dtype);
+}
+
+} // namespace detail
+
 Scorer::Prepared Scorer::prepare(const std::string &queryText, std::int64_t queryImageTokens,
-                                 const ScoringCandidate &c, bool useCache)
+                                 const ScoringCandidate &c, bool useCache, const Image *encoded)
 {
     Prepared p;
     p.result.candidateId = c.id;
     try {
         std::string text = c.text;
         if (!c.image.empty()) {
-            p.image = encodeImage(c.image, c.imageHash, useCache);
+            p.image = encoded ? *encoded : encodeImage(c.image, c.imageHash, useCache);
         } else if (m_options.textAsImage) {
             if (text.empty())
                 throw InputError("the candidate has neither text nor an image");
@@ -206,6 +202,7 @@ Scorer::Prepared Scorer::prepare(const std::string &queryText, std::int64_t quer
         auto prompt = m_model->prompt->promptIds(queryText, queryImageTokens, text, p.image.tokens);
         p.ids = std::move(prompt.ids);
         p.candidateStart = prompt.candidateStart;
+        p.queryStart = prompt.queryStart;
         p.queryImageFirst = prompt.queryImageFirst;
         p.result.truncated = prompt.truncated;
         p.result.imageTokens = p.image.tokens;
@@ -308,6 +305,8 @@ void Scorer::runBatchOrEach(std::size_t prefixLength, const model::KVCache *pref
 
 std::vector<CandidateScore> Scorer::scoreQuery(const ScoringQuery &query, const CancelCheck &cancelled)
 {
+    if (reusesCandidates())
+        return std::move(scoreCandidateFirst({query}, cancelled, {}).front());
     c10::InferenceMode inference;
     Image queryImage;
     if (!query.image.empty()) {

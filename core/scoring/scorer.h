@@ -13,6 +13,12 @@
 // Speed: the query prefix is computed once per query (KVCache, shared by every batch), image
 // embeddings come from an EmbeddingCache when given, and candidates are batched by prompt length with
 // left padding inside the candidate part, which masking makes invisible to the real tokens.
+// Candidate-first templates (the query after the candidate, MonoQwen2-VL's layout): the prompt up to
+// the query depends on the candidate alone, so its keys and values are computed once per candidate
+// and reused by every query whose list holds it: within one scoreQueries() call (pairs are scheduled
+// candidate by candidate) and across calls through ScorerOptions::candidateCache (memory and disk,
+// bounded, keyed by weights, prompt ids, image content and preprocessing). Each pair then computes
+// only the query and the generation prompt.
 //
 // Threading: a ScoringModel is loaded once and shared read-only; a Scorer is per thread (it holds no
 // state across calls besides its options). Guards (inference mode) are created inside scoreQuery.
@@ -99,12 +105,23 @@ struct CandidateScore {
     bool ok() const { return error.empty(); }
 };
 
+/// Bounds of a project's candidate-prefix cache (ScorerOptions::candidateCache): at Qwen2-VL-2B's
+/// full depth a prefix takes 57 KB per token (28 layers x keys and values x 2 KV heads x 128 x fp32),
+/// so a 300-token drawing takes 17 MB.
+inline constexpr std::size_t kCandidateCacheMemory = 1ull << 30;
+inline constexpr std::uintmax_t kCandidateCacheDisk = 8ull << 30;
+
 struct ScorerOptions {
     std::int64_t batchSize = 8;
     bool prefixCache = true;
     bool textAsImage = false; ///< the baseline: text candidates rendered to images
     vision::DecodeLimits limits;
     std::shared_ptr<EmbeddingCache> imageCache; ///< may be null
+    /// Candidate-first templates: reuse each candidate's keys and values (false: every pair computes its
+    /// whole prompt after the shared head, the path before candidate-first caching).
+    bool candidateReuse = true;
+    /// Candidate-first templates: keys and values of candidate prefixes across calls; may be null.
+    std::shared_ptr<EmbeddingCache> candidateCache = nullptr;
     int threads = 0; ///< intra-op threads of the scoring worker (ScoringJob); 0: libtorch's default
 };
 
@@ -114,6 +131,17 @@ struct Cancelled : std::exception {
 
 /// Returns true when the work should stop; checked before every batch.
 using CancelCheck = std::function<bool()>;
+/// Work done so far, in queries (a fraction of the pairs when several queries are scored together).
+using ScoreProgress = std::function<void(std::size_t done, std::size_t total)>;
+
+/// What the last call computed with a candidate-first template.
+struct CandidateFirstStats {
+    std::size_t pairs = 0;
+    std::size_t prefixes = 0;      ///< distinct candidate prefixes the pairs needed
+    std::size_t prefixHits = 0;    ///< of which came from ScorerOptions::candidateCache
+    std::size_t prefixTokens = 0;  ///< tokens computed in candidate prefixes (misses only)
+    std::size_t pairTokens = 0;    ///< tokens computed per pair (query and generation prompt), summed
+};
 
 class Scorer {
 public:
@@ -121,6 +149,15 @@ public:
 
     /// Scores every candidate of the query; results in the candidates' order.
     std::vector<CandidateScore> scoreQuery(const ScoringQuery &query, const CancelCheck &cancelled = {});
+    /// Scores every query's list; per query, results in its candidates' order. With a candidate-first
+    /// template the pairs are scheduled candidate by candidate, so a candidate in many lists costs its
+    /// prefix once; otherwise query by query.
+    std::vector<std::vector<CandidateScore>> scoreQueries(const std::vector<ScoringQuery> &queries,
+                                                          const CancelCheck &cancelled = {},
+                                                          const ScoreProgress &progress = {});
+    /// Whether scoreQueries() / scoreQuery() take the candidate-first path with this model and options.
+    bool reusesCandidates() const;
+    const CandidateFirstStats &lastCandidateFirstStats() const { return m_candidateStats; }
 
     /// The reference path for tests: one pair, full prompt, no cache of any kind, no batching.
     CandidateScore scoreSinglePair(const ScoringQuery &query, const ScoringCandidate &candidate);
@@ -130,12 +167,22 @@ private:
     struct Image {
         torch::Tensor embeds, pixels, grid; ///< embeds only when computed through the cache path
         std::int64_t tokens = 0;
+        std::string hash; ///< content hash, where the candidate-first path needs it
     };
     Image encodeImage(const std::filesystem::path &file, std::string hash, bool useCache);
     Image encodeRgb(const std::vector<std::uint8_t> &rgb, int width, int height, bool useCache);
     Image finishImage(const vision::PreprocessedImage &image, const std::string &hash, bool useCache);
+    /// `encoded`: the candidate's image, already encoded (else encoded here).
     Prepared prepare(const std::string &queryText, std::int64_t queryImageTokens, const ScoringCandidate &candidate,
-                     bool useCache);
+                     bool useCache, const Image *encoded = nullptr);
+    struct PrefixGroup;
+    std::vector<std::vector<CandidateScore>> scoreCandidateFirst(const std::vector<ScoringQuery> &queries,
+                                                                 const CancelCheck &cancelled, const ScoreProgress &progress);
+    /// Keys and values of these candidate prefixes (cache hits, else computed in length-sorted batches).
+    void computePrefixes(std::vector<PrefixGroup *> &groups, const CancelCheck &cancelled);
+    /// One batch of candidate-first pairs: each row continues its candidate's prefix with the query.
+    void runContinuations(std::vector<Prepared *> &rows, const std::vector<const PrefixGroup *> &groups,
+                          const std::vector<const Image *> &queryImages);
     /// Runs the rows `ids[prefixLength:]` of the batch after the prefix cache (or whole rows without one).
     /// The query's image goes into the rows unless the prefix holds it.
     void runBatch(std::size_t prefixLength, const model::KVCache *prefixCache, const Image &queryImage,
@@ -147,6 +194,7 @@ private:
     std::shared_ptr<ScoringModel> m_model;
     ScorerOptions m_options;
     std::size_t m_lastPrefixTokens = 0;
+    CandidateFirstStats m_candidateStats;
 
 public:
     /// Tokens the last scoreQuery() computed once in its shared prefix (0 without a prefix cache).

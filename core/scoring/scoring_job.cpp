@@ -94,14 +94,12 @@ void ScoringJob::execute(Request &request)
     try {
         Scorer scorer(m_model, m_options);
         ScoringResult result;
-        result.scores.reserve(request.queries.size());
-        for (std::size_t i = 0; i < request.queries.size(); ++i) {
-            result.scores.push_back(scorer.scoreQuery(request.queries[i], isCancelled));
-            for (const auto &s : result.scores.back())
+        // Query by query, or candidate by candidate with a candidate-first template (scorer.h).
+        result.scores = scorer.scoreQueries(request.queries, isCancelled, request.callbacks.onProgress);
+        result.candidateStats = scorer.lastCandidateFirstStats();
+        for (const auto &list : result.scores)
+            for (const auto &s : list)
                 result.failedCandidates += s.ok() ? 0 : 1;
-            if (request.callbacks.onProgress)
-                request.callbacks.onProgress(i + 1, request.queries.size());
-        }
         if (isCancelled())
             throw Cancelled();
         result.queries = std::move(request.queries);

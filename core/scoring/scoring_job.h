@@ -24,6 +24,7 @@ struct ScoringResult {
     std::vector<std::vector<CandidateScore>> scores; ///< per query, in candidate order
     std::size_t failedCandidates = 0;
     double seconds = 0;
+    CandidateFirstStats candidateStats; ///< with a candidate-first template (scorer.h)
 };
 
 struct ScoringCallbacks {

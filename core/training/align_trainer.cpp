@@ -92,9 +92,9 @@ struct AlignTrainer::State : TrainingStage {
     std::map<std::size_t, GrpoSample> grpoSamples; ///< by training group, for the current batch
 
     State(std::shared_ptr<scoring::ScoringModel> m, AlignMethod me, AlignConfig config, std::vector<AlignGroup> t,
-          std::vector<AlignGroup> v, fs::path o, std::string base, fs::path start, std::int64_t r)
+          std::vector<AlignGroup> v, fs::path o, std::string base, fs::path startFrom, std::int64_t r)
         : method(me), c(std::move(config)), trainGroups(std::move(t)), valGroups(std::move(v)), out(std::move(o)),
-          startAdapter(std::move(start)), rounds(r), encoder(m), policy(m, std::move(base))
+          startAdapter(std::move(startFrom)), rounds(r), encoder(m), policy(m, std::move(base))
     {
         std::vector<std::string> ids;
         for (const auto &g : valGroups)

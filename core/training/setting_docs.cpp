@@ -59,6 +59,10 @@ const std::vector<SettingDoc> &settingDocs()
          {"label_tokens", "full_vocab"}},
         {"listwise_weight", "Objective", "Weight of a softmax over each query's yes-no margins added to the loss; 0 turns it off.",
          kScopeSft, {}},
+        {"prompt_template", "Objective",
+         "A prompt template file (JSON, like unirank_prompt.json) to train with, e.g. resources/prompts/monoqwen2-vl.json for the "
+         "candidate-first layout; empty: the model's own. The adapter keeps the template it was trained with.",
+         kScopeSft, {}},
         {"beta", "Objective",
          "DPO: inverse temperature of the implicit reward. PL-GRPO: weight of the KL penalty that keeps the policy near the reference.",
          kScopeAlign, {}},

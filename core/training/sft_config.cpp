@@ -13,6 +13,7 @@ const std::vector<ConfigField<SftConfig>> &fields()
         f.push_back(configField<SftConfig>("negatives_per_positive", &SftConfig::negatives_per_positive));
         f.push_back(configField<SftConfig>("label_loss", &SftConfig::label_loss));
         f.push_back(configField<SftConfig>("listwise_weight", &SftConfig::listwise_weight));
+        f.push_back(configField<SftConfig>("prompt_template", &SftConfig::prompt_template));
         return f;
     }();
     return all;

@@ -8,6 +8,9 @@
 //   negatives_per_positive         1.0       class balance within a query; 0: keep all
 //   label_loss                     label_tokens   label_tokens: softmax over yes/no; full_vocab: over all
 //   listwise_weight                0.0       weight of a softmax-over-the-group term on the margins
+//   prompt_template                ""        a template JSON to train with (e.g. resources/prompts/
+//                                            monoqwen2-vl.json, candidate-first); "": the model's own.
+//                                            The adapter or checkpoint keeps the template it was trained with.
 //
 // Errors: InputError naming the file and key for an unknown key, a wrong type or a bad value.
 #pragma once
@@ -22,6 +25,7 @@ struct SftConfig : TrainingArguments {
     double negatives_per_positive = 1.0;
     std::string label_loss = "label_tokens";
     double listwise_weight = 0.0;
+    std::string prompt_template;
 
     /// Overrides the defaults with the keys present; `source` names the file in errors.
     static SftConfig fromJson(const nlohmann::json &json, const std::string &source);

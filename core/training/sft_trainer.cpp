@@ -44,6 +44,15 @@ struct SftTrainer::State : TrainingStage {
         : sm(std::move(m)), c(std::move(config)), trainGroups(std::move(t)), out(std::move(o)), base(std::move(b)), encoder(sm),
           policy(sm, base)
     {
+        if (!c.prompt_template.empty()) { // train with this layout; the adapter keeps it (writeModelFiles)
+            auto tmpl = scoring::PromptTemplate::load(c.prompt_template);
+            if (!tmpl)
+                throw InputError("prompt_template: " + tmpl.error().message);
+            const auto &tok = sm->model->config().tokens;
+            sm->prompt = std::make_unique<scoring::BoundTemplate>(*tmpl, sm->tokenizer, static_cast<std::int32_t>(tok.imageToken),
+                                                                 static_cast<std::int32_t>(tok.visionStart),
+                                                                 static_cast<std::int32_t>(tok.visionEnd));
+        }
         std::vector<std::string> ids;
         for (const auto &g : v)
             ids.push_back(g.queryId);

@@ -3,6 +3,7 @@
 
 #include "core/model/torch_io.h"
 #include "core/tensor/checkpoint.h"
+#include "core/util/atomic_file.h"
 
 namespace fs = std::filesystem;
 
@@ -112,6 +113,9 @@ void TrainablePolicy::writeModelFiles(const fs::path &folder)
     } else {
         model::writeLoraAdapterFiles(m_model->model, m_lora, folder, m_base);
     }
+    // The template it was trained with goes with it: the scorer reads an adapter's (or checkpoint's)
+    // unirank_prompt.json before the base model's, so what was trained is what is scored.
+    writeFileAtomically((m_full ? folder / "model" : folder) / "unirank_prompt.json", m_model->prompt->prompt().toJson().dump(1) + "\n");
 }
 
 } // namespace unirank::training

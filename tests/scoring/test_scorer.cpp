@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <random>
+#include <set>
 
 using namespace unirank;
 using namespace unirank::scoring;
@@ -251,6 +252,114 @@ private slots:
         auto noSlot = loadScoringModel(dir);
         QVERIFY(!noSlot);
         QVERIFY2(noSlot.error().message.find("unirank_prompt.json: field 'user'") != std::string::npos, noSlot.error().message.c_str());
+    }
+
+    void candidateFirstReusesPrefixes()
+    {
+        // A candidate-first template: each candidate's prefix is computed once for all the lists that
+        // hold it, then read back from the candidate cache (memory, then disk), and every path gives
+        // the single-pair scores.
+        QTemporaryDir tmp;
+        const fs::path dir = tmp.path().toStdString();
+        for (const auto &e : fs::directory_iterator(modelDir()))
+            fs::copy_file(e.path(), dir / e.path().filename());
+        test::writeText(dir / "unirank_prompt.json", R"({"name": "mono-style", "system": "You are a helpful assistant.",
+            "user": "{candidate}Assert the relevance of the previous document to the following query, answer yes or no. The query is: {query}"})");
+        auto model = loadScoringModel(dir).value();
+        QVERIFY(model->prompt->candidateFirst());
+        QVERIFY(!m_model->prompt->candidateFirst());
+        // Three lists over the same 10 candidates (two text queries, one image query), plus one more list.
+        auto queries = m_queries;
+        queries[0].candidates.resize(10);
+        queries[1].candidates = queries[0].candidates;
+        queries[2].candidates = queries[0].candidates;
+        for (const auto &c : m_queries[1].candidates)
+            if (!c.image.empty()) {
+                queries[2].image = c.image;
+                break;
+            }
+        auto extra = m_queries[2];
+        extra.candidates.resize(6);
+        queries.push_back(extra);
+        std::size_t pairs = 0;
+        std::set<std::string> distinct;
+        for (const auto &q : queries) {
+            pairs += q.candidates.size();
+            for (const auto &c : q.candidates)
+                distinct.insert(c.id);
+        }
+        const auto disk = dir / "candidate-kv";
+        auto cache = std::make_shared<EmbeddingCache>(64ull << 20, disk, 0, "prefix_kv");
+        ScorerOptions options{4, true, false, {}, std::make_shared<EmbeddingCache>()};
+        options.candidateCache = cache;
+        Scorer scorer(model, options);
+        QVERIFY(scorer.reusesCandidates());
+        std::vector<std::size_t> progress;
+        const auto scored = scorer.scoreQueries(queries, {}, [&](std::size_t done, std::size_t total) {
+            QCOMPARE(total, queries.size());
+            progress.push_back(done);
+        });
+        const auto stats = scorer.lastCandidateFirstStats();
+        QCOMPARE(stats.pairs, pairs);
+        // 10 shared by the two text lists + 6 of the last; the image query's prefixes end one token
+        // later (the space before its image block stays a token; before a text query it merges into
+        // the query's first word), so its 10 are its own.
+        QCOMPARE(stats.prefixes, distinct.size() + queries[2].candidates.size());
+        QCOMPARE(stats.prefixHits, std::size_t(0));
+        QVERIFY(!progress.empty() && progress.back() == queries.size());
+        QVERIFY(std::is_sorted(progress.begin(), progress.end()));
+        double worst = 0;
+        for (std::size_t q = 0; q < queries.size(); ++q)
+            for (std::size_t i = 0; i < queries[q].candidates.size(); ++i) {
+                QVERIFY2(scored[q][i].ok(), scored[q][i].error.c_str());
+                QCOMPARE(scored[q][i].candidateId, queries[q].candidates[i].id);
+                worst = std::max(worst, std::abs(scorer.scoreSinglePair(queries[q], queries[q].candidates[i]).margin - scored[q][i].margin));
+            }
+        qInfo("candidate-first vs single pair: max |margin difference| %.3g over %zu pairs, %zu prefixes", worst, pairs, stats.prefixes);
+        QVERIFY(worst <= kMarginTolerance);
+        // Per pair only the query and the generation prompt: far fewer tokens than the whole prompts.
+        std::size_t whole = 0;
+        for (std::size_t q = 0; q < queries.size(); ++q)
+            for (std::size_t i = 0; i < queries[q].candidates.size(); ++i) {
+                const auto &c = queries[q].candidates[i];
+                whole += model->prompt->promptIds(queries[q].text, 0, c.text, scored[q][i].imageTokens).ids.size();
+            }
+        QVERIFY(4 * stats.pairTokens < whole);
+        QVERIFY2(stats.pairTokens + stats.prefixTokens < whole, qPrintable(QStringLiteral("%1 + %2 vs %3").arg(stats.pairTokens).arg(stats.prefixTokens).arg(whole)));
+
+        // One query at a time (the Rank tab): every prefix now comes from the cache, same scores.
+        Scorer again(model, options);
+        const auto one = again.scoreQuery(queries[1]);
+        QCOMPARE(again.lastCandidateFirstStats().prefixHits, queries[1].candidates.size());
+        QCOMPARE(cache->stats().memoryHits, queries[1].candidates.size());
+        QCOMPARE(again.lastCandidateFirstStats().prefixTokens, std::size_t(0));
+        for (std::size_t i = 0; i < one.size(); ++i)
+            QVERIFY(std::abs(one[i].margin - scored[1][i].margin) <= kMarginTolerance);
+        // From disk in a fresh cache (another session), and without reuse at all: the same scores.
+        auto fresh = std::make_shared<EmbeddingCache>(64ull << 20, disk, 0, "prefix_kv");
+        options.candidateCache = fresh;
+        const auto fromDisk = Scorer(model, options).scoreQuery(queries[2]);
+        QCOMPARE(fresh->stats().diskHits, queries[2].candidates.size());
+        options.candidateReuse = false;
+        Scorer plain(model, options);
+        QVERIFY(!plain.reusesCandidates());
+        const auto reference = plain.scoreQuery(queries[2]);
+        for (std::size_t i = 0; i < reference.size(); ++i) {
+            QVERIFY(std::abs(fromDisk[i].margin - reference[i].margin) <= kMarginTolerance);
+            QVERIFY(std::abs(scored[2][i].margin - reference[i].margin) <= kMarginTolerance);
+        }
+        // The disk folder keeps to its bound: the oldest files go.
+        const auto used = cache->stats().diskBytes;
+        QVERIFY(used > 0);
+        auto bounded = std::make_shared<EmbeddingCache>(64ull << 20, dir / "bounded-kv", used / 4, "prefix_kv");
+        options.candidateReuse = true;
+        options.candidateCache = bounded;
+        Scorer(model, options).scoreQueries(queries);
+        std::uintmax_t onDisk = 0;
+        for (const auto &e : fs::directory_iterator(dir / "bounded-kv"))
+            onDisk += e.file_size();
+        QVERIFY2(onDisk <= used / 4, qPrintable(QStringLiteral("%1 bytes on disk, bound %2").arg(onDisk).arg(used / 4)));
+        QVERIFY(onDisk > 0);
     }
 
     void badCandidatesFailAlone()

@@ -405,6 +405,39 @@ private slots:
             moved = std::max(moved, std::abs(base[i].margin - viaMerge[i].margin));
         QVERIFY(moved > 1e-3);
     }
+
+    void candidateFirstTemplateTrains()
+    {
+        // prompt_template: instruction tuning in MonoQwen2-VL's layout (candidate first); the adapter
+        // keeps the template, so the scorer scores it the way it was trained, with candidate reuse.
+        const auto file = dir("mono-style.json");
+        test::writeText(file, R"({"name": "mono-style", "system": "You are a helpful assistant.",
+            "user": "{candidate}Assert the relevance of the previous document to the following query, answer yes or no. The query is: {query}"})");
+        auto config = smallConfig();
+        config.max_steps = 3;
+        config.prompt_template = file.string();
+        SftTrainer trainer(loadTiny(), config, m_train, m_validation, dir("mono"), tinyModel().string());
+        const auto r = trainer.run(false);
+        QVERIFY(!r.best.empty());
+        QVERIFY(fs::exists(fs::path(r.best) / "unirank_prompt.json"));
+        auto scored = scoring::loadScoringModel(tinyModel(), {}, r.best).value();
+        QCOMPARE(scored->prompt->prompt().name, std::string("mono-style"));
+        QVERIFY(scored->prompt->candidateFirst());
+        scoring::Scorer scorer(scored, {});
+        QVERIFY(scorer.reusesCandidates());
+        const auto &g = m_validation.front();
+        scoring::ScoringQuery q{g.queryId, g.queryText, {}, g.queryImage, g.queryImageHash};
+        for (const auto &item : g.items)
+            q.candidates.push_back({item.candidateId, item.text, item.image, item.imageHash});
+        const auto scores = scorer.scoreQuery(q);
+        for (std::size_t i = 0; i < scores.size(); ++i) {
+            QVERIFY2(scores[i].ok(), scores[i].error.c_str());
+            QVERIFY(std::abs(scores[i].margin - scorer.scoreSinglePair(q, q.candidates[i]).margin) < 1e-4);
+        }
+        // A template that does not load is refused by name before any step.
+        config.prompt_template = dir("missing.json").string();
+        QVERIFY_THROWS_EXCEPTION(InputError, SftTrainer(loadTiny(), config, m_train, m_validation, dir("bad"), tinyModel().string()));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestSft)
