@@ -248,6 +248,7 @@ std::vector<std::vector<CandidateScore>> Scorer::scoreCandidateFirst(const std::
                         try {
                             auto image = encodeImage(c.image, c.imageHash, true);
                             image.hash = c.imageHash.empty() ? sha256File(c.image) : c.imageHash;
+                            image.pixels = torch::Tensor(); // the embeddings are what the prefix needs; a request holds many images
                             images.emplace(key, std::move(image));
                         } catch (const std::exception &e) {
                             imageErrors.emplace(key, firstLine(e.what()));
