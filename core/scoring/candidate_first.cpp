@@ -16,7 +16,6 @@ namespace unirank::scoring {
 
 using detail::firstLine;
 using detail::processorKey;
-using detail::sigmoid;
 
 namespace {
 
@@ -194,17 +193,7 @@ void Scorer::runContinuations(std::vector<Prepared *> &rows, const std::vector<c
         in.imageEmbeds = torch::cat(embeds, 0);
         in.imageGridThw = torch::cat(grids, 0);
     }
-    in.logitPositions = torch::full({b, 1}, longest - 1, torch::kLong);
-    in.logitTokens = torch::tensor({static_cast<std::int64_t>(m_model->prompt->positiveId()),
-                                    static_cast<std::int64_t>(m_model->prompt->negativeId())});
-    const auto logits = model::forward(model, in, &cache).logits.to(torch::kCPU, torch::kFloat64);
-    const double temperature = m_model->prompt->prompt().temperature;
-    for (std::int64_t r = 0; r < b; ++r) {
-        auto &res = rows[static_cast<std::size_t>(r)]->result;
-        res.margin = logits[r][0][0].item<double>() - logits[r][0][1].item<double>();
-        res.probability = sigmoid(res.margin);
-        res.calibrated = sigmoid(res.margin / temperature);
-    }
+    scoreRows(in, longest, &cache, rows);
 }
 
 std::vector<std::vector<CandidateScore>> Scorer::scoreCandidateFirst(const std::vector<ScoringQuery> &queries,

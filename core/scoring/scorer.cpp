@@ -266,16 +266,22 @@ void Scorer::runBatch(std::size_t prefixLength, const model::KVCache *prefixCach
         else
             in.pixelValues = torch::cat(pixels, 0);
     }
-    in.logitPositions = torch::full({b, 1}, len - 1, torch::kLong);
-    in.logitTokens = torch::tensor({static_cast<std::int64_t>(m_model->prompt->positiveId()),
-                                    static_cast<std::int64_t>(m_model->prompt->negativeId())});
     model::KVCache cache;
     if (prefixCache)
         cache = prefixCache->expandBatch(b);
-    const auto logits = model::forward(model, in, prefixCache ? &cache : nullptr).logits.to(torch::kCPU, torch::kFloat64);
+    scoreRows(in, len, prefixCache ? &cache : nullptr, batch);
+}
+
+void Scorer::scoreRows(model::ForwardInput &in, std::int64_t length, model::KVCache *cache, const std::vector<Prepared *> &rows)
+{
+    const auto b = static_cast<std::int64_t>(rows.size());
+    in.logitPositions = torch::full({b, 1}, length - 1, torch::kLong);
+    in.logitTokens = torch::tensor({static_cast<std::int64_t>(m_model->prompt->positiveId()),
+                                    static_cast<std::int64_t>(m_model->prompt->negativeId())});
+    const auto logits = model::forward(m_model->model, in, cache).logits.to(torch::kCPU, torch::kFloat64);
     const double temperature = m_model->prompt->prompt().temperature;
     for (std::int64_t r = 0; r < b; ++r) {
-        auto &res = batch[static_cast<std::size_t>(r)]->result;
+        auto &res = rows[static_cast<std::size_t>(r)]->result;
         res.margin = logits[r][0][0].item<double>() - logits[r][0][1].item<double>();
         res.probability = sigmoid(res.margin);
         res.calibrated = sigmoid(res.margin / temperature);

@@ -175,6 +175,9 @@ private:
     /// `encoded`: the candidate's image, already encoded (else encoded here).
     Prepared prepare(const std::string &queryText, std::int64_t queryImageTokens, const ScoringCandidate &candidate,
                      bool useCache, const Image *encoded = nullptr);
+    /// Runs `in` (rows left-padded to `length`, continuing `cache` when given) and sets each row's
+    /// margin, probability and calibrated score from the two label logits at the last position.
+    void scoreRows(model::ForwardInput &in, std::int64_t length, model::KVCache *cache, const std::vector<Prepared *> &rows);
     struct PrefixGroup;
     std::vector<std::vector<CandidateScore>> scoreCandidateFirst(const std::vector<ScoringQuery> &queries,
                                                                  const CancelCheck &cancelled, const ScoreProgress &progress);
