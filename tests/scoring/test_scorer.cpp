@@ -54,6 +54,18 @@ std::vector<ScoringQuery> smokeQueries(std::size_t n)
     return out;
 }
 
+/// MonoQwen2-VL's layout (the candidate before the query) with yes/no labels, as template JSON.
+constexpr const char *kMonoStyleUser =
+    "{candidate}Assert the relevance of the previous document to the following query, answer yes or no. The query is: {query}";
+
+/// A copy of the tiny model in `dir` whose unirank_prompt.json is `promptJson`.
+void copyTinyModel(const fs::path &dir, const std::string &promptJson)
+{
+    for (const auto &e : fs::directory_iterator(modelDir()))
+        fs::copy_file(e.path(), dir / e.path().filename());
+    test::writeText(dir / "unirank_prompt.json", promptJson);
+}
+
 std::map<std::string, double> margins(const std::vector<CandidateScore> &scores)
 {
     std::map<std::string, double> out;
@@ -225,12 +237,10 @@ private slots:
     {
         QTemporaryDir tmp;
         const fs::path dir = tmp.path().toStdString();
-        for (const auto &e : fs::directory_iterator(modelDir()))
-            fs::copy_file(e.path(), dir / e.path().filename());
         // MonoQwen2-VL's layout: the candidate before the query; labels swapped to check they are read.
-        test::writeText(dir / "unirank_prompt.json", R"({"name": "mono-style", "system": "You are a helpful assistant.",
-            "user": "{candidate}Assert the relevance of the previous document to the following query, answer yes or no. The query is: {query}",
-            "labels": {"positive": "no", "negative": "yes"}, "temperature": 2.0})");
+        copyTinyModel(dir, nlohmann::json{{"name", "mono-style"}, {"system", "You are a helpful assistant."}, {"user", kMonoStyleUser},
+                                          {"labels", {{"positive", "no"}, {"negative", "yes"}}}, {"temperature", 2.0}}
+                               .dump());
         auto model = loadScoringModel(dir);
         QVERIFY2(model.has_value(), model ? "" : model.error().message.c_str());
         QCOMPARE((*model)->prompt->prompt().name, std::string("mono-style"));
@@ -261,10 +271,7 @@ private slots:
         // the single-pair scores.
         QTemporaryDir tmp;
         const fs::path dir = tmp.path().toStdString();
-        for (const auto &e : fs::directory_iterator(modelDir()))
-            fs::copy_file(e.path(), dir / e.path().filename());
-        test::writeText(dir / "unirank_prompt.json", R"({"name": "mono-style", "system": "You are a helpful assistant.",
-            "user": "{candidate}Assert the relevance of the previous document to the following query, answer yes or no. The query is: {query}"})");
+        copyTinyModel(dir, nlohmann::json{{"name", "mono-style"}, {"system", "You are a helpful assistant."}, {"user", kMonoStyleUser}}.dump());
         auto model = loadScoringModel(dir).value();
         QVERIFY(model->prompt->candidateFirst());
         QVERIFY(!m_model->prompt->candidateFirst());
