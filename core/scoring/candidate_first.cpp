@@ -28,12 +28,13 @@ constexpr std::size_t kPrefixesPerChunk = 64;
 constexpr std::size_t kContinuationTokensPerBatchRow = 96;
 constexpr std::size_t kStackBytes = 256ull << 20;
 
-torch::Tensor idsTensor(const std::vector<const std::vector<std::int32_t> *> &rows, std::size_t from,
+/// Rows ids[starts[r]:ends[r]] left-padded to the longest, with their attention mask.
+torch::Tensor idsTensor(const std::vector<const std::vector<std::int32_t> *> &rows, const std::vector<std::size_t> &starts,
                         const std::vector<std::size_t> &ends, torch::Tensor &mask)
 {
     std::size_t longest = 0;
     for (std::size_t r = 0; r < rows.size(); ++r)
-        longest = std::max(longest, ends[r] - from);
+        longest = std::max(longest, ends[r] - starts[r]);
     const auto b = static_cast<std::int64_t>(rows.size()), len = static_cast<std::int64_t>(longest);
     auto ids = torch::zeros({b, len}, torch::kLong);
     mask = torch::zeros({b, len}, torch::kLong);
@@ -41,6 +42,7 @@ torch::Tensor idsTensor(const std::vector<const std::vector<std::int32_t> *> &ro
     auto maskA = mask.accessor<std::int64_t, 2>();
     for (std::int64_t r = 0; r < b; ++r) {
         const auto &row = *rows[static_cast<std::size_t>(r)];
+        const auto from = starts[static_cast<std::size_t>(r)];
         const auto n = static_cast<std::int64_t>(ends[static_cast<std::size_t>(r)] - from);
         const auto pad = len - n; // left padding
         for (std::int64_t i = 0; i < n; ++i) {
@@ -107,7 +109,7 @@ void Scorer::computePrefixes(std::vector<PrefixGroup *> &groups, const CancelChe
             }
         }
         model::ForwardInput in;
-        in.inputIds = idsTensor(rows, 0, ends, in.attentionMask);
+        in.inputIds = idsTensor(rows, std::vector<std::size_t>(rows.size(), 0), ends, in.attentionMask);
         if (!grids.empty()) {
             in.imageEmbeds = torch::cat(embeds, 0);
             in.imageGridThw = torch::cat(grids, 0);
@@ -164,36 +166,26 @@ void Scorer::runContinuations(std::vector<Prepared *> &rows, const std::vector<c
     }
     // Every row continues after its own prefix, so each starts at its own queryStart.
     std::vector<const std::vector<std::int32_t> *> ids;
-    std::vector<std::size_t> ends;
-    std::int64_t longest = 0;
-    for (const auto *p : rows)
-        longest = std::max(longest, static_cast<std::int64_t>(p->ids.size() - p->queryStart));
-    auto input = torch::zeros({b, longest}, torch::kLong);
-    auto mask = torch::zeros({b, longest}, torch::kLong);
-    auto inputA = input.accessor<std::int64_t, 2>();
-    auto maskA = mask.accessor<std::int64_t, 2>();
+    std::vector<std::size_t> starts, ends;
     std::vector<torch::Tensor> embeds, grids;
-    for (std::int64_t r = 0; r < b; ++r) {
-        const auto *p = rows[static_cast<std::size_t>(r)];
-        const auto n = static_cast<std::int64_t>(p->ids.size() - p->queryStart);
-        for (std::int64_t i = 0; i < n; ++i) {
-            inputA[r][longest - n + i] = p->ids[p->queryStart + static_cast<std::size_t>(i)];
-            maskA[r][longest - n + i] = 1;
-        }
-        if (const auto *image = queryImages[static_cast<std::size_t>(r)]; image && image->grid.defined()) {
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        const auto *p = rows[r];
+        ids.push_back(&p->ids);
+        starts.push_back(p->queryStart);
+        ends.push_back(p->ids.size());
+        if (const auto *image = queryImages[r]; image && image->grid.defined()) {
             embeds.push_back(image->embeds.to(model->device()));
             grids.push_back(image->grid);
         }
-        m_candidateStats.pairTokens += static_cast<std::size_t>(n);
+        m_candidateStats.pairTokens += p->ids.size() - p->queryStart;
     }
     model::ForwardInput in;
-    in.inputIds = input;
-    in.attentionMask = mask;
+    in.inputIds = idsTensor(ids, starts, ends, in.attentionMask);
     if (!grids.empty()) {
         in.imageEmbeds = torch::cat(embeds, 0);
         in.imageGridThw = torch::cat(grids, 0);
     }
-    scoreRows(in, longest, &cache, rows);
+    scoreRows(in, in.inputIds.size(1), &cache, rows);
 }
 
 std::vector<std::vector<CandidateScore>> Scorer::scoreCandidateFirst(const std::vector<ScoringQuery> &queries,
