@@ -8,9 +8,10 @@
 
 namespace unirank::storage {
 
-LabelWriter::LabelWriter(std::filesystem::path projectFile, std::size_t maxBatch)
+LabelWriter::LabelWriter(std::filesystem::path projectFile, std::size_t maxBatch, int busyTimeoutMs)
     : m_file(std::move(projectFile))
     , m_maxBatch(maxBatch == 0 ? 1 : maxBatch)
+    , m_busyTimeoutMs(busyTimeoutMs)
 {
     m_thread = std::thread([this] { run(); });
 }
@@ -85,7 +86,7 @@ void LabelWriter::run()
     std::optional<Database> db;
     std::optional<Error> openError;
     try {
-        db.emplace(Database::open(m_file, Database::Mode::ReadWrite));
+        db.emplace(Database::open(m_file, Database::Mode::ReadWrite, m_busyTimeoutMs));
     } catch (const std::exception &e) {
         openError = Error{ErrorKind::Internal, std::string("label writer cannot open the project: ") + e.what()};
     }

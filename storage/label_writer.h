@@ -49,7 +49,9 @@ enum class LabelTable { Graded, Pair };
 
 class LabelWriter {
 public:
-    explicit LabelWriter(std::filesystem::path projectFile, std::size_t maxBatch = 512);
+    /// busyTimeoutMs: how long one batch waits for another process's write lock before its writes
+    /// fail with Busy (the caller may submit them again).
+    explicit LabelWriter(std::filesystem::path projectFile, std::size_t maxBatch = 512, int busyTimeoutMs = 5000);
     ~LabelWriter();
     LabelWriter(const LabelWriter &) = delete;
     LabelWriter &operator=(const LabelWriter &) = delete;
@@ -75,6 +77,7 @@ private:
 
     std::filesystem::path m_file;
     std::size_t m_maxBatch;
+    int m_busyTimeoutMs;
     std::mutex m_mutex;
     std::condition_variable m_wake;
     std::condition_variable m_idle;

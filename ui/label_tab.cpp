@@ -134,12 +134,21 @@ LabelTab::LabelTab(ProjectContext &context, QWidget *parent)
         m_current.reset();
         m_upcoming.clear();
         m_written.clear();
+        m_saving.clear();
         showPair();
     });
     connect(&m_context, &ProjectContext::annotatorChanged, this, [this] {
         updateProgress();
         if (!m_current)
             advance();
+    });
+    connect(&m_context, &ProjectContext::labelSaved, this,
+            [this](quint64 ticket, std::int64_t, std::int64_t labelId) { onSaved(ticket, labelId); });
+    connect(&m_context, &ProjectContext::labelFailed, this,
+            [this](quint64 ticket, std::int64_t, const QString &message) { onFailed(ticket, message); });
+    connect(&m_context, &ProjectContext::labelWaiting, this, [this](quint64 ticket) {
+        if (m_saving.contains(ticket))
+            setStatus(tr("Saving ... the project is in use by another process; waiting for it."));
     });
     connect(&m_context, &ProjectContext::labelUndone, this, [this](int table, std::int64_t id) {
         const auto it = m_written.find(id);
@@ -329,20 +338,49 @@ bool LabelTab::judge(PairOutcome outcome)
     const auto &p = *m_current;
     storage::PairLabelWrite label{std::stoll(p.queryId), std::stoll(p.left), std::stoll(p.right), outcome, {},
                                   PairSource::Human, p.shownSwapped, labeling::toString(p.reason)};
-    const auto id = m_context.addPair(label);
-    if (!id) {
-        setStatus(tr("Not saved: %1").arg(QString::fromStdString(id.error().message)));
+    const auto ticket = m_context.addPair(label);
+    if (!ticket) {
+        setStatus(tr("Not saved: %1").arg(QString::fromStdString(ticket.error().message)));
         return false;
     }
+    // The next pair comes at once; the write is acknowledged by labelSaved (or labelFailed, which
+    // shows this pair again).
     if (m_queue)
         m_queue->markJudged(m_context.annotator().toStdString(), p.queryId, p.left, p.right);
-    m_written[*id] = p;
+    m_saving[*ticket] = {p, outcome};
     ++m_sessionCount;
-    setStatus(tr("Saved (%1).").arg(QString::fromUtf8(toString(outcome).data())));
-    emit labelWritten(*id);
+    setStatus(tr("Saving (%1) ...").arg(QString::fromUtf8(toString(outcome).data())));
     m_current.reset();
     advance();
     return true;
+}
+
+void LabelTab::onSaved(quint64 ticket, std::int64_t labelId)
+{
+    const auto it = m_saving.find(ticket);
+    if (it == m_saving.end())
+        return;
+    m_written[labelId] = it->second.pair;
+    const auto outcome = it->second.outcome;
+    m_saving.erase(it);
+    if (m_saving.empty() && m_status->text().startsWith(tr("Saving"))) // not over "the queue is empty"
+        setStatus(tr("Saved (%1).").arg(QString::fromUtf8(toString(outcome).data())));
+    emit labelWritten(labelId);
+}
+
+void LabelTab::onFailed(quint64 ticket, const QString &message)
+{
+    const auto it = m_saving.find(ticket);
+    if (it == m_saving.end())
+        return;
+    // Nothing was written: the pair is shown again, so the key can be pressed again.
+    if (m_current)
+        m_upcoming.push_front(*m_current);
+    m_current = it->second.pair;
+    m_saving.erase(it);
+    --m_sessionCount;
+    showPair();
+    setStatus(tr("Not saved: %1. The pair is shown again.").arg(message));
 }
 
 void LabelTab::skip()

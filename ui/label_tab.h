@@ -7,7 +7,11 @@
 // disagreements between the active and the comparison version, and random pairs, never the same pair
 // twice for one annotator; a share is re-served from other annotators for agreement.
 //
-// Threading: GUI thread; the queue's input is read on a pool thread. Errors: in the status line.
+// A key press shows the next pair at once; the label is "Saving ..." until the project's label
+// service acknowledges it ("Saved"), and a write that fails for good brings its pair back on screen.
+//
+// Threading: GUI thread; the queue's input is read on a pool thread, labels are written on the label
+// service's thread. Errors: in the status line.
 #pragma once
 
 #include "core/labeling/pair_queue.h"
@@ -41,7 +45,7 @@ public:
     labeling::PairQueueOptions queueOptions() const { return m_options; }
 
     const std::optional<labeling::QueuedPair> &currentPair() const { return m_current; }
-    bool judge(PairOutcome outcome); ///< labels the shown pair; false when nothing was written
+    bool judge(PairOutcome outcome); ///< queues the shown pair's label; false when nothing was queued
     void skip();
     int sessionCount() const { return m_sessionCount; }
     bool isReady() const { return m_queue != nullptr; }
@@ -55,7 +59,7 @@ signals:
     void queueReady();
     void pairShown();
     void queueExhausted();
-    void labelWritten(std::int64_t labelId);
+    void labelWritten(std::int64_t labelId); ///< committed
 
 protected:
     void showEvent(QShowEvent *event) override;
@@ -67,6 +71,8 @@ private:
     void updateProgress();
     void setStatus(const QString &text);
     void editOptions();
+    void onSaved(quint64 ticket, std::int64_t labelId);
+    void onFailed(quint64 ticket, const QString &message);
 
     ProjectContext &m_context;
     QLabel *m_annotator;
@@ -83,6 +89,11 @@ private:
     std::optional<labeling::QueuedPair> m_current;
     std::deque<labeling::QueuedPair> m_upcoming;           ///< pairs to show before drawing again (after undo)
     std::map<std::int64_t, labeling::QueuedPair> m_written; ///< this session's pair labels by id
+    struct Saving {
+        labeling::QueuedPair pair;
+        PairOutcome outcome;
+    };
+    std::map<quint64, Saving> m_saving; ///< written, not yet acknowledged, by ticket
     int m_sessionCount = 0;
     std::int64_t m_collection = 0;
     QFutureWatcher<std::shared_ptr<storage::QueueInput>> m_watcher;

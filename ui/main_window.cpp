@@ -209,8 +209,10 @@ void MainWindow::updateUndoActions()
 {
     m_undo->setEnabled(m_context->canUndo());
     m_redo->setEnabled(m_context->canRedo());
-    m_undo->setText(m_context->canUndo() ? tr("&Undo %1").arg(m_context->undoText()) : tr("&Undo"));
-    m_redo->setText(m_context->canRedo() ? tr("&Redo %1").arg(m_context->redoText()) : tr("&Redo"));
+    const auto undo = m_context->canUndo() ? m_context->undoText() : QString();
+    const auto redo = m_context->canRedo() ? m_context->redoText() : QString();
+    m_undo->setText(undo.isEmpty() ? tr("&Undo") : tr("&Undo %1").arg(undo));
+    m_redo->setText(redo.isEmpty() ? tr("&Redo") : tr("&Redo %1").arg(redo));
 }
 
 bool MainWindow::openProject(const QString &file)

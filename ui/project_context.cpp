@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/project_context.h"
 
-#include "storage/repo/judgements.h"
 
 #include <QCryptographicHash>
 #include <QFileInfo>
@@ -63,8 +62,9 @@ Result<void> ProjectContext::adopt(std::unique_ptr<storage::Project> project, co
     close();
     m_file = QFileInfo(file).absoluteFilePath();
     m_project = std::move(project);
-    m_writer = std::make_unique<storage::LabelWriter>(m_project->file());
-    m_history = std::make_unique<storage::LabelHistory>(*m_writer);
+    m_labels = std::make_unique<LabelService>(m_project->file(), nullptr, m_busyTimeoutMs, m_busyAttempts);
+    connect(m_labels.get(), &LabelService::done, this, &ProjectContext::onLabelReply);
+    connect(m_labels.get(), &LabelService::waiting, this, &ProjectContext::labelWaiting);
     const auto all = collections();
     const auto remembered = QSettings().value(settingsKey("collection")).toLongLong();
     m_collectionId = all.empty() ? 0 : all.front().id;
@@ -112,8 +112,7 @@ void ProjectContext::close()
     if (!m_project)
         return;
     m_scoring.unload();
-    m_history.reset();
-    m_writer.reset(); // finishes every queued label write
+    m_labels.reset(); // finishes every queued label write
     m_project.reset();
     m_snapshot.reset();
     m_collectionId = 0;
@@ -226,76 +225,95 @@ QString ProjectContext::cacheDir() const
     return info.absolutePath() + QLatin1Char('/') + info.completeBaseName() + QStringLiteral(".cache/image-embeddings");
 }
 
-Result<std::int64_t> ProjectContext::addGraded(std::int64_t queryId, std::int64_t candidateId, int grade)
+void ProjectContext::setLabelBusyPolicy(int busyTimeoutMs, int attempts)
 {
-    if (!m_history)
+    m_busyTimeoutMs = busyTimeoutMs;
+    m_busyAttempts = attempts;
+}
+
+Result<quint64> ProjectContext::addGraded(std::int64_t queryId, std::int64_t candidateId, int grade)
+{
+    if (!m_labels)
         return std::unexpected(Error{ErrorKind::BadInput, "no project is open"});
     if (m_annotator.isEmpty())
         return std::unexpected(Error{ErrorKind::BadInput, "no annotator: set your name first"});
-    auto id = m_history->addGraded({queryId, candidateId, grade, m_annotator.toStdString()});
-    if (id)
-        emit labelsChanged(queryId);
+    const auto ticket = m_labels->addGraded({queryId, candidateId, grade, m_annotator.toStdString()});
     emit historyChanged();
-    return id;
+    return ticket;
 }
 
-Result<std::int64_t> ProjectContext::addPair(const storage::PairLabelWrite &label)
+Result<quint64> ProjectContext::addPair(const storage::PairLabelWrite &label)
 {
-    if (!m_history)
+    if (!m_labels)
         return std::unexpected(Error{ErrorKind::BadInput, "no project is open"});
     if (label.source == PairSource::Human && m_annotator.isEmpty())
         return std::unexpected(Error{ErrorKind::BadInput, "no annotator: set your name first"});
     auto write = label;
     if (write.source == PairSource::Human)
         write.annotator = m_annotator.toStdString();
-    auto id = m_history->addPair(std::move(write));
-    if (id)
-        emit labelsChanged(label.queryId);
+    const auto ticket = m_labels->addPair(std::move(write));
     emit historyChanged();
-    return id;
+    return ticket;
 }
+
+bool ProjectContext::canUndo() const { return m_labels && (m_labels->history().canUndo || m_labels->pending() > 0); }
+
+bool ProjectContext::canRedo() const { return m_labels && m_labels->pending() == 0 && m_labels->history().canRedo; }
 
 QString ProjectContext::undoText() const
 {
-    return m_history ? QString::fromStdString(m_history->undoText()) : QString();
+    return m_labels && m_labels->pending() == 0 ? m_labels->history().undoText : QString();
 }
 
 QString ProjectContext::redoText() const
 {
-    return m_history ? QString::fromStdString(m_history->redoText()) : QString();
+    return m_labels && m_labels->pending() == 0 ? m_labels->history().redoText : QString();
 }
 
-std::int64_t ProjectContext::queryOfLabel(storage::LabelTable table, std::int64_t labelId)
+Result<void> ProjectContext::undo()
 {
-    if (table == storage::LabelTable::Graded) {
-        const auto row = storage::findGradedLabel(db(), labelId);
-        return row ? row->queryId : 0;
-    }
-    const auto row = storage::findPairLabel(db(), labelId);
-    return row ? row->input.queryId : 0;
+    if (!canUndo())
+        return std::unexpected(Error{ErrorKind::BadInput, "nothing to undo"});
+    m_labels->undo();
+    emit historyChanged();
+    return {};
 }
 
-Result<void> ProjectContext::undo() { return step(true); }
-
-Result<void> ProjectContext::redo() { return step(false); }
-
-Result<void> ProjectContext::step(bool backwards)
+Result<void> ProjectContext::redo()
 {
-    if (!m_history || !(backwards ? m_history->canUndo() : m_history->canRedo()))
-        return std::unexpected(Error{ErrorKind::BadInput, backwards ? "nothing to undo" : "nothing to redo"});
-    const auto target = *(backwards ? m_history->undoTarget() : m_history->redoTarget());
-    auto done = backwards ? m_history->undo() : m_history->redo();
-    if (done) {
-        if (backwards)
-            emit labelUndone(int(target.table), target.labelId);
-        else
-            emit labelRedone(int(target.table), target.labelId);
-        emit labelsChanged(queryOfLabel(target.table, target.labelId));
-    } else {
-        emit errorOccurred(QString::fromStdString(done.error().message));
+    if (!canRedo())
+        return std::unexpected(Error{ErrorKind::BadInput, "nothing to redo"});
+    m_labels->redo();
+    emit historyChanged();
+    return {};
+}
+
+void ProjectContext::onLabelReply(const LabelService::Reply &reply)
+{
+    const auto failure = reply.error ? QString::fromStdString(reply.error->message) : QString();
+    switch (reply.op) {
+    case LabelService::Op::Add:
+        if (reply.error) {
+            emit labelFailed(reply.ticket, reply.queryId, failure);
+        } else {
+            emit labelSaved(reply.ticket, reply.queryId, reply.labelId);
+            emit labelsChanged(reply.queryId);
+        }
+        break;
+    case LabelService::Op::Undo:
+    case LabelService::Op::Redo:
+        if (reply.error) {
+            emit errorOccurred(failure);
+        } else {
+            if (reply.op == LabelService::Op::Undo)
+                emit labelUndone(int(reply.table), reply.labelId);
+            else
+                emit labelRedone(int(reply.table), reply.labelId);
+            emit labelsChanged(reply.queryId);
+        }
+        break;
     }
     emit historyChanged();
-    return done;
 }
 
 } // namespace unirank::ui

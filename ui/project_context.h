@@ -5,12 +5,16 @@
 // version. Tabs hold a pointer to it and react to its signals; it owns no widget.
 //
 // Threading: GUI thread only. Whole-collection work (snapshots, evaluations, imports) runs on workers
-// that open their own connection to file(). Errors: open/create return Result; label writes return
-// the writer's Result and emit labelsChanged only when they succeed.
+// that open their own connection to file(); label writes, undo and redo run on the LabelService's
+// thread and never block the GUI, even while another process holds the project's write lock.
+// Errors: open/create return Result. addGraded/addPair return a ticket at once (or an error when no
+// project or annotator is set); the write's outcome arrives as labelSaved or labelFailed, with
+// labelWaiting while another process holds the lock. labelsChanged is emitted only for committed edits.
 #pragma once
 
 #include "core/util/error.h"
 #include "storage/label_history.h"
+#include "ui/label_service.h"
 #include "storage/project.h"
 #include "storage/repo/catalog.h"
 #include "storage/repo/models.h"
@@ -73,15 +77,23 @@ public:
     /// Folder beside the project for caches (image embeddings).
     QString cacheDir() const;
 
-    // Labels, through the undo history.
-    Result<std::int64_t> addGraded(std::int64_t queryId, std::int64_t candidateId, int grade);
-    Result<std::int64_t> addPair(const storage::PairLabelWrite &label);
-    bool canUndo() const { return m_history && m_history->canUndo(); }
-    bool canRedo() const { return m_history && m_history->canRedo(); }
-    QString undoText() const;
+    // Labels, through the undo history, acknowledged asynchronously (see LabelService).
+    /// The write's ticket; labelSaved/labelFailed(ticket, ...) follow.
+    Result<quint64> addGraded(std::int64_t queryId, std::int64_t candidateId, int grade);
+    Result<quint64> addPair(const storage::PairLabelWrite &label);
+    /// True also while a write is in flight: its undo is queued behind it.
+    bool canUndo() const;
+    bool canRedo() const;
+    QString undoText() const; ///< empty while writes are in flight
     QString redoText() const;
+    /// Queues the undo/redo; labelUndone/labelRedone and labelsChanged follow once committed.
     Result<void> undo();
     Result<void> redo();
+    /// Label writes, undos and redos queued and not yet committed or failed.
+    int pendingLabels() const { return m_labels ? m_labels->pending() : 0; }
+    /// For tests and slow shares: each write attempt waits busyTimeoutMs for another process's lock,
+    /// attempts times, before labelFailed. Applies to projects opened afterwards.
+    void setLabelBusyPolicy(int busyTimeoutMs, int attempts);
 
 signals:
     void projectOpened();
@@ -93,8 +105,11 @@ signals:
     void activeVersionChanged();
     void compareVersionChanged();
     void annotatorChanged();
-    /// A label was written, undone or redone for this query.
+    /// A label was written, undone or redone for this query (committed).
     void labelsChanged(std::int64_t queryId);
+    void labelWaiting(quint64 ticket, std::int64_t queryId); ///< another process holds the lock; retrying
+    void labelSaved(quint64 ticket, std::int64_t queryId, std::int64_t labelId);
+    void labelFailed(quint64 ticket, std::int64_t queryId, const QString &message);
     void historyChanged();
     void labelUndone(int table, std::int64_t labelId);
     void labelRedone(int table, std::int64_t labelId);
@@ -102,15 +117,14 @@ signals:
 
 private:
     Result<void> adopt(std::unique_ptr<storage::Project> project, const QString &file);
-    std::int64_t queryOfLabel(storage::LabelTable table, std::int64_t labelId);
-    Result<void> step(bool backwards); ///< undo (true) or redo (false), with the signals
+    void onLabelReply(const LabelService::Reply &reply);
     QString settingsKey(const char *name) const;
     std::optional<std::int64_t> newestScoredVersion(); ///< of the collection shown
 
     QString m_file;
     std::unique_ptr<storage::Project> m_project;
-    std::unique_ptr<storage::LabelWriter> m_writer;
-    std::unique_ptr<storage::LabelHistory> m_history;
+    std::unique_ptr<LabelService> m_labels;
+    int m_busyTimeoutMs = 2000, m_busyAttempts = 30;
     std::int64_t m_collectionId = 0;
     QString m_annotator;
     std::optional<std::int64_t> m_active, m_compare;

@@ -155,9 +155,13 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
     connect(m_rankedModel, &QAbstractItemModel::modelReset, this, &RankTab::showDetail);
     connect(m_rankedModel, &RankedListModel::preferenceDropped, this, [this](std::int64_t better, std::int64_t worse) {
         storage::PairLabelWrite label{m_query, better, worse, PairOutcome::Left, {}, PairSource::Human, false, "rank-tab drag"};
-        const auto done = m_context.addPair(label);
-        setStatus(done ? tr("Recorded: candidate %1 better than %2").arg(better).arg(worse)
-                       : tr("Could not record the preference: %1").arg(QString::fromStdString(done.error().message)));
+        const auto ticket = m_context.addPair(label);
+        if (!ticket) {
+            setStatus(tr("Could not record the preference: %1").arg(QString::fromStdString(ticket.error().message)));
+            return;
+        }
+        m_saving[*ticket] = tr("Recorded: candidate %1 better than %2").arg(better).arg(worse);
+        setStatus(tr("Saving: candidate %1 better than %2 ...").arg(better).arg(worse));
     });
 
     m_queryHeader->setWordWrap(true);
@@ -230,6 +234,21 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
             }
         }
         refreshStatus();
+    });
+
+    connect(&m_context, &ProjectContext::labelSaved, this, [this](quint64 ticket) {
+        if (const auto it = m_saving.find(ticket); it != m_saving.end()) {
+            setStatus(it->second);
+            m_saving.erase(it);
+        }
+    });
+    connect(&m_context, &ProjectContext::labelWaiting, this, [this](quint64 ticket) {
+        if (m_saving.contains(ticket))
+            setStatus(tr("Saving ... the project is in use by another process; waiting for it."));
+    });
+    connect(&m_context, &ProjectContext::labelFailed, this, [this](quint64 ticket, std::int64_t, const QString &message) {
+        if (m_saving.erase(ticket) > 0)
+            setStatus(tr("Could not save the label: %1").arg(message));
     });
 
     auto &scoring = m_context.scoring();
@@ -565,9 +584,13 @@ void RankTab::gradeCurrent(int grade)
     const auto *row = m_rankedModel->rowAt(m_ranked->currentIndex().row());
     if (!row)
         return;
-    const auto done = m_context.addGraded(m_query, row->candidateId, grade);
-    if (!done)
-        setStatus(tr("Could not save the label: %1").arg(QString::fromStdString(done.error().message)));
+    const auto ticket = m_context.addGraded(m_query, row->candidateId, grade);
+    if (!ticket) {
+        setStatus(tr("Could not save the label: %1").arg(QString::fromStdString(ticket.error().message)));
+        return;
+    }
+    m_saving[*ticket] = tr("Saved: grade %1 for %2").arg(grade).arg(QString::fromStdString(row->extId));
+    setStatus(tr("Saving: grade %1 for %2 ...").arg(grade).arg(QString::fromStdString(row->extId)));
 }
 
 bool RankTab::eventFilter(QObject *watched, QEvent *event)

@@ -104,6 +104,7 @@ private:
     quint64 m_request = 0;          ///< on-demand request for m_query
     quint64 m_scoreAllRequest = 0;
     std::map<std::pair<std::int64_t, std::int64_t>, std::vector<Scored>> m_cache; ///< (version, query)
+    std::map<quint64, QString> m_saving; ///< label tickets in flight -> the status once saved
     QFutureWatcher<QString> m_storeWatcher;
     struct StatusData {
         std::map<std::int64_t, std::pair<int, int>> status; ///< graded, pairs

@@ -12,11 +12,14 @@
 #include "ui/project_context.h"
 
 #include <QApplication>
+#include <QElapsedTimer>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <QElapsedTimer>
 
 #include <set>
 
@@ -115,7 +118,10 @@ private slots:
         QVERIFY(!(tab->currentPair()->left == beforeSkip.left && tab->currentPair()->right == beforeSkip.right &&
                   tab->currentPair()->queryId == beforeSkip.queryId));
 
-        auto &db = window.context().db();
+        // Each key queued its label and showed the next pair at once; the acks follow.
+        auto &context = window.context();
+        QTRY_COMPARE_WITH_TIMEOUT(context.pendingLabels(), 0, 10000);
+        auto &db = context.db();
         auto rows = pairRows(db);
         QCOMPARE(rows.size(), expected.size());
         for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -133,6 +139,7 @@ private slots:
         QVERIFY(window.undoAction()->isEnabled());
         QVERIFY(window.undoAction()->text().contains("both-irrelevant"));
         QTest::keyClick(&window, Qt::Key_Z, Qt::ControlModifier);
+        QTRY_COMPARE_WITH_TIMEOUT(context.pendingLabels(), 0, 10000);
         rows = pairRows(db);
         QVERIFY(rows.back().retracted);
         QVERIFY(!rows[4].retracted);
@@ -140,9 +147,12 @@ private slots:
         QCOMPARE(std::stoll(tab->currentPair()->right), expected.back().right);
         QCOMPARE(tab->sessionCount(), 5);
         QTest::keyClick(&window, Qt::Key_Z, Qt::ControlModifier);
+        QTRY_COMPARE_WITH_TIMEOUT(context.pendingLabels(), 0, 10000);
         QVERIFY(pairRows(db)[4].retracted);
         QTest::keyClick(&window, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+        QTRY_COMPARE_WITH_TIMEOUT(context.pendingLabels(), 0, 10000);
         QTest::keyClick(&window, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+        QTRY_COMPARE_WITH_TIMEOUT(context.pendingLabels(), 0, 10000);
         rows = pairRows(db);
         QCOMPARE(rows.size(), expected.size()); // undo/redo never adds or deletes rows
         for (const auto &r : rows)
@@ -153,8 +163,10 @@ private slots:
 
         // Relabelling after an undo: the undone pair comes back and the new key replaces the label.
         QTest::keyClick(&window, Qt::Key_Z, Qt::ControlModifier);
+        QTRY_COMPARE_WITH_TIMEOUT(context.pendingLabels(), 0, 10000);
         const auto again = *tab->currentPair();
         QTest::keyClick(&window, Qt::Key_T);
+        QTRY_COMPARE_WITH_TIMEOUT(context.pendingLabels(), 0, 10000);
         rows = pairRows(db);
         QCOMPARE(rows.size(), expected.size() + 1);
         QCOMPARE(rows.back().left, std::stoll(again.left));
@@ -182,9 +194,11 @@ private slots:
         // The tiny set: 3 candidates for q1 (3 pairs) and 2 for q2 (1 pair).
         QCOMPARE(labelled, 4);
         QCOMPARE(exhausted.count(), 1);
+        QTRY_COMPARE_WITH_TIMEOUT(window.context().pendingLabels(), 0, 10000);
         QCOMPARE(pairRows(window.context().db()).size(), std::size_t(4));
         QVERIFY(tab->statusText().contains("empty"));
         QTest::keyClick(&window, Qt::Key_Left); // nothing shown: nothing written
+        QCOMPARE(window.context().pendingLabels(), 0);
         QCOMPARE(pairRows(window.context().db()).size(), std::size_t(4));
 
         // Another annotator starts afresh, and a reopened session remembers alice's pairs.
@@ -196,28 +210,56 @@ private slots:
         QVERIFY(second.labelTab()->currentPair().has_value());
     }
 
-    void busyProjectKeepsThePairOnScreen()
+    void busyProjectSavesInTheBackground()
     {
-        // Another process holds the project's write lock for longer than the busy timeout (5 s).
+        // Another process holds the project's write lock. A key press never waits for it: the next
+        // pair comes at once, the label is "Saving ..." until the lock is free, then "Saved".
         const auto file = makeProject("busy.unirank", true);
+        auto other = storage::Database::open(file.toStdString(), storage::Database::Mode::ReadWrite);
+        {
+            ui::MainWindow window;
+            window.context().setLabelBusyPolicy(100, 300); // up to 30 s of retries
+            QVERIFY(openInWindow(window, file));
+            auto *tab = window.labelTab();
+            const auto shown = *tab->currentPair();
+            other.exec("BEGIN IMMEDIATE");
+            QElapsedTimer timer;
+            timer.start();
+            QTest::keyClick(&window, Qt::Key_Left);
+            QVERIFY2(timer.elapsed() < 50, qPrintable(QString::number(timer.elapsed())));
+            QVERIFY(tab->currentPair().has_value());
+            QVERIFY(!(tab->currentPair()->left == shown.left && tab->currentPair()->right == shown.right &&
+                      tab->currentPair()->queryId == shown.queryId));
+            QTRY_VERIFY2_WITH_TIMEOUT(tab->statusText().contains("in use by another process"), qPrintable(tab->statusText()),
+                                      10000);
+            QCOMPARE(window.context().pendingLabels(), 1);
+            other.exec("COMMIT");
+            QTRY_COMPARE_WITH_TIMEOUT(window.context().pendingLabels(), 0, 10000);
+            QVERIFY2(tab->statusText().startsWith("Saved"), qPrintable(tab->statusText()));
+            QCOMPARE(tab->sessionCount(), 1);
+            const auto rows = pairRows(window.context().db());
+            QCOMPARE(rows.size(), std::size_t(1));
+            QCOMPARE(rows[0].left, std::stoll(shown.left));
+        }
+        // Held for longer than every attempt: "Not saved", the pair comes back, and the key works again.
         ui::MainWindow window;
+        window.context().setLabelBusyPolicy(100, 3);
         QVERIFY(openInWindow(window, file));
         auto *tab = window.labelTab();
         const auto shown = *tab->currentPair();
-        auto other = storage::Database::open(file.toStdString(), storage::Database::Mode::ReadWrite);
         other.exec("BEGIN IMMEDIATE");
         QTest::keyClick(&window, Qt::Key_Left);
+        QTRY_COMPARE_WITH_TIMEOUT(window.context().pendingLabels(), 0, 10000);
         QVERIFY2(tab->statusText().contains("Not saved") && tab->statusText().contains("in use by another process"),
                  qPrintable(tab->statusText()));
-        QCOMPARE(tab->currentPair()->left, shown.left); // still on screen: the key can be pressed again
+        QCOMPARE(tab->currentPair()->left, shown.left); // on screen again: the key can be pressed again
         QCOMPARE(tab->currentPair()->right, shown.right);
         QCOMPARE(tab->sessionCount(), 0);
         other.exec("COMMIT");
         QTest::keyClick(&window, Qt::Key_Left);
+        QTRY_COMPARE_WITH_TIMEOUT(window.context().pendingLabels(), 0, 10000);
         QCOMPARE(tab->sessionCount(), 1);
-        const auto rows = pairRows(window.context().db());
-        QCOMPARE(rows.size(), std::size_t(1));
-        QCOMPARE(rows[0].left, std::stoll(shown.left));
+        QCOMPARE(pairRows(window.context().db()).size(), std::size_t(2));
     }
 
     // As a newcomer meets it: the name is given after the project opened, and the tab is opened with the

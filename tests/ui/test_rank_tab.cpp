@@ -110,17 +110,21 @@ private slots:
         const auto candidate = tab.rankedModel()->rowAt(3)->candidateId;
         const auto before = storage::currentGrades(context.db(), third.queryId);
         QTest::keyClick(tab.rankedView(), Qt::Key_2);
+        QTRY_COMPARE_WITH_TIMEOUT(context.pendingLabels(), 0, 10000);
         QCOMPARE(storage::currentGrades(context.db(), third.queryId).at(candidate), 2);
-        QCOMPARE(tab.rankedModel()->rowAt(3)->grade, 2);
+        QTRY_COMPARE(tab.rankedModel()->rowAt(3)->grade, 2);
+        QVERIFY(tab.statusText().startsWith("Saved: grade 2"));
         QVERIFY(context.undo());
+        QTRY_COMPARE_WITH_TIMEOUT(context.pendingLabels(), 0, 10000);
         const auto restored = storage::currentGrades(context.db(), third.queryId);
         QCOMPARE(restored.count(candidate), before.count(candidate));
-        QCOMPARE(tab.rankedModel()->rowAt(3)->grade, before.count(candidate) ? before.at(candidate) : -1);
+        QTRY_COMPARE(tab.rankedModel()->rowAt(3)->grade, before.count(candidate) ? before.at(candidate) : -1);
 
         // Dropping row 4 onto row 0: "row 4 is better than row 0".
         const auto better = tab.rankedModel()->rowAt(4)->candidateId, worse = tab.rankedModel()->rowAt(0)->candidateId;
         std::unique_ptr<QMimeData> mime(tab.rankedModel()->mimeData({tab.rankedModel()->index(4, 0)}));
         tab.rankedModel()->dropMimeData(mime.get(), Qt::CopyAction, -1, -1, tab.rankedModel()->index(0, 0));
+        QTRY_COMPARE_WITH_TIMEOUT(context.pendingLabels(), 0, 10000);
         const auto prefs = storage::currentPreferences(context.db(), context.collectionId());
         QCOMPARE(prefs.size(), std::size_t(1));
         const auto label = storage::findPairLabel(context.db(), prefs[0].id);
