@@ -12,7 +12,11 @@ namespace unirank::ui {
 /// Lives on the history thread: the writer, the undo stack and which query each label belongs to.
 class LabelService::Worker final : public QObject {
 public:
-    Worker(const std::filesystem::path &file, int busyTimeoutMs) : writer(file, 512, busyTimeoutMs), history(writer) {}
+    Worker(const std::filesystem::path &file, int busyTimeoutMs)
+        : writer(file, 512, busyTimeoutMs)
+        , history(writer)
+    {
+    }
 
     HistoryState state() const
     {
@@ -56,7 +60,8 @@ public:
     std::map<std::pair<storage::LabelTable, std::int64_t>, std::int64_t> queryOf;
 };
 
-LabelService::LabelService(const std::filesystem::path &projectFile, QObject *parent, int busyTimeoutMs, int busyAttempts)
+LabelService::LabelService(const std::filesystem::path &projectFile, QObject *parent, int busyTimeoutMs,
+                           int busyAttempts)
     : QObject(parent)
     , m_thread(new QThread(this))
     , m_worker(new Worker(projectFile, busyTimeoutMs))
@@ -70,7 +75,8 @@ LabelService::LabelService(const std::filesystem::path &projectFile, QObject *pa
 LabelService::~LabelService()
 {
     // Queued after every write submitted so far: the thread stops once they are answered.
-    QMetaObject::invokeMethod(m_worker, [] { QThread::currentThread()->quit(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_worker, [] { QThread::currentThread()->quit(); }, Qt::QueuedConnection);
     m_thread->wait();
     delete m_worker; // joins the writer's thread after its queue is empty
 }
@@ -94,8 +100,8 @@ quint64 LabelService::submit(Op op, std::int64_t queryId, std::function<Reply(Wo
                 }
                 if (!reply.error || reply.error->kind != ErrorKind::Busy || attempt >= attempts)
                     break;
-                QMetaObject::invokeMethod(self, [self, ticket, queryId] { emit self->waiting(ticket, queryId); },
-                                          Qt::QueuedConnection);
+                QMetaObject::invokeMethod(
+                    self, [self, ticket, queryId] { emit self->waiting(ticket, queryId); }, Qt::QueuedConnection);
             }
             reply.ticket = ticket;
             reply.op = op;

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/label_tab.h"
 
-#include <QTimer>
-
 #include "storage/browse.h"
+#include "ui/async_result.h"
 #include "ui/candidate_view.h"
 
 #include <QAction>
@@ -17,8 +16,8 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QSettings>
+#include <QTimer>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 namespace unirank::ui {
 namespace {
@@ -110,22 +109,6 @@ LabelTab::LabelTab(ProjectContext &context, QWidget *parent)
     bind({QKeySequence(Qt::Key_0)}, [this] { judge(PairOutcome::BothIrrelevant); });
     bind({QKeySequence(Qt::Key_Space)}, [this] { skip(); });
 
-    connect(&m_watcher, &QFutureWatcherBase::finished, this, [this] {
-        const auto input = m_watcher.result();
-        if (!input || !m_context.isOpen() || m_collection != m_context.collectionId()) {
-            if (!input)
-                setStatus(tr("Cannot build the pair queue (see the log)."));
-            return;
-        }
-        m_queue = std::make_unique<labeling::PairQueue>(input->queries, m_options);
-        for (const auto &j : input->judged)
-            m_queue->markJudged(j.annotator, j.queryId, j.a, j.b);
-        m_upcoming.clear();
-        m_current.reset();
-        setStatus(tr("Queue ready."));
-        advance();
-        emit queueReady();
-    });
     connect(&m_context, &ProjectContext::snapshotReady, this, &LabelTab::rebuildQueue);
     connect(&m_context, &ProjectContext::activeVersionChanged, this, &LabelTab::rebuildQueue);
     connect(&m_context, &ProjectContext::compareVersionChanged, this, &LabelTab::rebuildQueue);
@@ -179,12 +162,21 @@ LabelTab::LabelTab(ProjectContext &context, QWidget *parent)
     showPair();
 }
 
-LabelTab::~LabelTab() { m_watcher.waitForFinished(); }
+LabelTab::~LabelTab() = default;
 
-QString LabelTab::statusText() const { return m_status->text(); }
-QString LabelTab::progressText() const { return m_progress->text(); }
+QString LabelTab::statusText() const
+{
+    return m_status->text();
+}
+QString LabelTab::progressText() const
+{
+    return m_progress->text();
+}
 
-void LabelTab::setStatus(const QString &text) { m_status->setText(text); }
+void LabelTab::setStatus(const QString &text)
+{
+    m_status->setText(text);
+}
 
 void LabelTab::rebuildQueue()
 {
@@ -196,15 +188,37 @@ void LabelTab::rebuildQueue()
     m_collection = m_context.collectionId();
     const storage::QueueSources sources{m_context.activeVersion(), m_context.compareVersion()};
     const auto collection = m_collection;
-    m_watcher.waitForFinished();
-    m_watcher.setFuture(QtConcurrent::run([file, collection, sources]() -> std::shared_ptr<storage::QueueInput> {
-        try {
-            auto db = storage::Database::open(file, storage::Database::Mode::ReadOnly);
-            return std::make_shared<storage::QueueInput>(storage::queueInput(db, collection, sources));
-        } catch (const std::exception &) {
-            return nullptr;
-        }
-    }));
+    const auto generation = ++m_queueGeneration; // the newest build wins
+    runThenDeliver(
+        this,
+        [file, collection, sources]() -> std::shared_ptr<storage::QueueInput> {
+            try {
+                auto db = storage::Database::open(file, storage::Database::Mode::ReadOnly);
+                return std::make_shared<storage::QueueInput>(storage::queueInput(db, collection, sources));
+            } catch (const std::exception &) {
+                return nullptr;
+            }
+        },
+        [this, generation](const std::shared_ptr<storage::QueueInput> &input) {
+            if (generation != m_queueGeneration)
+                return;
+            if (!input || !m_context.isOpen() || m_collection != m_context.collectionId()) {
+                if (!input)
+                    setStatus(tr("Cannot build the pair queue (see the log)."));
+                return;
+            }
+            m_queue = std::make_unique<labeling::PairQueue>(input->queries, m_options);
+            for (const auto &j : input->judged)
+                m_queue->markJudged(j.annotator, j.queryId, j.a, j.b);
+            for (const auto &[ticket, saving] : m_saving) // written, not yet committed when the queue was read
+                m_queue->markJudged(m_context.annotator().toStdString(), saving.pair.queryId, saving.pair.left,
+                                    saving.pair.right);
+            m_upcoming.clear();
+            m_current.reset();
+            setStatus(tr("Queue ready."));
+            advance();
+            emit queueReady();
+        });
 }
 
 void LabelTab::setQueueOptions(const labeling::PairQueueOptions &options)
@@ -241,7 +255,8 @@ void LabelTab::editOptions()
     form->addRow(tr("Disagreements (active vs comparison version)"), disagree);
     form->addRow(tr("Random"), random);
     form->addRow(tr("Share re-served for agreement"), agreement);
-    auto *unjudged = new QCheckBox(tr("Unjudged candidates ranked above a relevant one count as hard negatives"), &dialog);
+    auto *unjudged =
+        new QCheckBox(tr("Unjudged candidates ranked above a relevant one count as hard negatives"), &dialog);
     unjudged->setChecked(m_options.unjudgedAsNegative);
     form->addRow(unjudged);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
@@ -282,7 +297,10 @@ void LabelTab::advance()
     showPair();
 }
 
-QString LabelTab::annotatorPrompt() const { return tr("Set your annotator name to start labelling."); }
+QString LabelTab::annotatorPrompt() const
+{
+    return tr("Set your annotator name to start labelling.");
+}
 
 void LabelTab::showEvent(QShowEvent *event)
 {
@@ -336,8 +354,8 @@ bool LabelTab::judge(PairOutcome outcome)
     if (!m_current)
         return false;
     const auto &p = *m_current;
-    storage::PairLabelWrite label{std::stoll(p.queryId), std::stoll(p.left), std::stoll(p.right), outcome, {},
-                                  PairSource::Human, p.shownSwapped, labeling::toString(p.reason)};
+    storage::PairLabelWrite label{std::stoll(p.queryId), std::stoll(p.left), std::stoll(p.right),         outcome, {},
+                                  PairSource::Human,     p.shownSwapped,     labeling::toString(p.reason)};
     const auto ticket = m_context.addPair(label);
     if (!ticket) {
         setStatus(tr("Not saved: %1").arg(QString::fromStdString(ticket.error().message)));

@@ -18,7 +18,6 @@
 #include "storage/browse.h"
 #include "ui/project_context.h"
 
-#include <QFutureWatcher>
 #include <QWidget>
 
 #include <deque>
@@ -96,7 +95,7 @@ private:
     std::map<quint64, Saving> m_saving; ///< written, not yet acknowledged, by ticket
     int m_sessionCount = 0;
     std::int64_t m_collection = 0;
-    QFutureWatcher<std::shared_ptr<storage::QueueInput>> m_watcher;
+    quint64 m_queueGeneration = 0; ///< the newest queue build; older answers are dropped
 };
 
 } // namespace unirank::ui

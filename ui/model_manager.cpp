@@ -3,6 +3,7 @@
 
 #include "core/model/config.h"
 #include "storage/score_store.h"
+#include "ui/async_result.h"
 
 #include <QDialogButtonBox>
 #include <QDir>
@@ -14,7 +15,6 @@
 #include <QPushButton>
 #include <QTreeWidget>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <map>
 
@@ -74,32 +74,11 @@ ModelManagerDialog::ModelManagerDialog(ProjectContext &context, QWidget *parent)
             m_context.setCompareVersion(v);
         refresh();
     });
-    connect(&m_watcher, &QFutureWatcherBase::finished, this, [this] {
-        const auto h = m_watcher.result();
-        if (!h.error.isEmpty()) {
-            m_status->setText(h.error);
-            emit addFailed(h.error);
-            return;
-        }
-        try {
-            const auto name = QFileInfo(h.folder).fileName().toStdString();
-            const auto id = storage::ensureModelVersion(m_context.db(), name,
-                                                        h.adapter ? storage::ModelKind::Adapter : storage::ModelKind::Base,
-                                                        QFileInfo(h.folder).absoluteFilePath().toStdString(), h.hash, h.parent);
-            m_status->setText(tr("Added %1.").arg(h.folder));
-            m_context.notifyVersionsChanged();
-            refresh();
-            emit added(id);
-        } catch (const std::exception &e) {
-            m_status->setText(QString::fromUtf8(e.what()));
-            emit addFailed(QString::fromUtf8(e.what()));
-        }
-    });
     connect(&m_context, &ProjectContext::versionsChanged, this, &ModelManagerDialog::refresh);
     refresh();
 }
 
-ModelManagerDialog::~ModelManagerDialog() { m_watcher.waitForFinished(); }
+ModelManagerDialog::~ModelManagerDialog() = default;
 
 QString ModelManagerDialog::familyOf(const QString &folder)
 {
@@ -172,17 +151,36 @@ void ModelManagerDialog::addFolder(const QString &folder, std::optional<std::int
             if (v.id == *parent)
                 parentHash = v.contentHash;
     m_status->setText(tr("Hashing the weights of %1 ...").arg(folder));
-    m_watcher.waitForFinished();
-    m_watcher.setFuture(QtConcurrent::run([folder, parent, adapter, parentHash] {
-        Hashed h{folder, {}, {}, parent, adapter};
-        try {
-            const auto path = folder.toStdString();
-            h.hash = adapter ? ScoringService::adapterHash(parentHash, path) : ScoringService::folderHash(path);
-        } catch (const std::exception &e) {
-            h.error = QString::fromUtf8(e.what());
-        }
-        return h;
-    }));
+    // Hashing reads every weight file and the version is written with the task's own connection: both
+    // off the GUI thread. Several adds may run at once; each answers for itself.
+    const auto file = m_context.project().file().string();
+    runThenDeliver(
+        this,
+        [file, folder, parent, adapter, parentHash] {
+            Hashed h{folder, {}, {}, parent, adapter, 0};
+            try {
+                const auto path = folder.toStdString();
+                h.hash = adapter ? ScoringService::adapterHash(parentHash, path) : ScoringService::folderHash(path);
+                auto db = storage::Database::open(file, storage::Database::Mode::ReadWrite);
+                h.id = storage::ensureModelVersion(db, QFileInfo(folder).fileName().toStdString(),
+                                                   adapter ? storage::ModelKind::Adapter : storage::ModelKind::Base,
+                                                   QFileInfo(folder).absoluteFilePath().toStdString(), h.hash, parent);
+            } catch (const std::exception &e) {
+                h.error = QString::fromUtf8(e.what());
+            }
+            return h;
+        },
+        [this](const Hashed &h) {
+            if (!h.error.isEmpty()) {
+                m_status->setText(h.error);
+                emit addFailed(h.error);
+                return;
+            }
+            m_status->setText(tr("Added %1.").arg(h.folder));
+            m_context.notifyVersionsChanged();
+            refresh();
+            emit added(h.id);
+        });
 }
 
 } // namespace unirank::ui

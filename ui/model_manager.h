@@ -14,7 +14,6 @@
 
 #include <QDialog>
 #include <QHash>
-#include <QFutureWatcher>
 
 class QLabel;
 class QTreeWidget;
@@ -46,6 +45,7 @@ private:
         std::string hash;
         std::optional<std::int64_t> parent;
         bool adapter = false;
+        std::int64_t id = 0; ///< the version written
     };
 
     static constexpr int kColumns = 7;
@@ -56,7 +56,6 @@ private:
     QHash<QString, QString> m_families;
     QTreeWidget *m_tree;
     QLabel *m_status;
-    QFutureWatcher<Hashed> m_watcher;
 };
 
 } // namespace unirank::ui

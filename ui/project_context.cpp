@@ -1,44 +1,46 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/project_context.h"
 
+#include "ui/async_result.h"
 
 #include <QCryptographicHash>
 #include <QFileInfo>
 #include <QRegularExpression>
 #include <QSettings>
-#include <QtConcurrent/QtConcurrentRun>
 
 namespace unirank::ui {
 
-ProjectContext::ProjectContext(QObject *parent) : QObject(parent), m_scoring(this)
+ProjectContext::ProjectContext(QObject *parent)
+    : QObject(parent)
+    , m_scoring(this)
 {
-    connect(&m_snapshotWatcher, &QFutureWatcherBase::finished, this, [this] {
-        const auto result = m_snapshotWatcher.result();
-        if (!result) {
-            emit snapshotFailed(QString::fromStdString(result.error().message));
-            return;
-        }
-        if (!m_project || (*result)->collectionId != m_collectionId)
-            return; // superseded
-        m_snapshot = *result;
-        emit snapshotReady();
-    });
     m_annotator = QSettings().value(QStringLiteral("annotator")).toString();
     if (!isValidAnnotator(m_annotator))
         m_annotator.clear();
 }
 
-ProjectContext::~ProjectContext() { m_snapshotWatcher.waitForFinished(); }
+ProjectContext::~ProjectContext() = default;
 
 void ProjectContext::reloadSnapshot()
 {
     m_snapshot.reset();
     if (!m_project || m_collectionId == 0)
         return;
-    m_snapshotWatcher.waitForFinished(); // at most one load at a time; the newest is kept
     const auto file = m_project->file().string();
     const auto collection = m_collectionId;
-    m_snapshotWatcher.setFuture(QtConcurrent::run([file, collection] { return loadSnapshot(file, collection); }));
+    const auto generation = ++m_snapshotGeneration; // the newest load wins
+    runThenDeliver(
+        this, [file, collection] { return loadSnapshot(file, collection); },
+        [this, generation](const Result<std::shared_ptr<const CollectionSnapshot>> &result) {
+            if (generation != m_snapshotGeneration || !m_project)
+                return; // superseded, or the project was closed
+            if (!result) {
+                emit snapshotFailed(QString::fromStdString(result.error().message));
+                return;
+            }
+            m_snapshot = *result;
+            emit snapshotReady();
+        });
 }
 
 Result<void> ProjectContext::open(const QString &file)
@@ -100,7 +102,8 @@ std::optional<std::int64_t> ProjectContext::newestScoredVersion()
 {
     std::optional<std::int64_t> best, bestRun;
     for (const auto &v : versions())
-        if (const auto run = storage::latestScoreRun(db(), v.id, m_collectionId); run && (!bestRun || *run > *bestRun)) {
+        if (const auto run = storage::latestScoreRun(db(), v.id, m_collectionId);
+            run && (!bestRun || *run > *bestRun)) {
             best = v.id;
             bestRun = run;
         }
@@ -115,6 +118,7 @@ void ProjectContext::close()
     m_labels.reset(); // finishes every queued label write
     m_project.reset();
     m_snapshot.reset();
+    ++m_snapshotGeneration;
     m_collectionId = 0;
     m_active.reset();
     m_compare.reset();
@@ -126,7 +130,8 @@ void ProjectContext::close()
 QString ProjectContext::settingsKey(const char *name) const
 {
     // QSettings keys treat '/' as groups; a hash of the path keeps one entry per project.
-    const auto id = QString::fromLatin1(QCryptographicHash::hash(m_file.toUtf8(), QCryptographicHash::Sha1).toHex().left(16));
+    const auto id =
+        QString::fromLatin1(QCryptographicHash::hash(m_file.toUtf8(), QCryptographicHash::Sha1).toHex().left(16));
     return QStringLiteral("projects/%1/%2").arg(id, QLatin1String(name));
 }
 
@@ -193,7 +198,8 @@ std::optional<ModelSpec> ProjectContext::specOf(std::int64_t versionId)
     const auto folders = storage::versionFolders(db(), versionId);
     if (!folders)
         return std::nullopt;
-    return ModelSpec{versionName(versionId), QString::fromStdString(folders->model), QString::fromStdString(folders->adapter)};
+    return ModelSpec{versionName(versionId), QString::fromStdString(folders->model),
+                     QString::fromStdString(folders->adapter)};
 }
 
 void ProjectContext::setActiveVersion(std::optional<std::int64_t> id)
@@ -256,9 +262,15 @@ Result<quint64> ProjectContext::addPair(const storage::PairLabelWrite &label)
     return ticket;
 }
 
-bool ProjectContext::canUndo() const { return m_labels && (m_labels->history().canUndo || m_labels->pending() > 0); }
+bool ProjectContext::canUndo() const
+{
+    return m_labels && (m_labels->history().canUndo || m_labels->pending() > 0);
+}
 
-bool ProjectContext::canRedo() const { return m_labels && m_labels->pending() == 0 && m_labels->history().canRedo; }
+bool ProjectContext::canRedo() const
+{
+    return m_labels && m_labels->pending() == 0 && m_labels->history().canRedo;
+}
 
 QString ProjectContext::undoText() const
 {

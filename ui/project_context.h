@@ -21,7 +21,6 @@
 #include "ui/collection_snapshot.h"
 #include "ui/scoring_service.h"
 
-#include <QFutureWatcher>
 #include <QObject>
 
 #include <memory>
@@ -129,7 +128,7 @@ private:
     QString m_annotator;
     std::optional<std::int64_t> m_active, m_compare;
     std::shared_ptr<const CollectionSnapshot> m_snapshot;
-    QFutureWatcher<Result<std::shared_ptr<const CollectionSnapshot>>> m_snapshotWatcher;
+    quint64 m_snapshotGeneration = 0; ///< the newest snapshot load; older answers are dropped
     ScoringService m_scoring;
 };
 

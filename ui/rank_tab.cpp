@@ -4,6 +4,7 @@
 #include "core/eval/metrics.h"
 #include "storage/browse.h"
 #include "storage/repo/judgements.h"
+#include "ui/async_result.h"
 #include "ui/candidate_view.h"
 #include "ui/query_list_model.h"
 #include "ui/ranked_list_delegate.h"
@@ -23,8 +24,8 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
-#include <algorithm>
 #include <QtConcurrent/QtConcurrentRun>
+#include <algorithm>
 
 #include <cmath>
 
@@ -45,8 +46,6 @@ std::string snippetOf(const std::string &text)
         --end;
     return text.substr(0, end) + "\u2026";
 }
-
-double sigmoid(double x) { return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x)); }
 
 std::optional<std::int64_t> versionFromCombo(const QComboBox *combo)
 {
@@ -73,6 +72,7 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
     , m_progress(new QProgressBar(this))
     , m_queryHeader(new QLabel(this))
     , m_status(new QLabel(this))
+    , m_loader(new RankingLoader(this))
 {
     m_queryProxy->setSourceModel(m_queryModel);
     m_queryProxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
@@ -100,7 +100,8 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
     m_queries->horizontalHeader()->setMinimumSectionSize(24);
     // Shown: text, graded and the metric; the id, list length and pair count are in each row's tooltip
     // and one right-click on the header away.
-    for (const int column : {int(QueryListModel::IdColumn), int(QueryListModel::CandidatesColumn), int(QueryListModel::PairsColumn)})
+    for (const int column :
+         {int(QueryListModel::IdColumn), int(QueryListModel::CandidatesColumn), int(QueryListModel::PairsColumn)})
         m_queries->setColumnHidden(column, true);
     m_queries->horizontalHeader()->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(m_queries->horizontalHeader(), &QWidget::customContextMenuRequested, this, [this](const QPoint &at) {
@@ -115,15 +116,16 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
         }
         menu.exec(m_queries->horizontalHeader()->mapToGlobal(at));
     });
-    connect(m_queries->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex &current) {
-        if (!current.isValid())
-            return;
-        const auto id = m_queryProxy->data(current, QueryListModel::QueryIdRole).toLongLong();
-        if (id != m_query) {
-            m_query = id;
-            refreshRanking();
-        }
-    });
+    connect(m_queries->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex &current) {
+                if (!current.isValid())
+                    return;
+                const auto id = m_queryProxy->data(current, QueryListModel::QueryIdRole).toLongLong();
+                if (id != m_query) {
+                    m_query = id;
+                    refreshRanking();
+                }
+            });
 
     m_rankedModel->setThumbnails(m_thumbnails);
     m_ranked->setModel(m_rankedModel);
@@ -143,7 +145,8 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
     m_ranked->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_ranked->horizontalHeader()->setSectionResizeMode(RankedListModel::CandidateColumn, QHeaderView::Stretch);
     m_ranked->horizontalHeader()->setSectionResizeMode(RankedListModel::ScoreColumn, QHeaderView::Fixed);
-    m_ranked->horizontalHeader()->resizeSection(RankedListModel::ScoreColumn, fontMetrics().horizontalAdvance(QStringLiteral("0.0000")) + 16);
+    m_ranked->horizontalHeader()->resizeSection(RankedListModel::ScoreColumn,
+                                                fontMetrics().horizontalAdvance(QStringLiteral("0.0000")) + 16);
     m_ranked->setDragEnabled(true);
     m_ranked->setAcceptDrops(true);
     m_ranked->setDropIndicatorShown(true);
@@ -154,7 +157,8 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
     connect(m_ranked->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &RankTab::showDetail);
     connect(m_rankedModel, &QAbstractItemModel::modelReset, this, &RankTab::showDetail);
     connect(m_rankedModel, &RankedListModel::preferenceDropped, this, [this](std::int64_t better, std::int64_t worse) {
-        storage::PairLabelWrite label{m_query, better, worse, PairOutcome::Left, {}, PairSource::Human, false, "rank-tab drag"};
+        storage::PairLabelWrite label{m_query,           better, worse,          PairOutcome::Left, {},
+                                      PairSource::Human, false,  "rank-tab drag"};
         const auto ticket = m_context.addPair(label);
         if (!ticket) {
             setStatus(tr("Could not record the preference: %1").arg(QString::fromStdString(ticket.error().message)));
@@ -202,8 +206,10 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
     layout->addWidget(split, 1);
     layout->addWidget(m_status);
 
-    connect(m_activeCombo, &QComboBox::activated, this, [this] { m_context.setActiveVersion(versionFromCombo(m_activeCombo)); });
-    connect(m_compareCombo, &QComboBox::activated, this, [this] { m_context.setCompareVersion(versionFromCombo(m_compareCombo)); });
+    connect(m_activeCombo, &QComboBox::activated, this,
+            [this] { m_context.setActiveVersion(versionFromCombo(m_activeCombo)); });
+    connect(m_compareCombo, &QComboBox::activated, this,
+            [this] { m_context.setCompareVersion(versionFromCombo(m_compareCombo)); });
     connect(m_scoreAll, &QPushButton::clicked, this, &RankTab::scoreAll);
 
     connect(&m_context, &ProjectContext::projectOpened, this, &RankTab::fillVersionCombos);
@@ -225,16 +231,22 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
         refreshRanking();
     });
     connect(&m_context, &ProjectContext::labelsChanged, this, [this](std::int64_t queryId) {
-        if (queryId == m_query && m_context.isOpen()) {
-            const auto grades = storage::currentGrades(m_context.db(), m_query);
-            for (int row = 0; row < m_rankedModel->rowCount(); ++row) {
-                const auto id = m_rankedModel->rowAt(row)->candidateId;
-                const auto g = grades.find(id);
-                m_rankedModel->setGrade(id, g == grades.end() ? -1 : g->second);
-            }
-        }
+        if (queryId == m_query && m_context.isOpen())
+            m_loader->loadGrades(m_context.project().file().string(), m_query);
         refreshStatus();
     });
+    connect(m_loader, &RankingLoader::loaded, this, &RankTab::onLoaded);
+    connect(m_loader, &RankingLoader::gradesLoaded, this,
+            [this](std::int64_t queryId, const std::map<std::int64_t, int> &grades) {
+                if (queryId != m_query)
+                    return;
+                m_grades = grades;
+                for (int row = 0; row < m_rankedModel->rowCount(); ++row) {
+                    const auto id = m_rankedModel->rowAt(row)->candidateId;
+                    const auto g = grades.find(id);
+                    m_rankedModel->setGrade(id, g == grades.end() ? -1 : g->second);
+                }
+            });
 
     connect(&m_context, &ProjectContext::labelSaved, this, [this](quint64 ticket) {
         if (const auto it = m_saving.find(ticket); it != m_saving.end()) {
@@ -246,19 +258,19 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
         if (m_saving.contains(ticket))
             setStatus(tr("Saving ... the project is in use by another process; waiting for it."));
     });
-    connect(&m_context, &ProjectContext::labelFailed, this, [this](quint64 ticket, std::int64_t, const QString &message) {
-        if (m_saving.erase(ticket) > 0)
-            setStatus(tr("Could not save the label: %1").arg(message));
-    });
+    connect(&m_context, &ProjectContext::labelFailed, this,
+            [this](quint64 ticket, std::int64_t, const QString &message) {
+                if (m_saving.erase(ticket) > 0)
+                    setStatus(tr("Could not save the label: %1").arg(message));
+            });
 
     auto &scoring = m_context.scoring();
     connect(&scoring, &ScoringService::loaded, this, [this](const QString &what) {
         setStatus(tr("Model ready: %1").arg(what));
         refreshRanking();
     });
-    connect(&scoring, &ScoringService::loadFailed, this, [this](const QString &message) {
-        setStatus(tr("Cannot load the model: %1").arg(message));
-    });
+    connect(&scoring, &ScoringService::loadFailed, this,
+            [this](const QString &message) { setStatus(tr("Cannot load the model: %1").arg(message)); });
     connect(&scoring, &ScoringService::scored, this, &RankTab::onScored);
     connect(&scoring, &ScoringService::progress, this, [this](quint64 request, int done, int total) {
         if (request == m_scoreAllRequest) {
@@ -289,24 +301,18 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
         refreshStatus();
         emit scoreAllFinished(error.isEmpty());
     });
-    connect(&m_statusWatcher, &QFutureWatcherBase::finished, this, [this] {
-        const auto loaded = m_statusWatcher.result();
-        if (loaded.collectionId != m_context.collectionId())
-            return;
-        for (const auto &[query, counts] : loaded.status)
-            m_queryModel->setStatus(query, counts.first, counts.second);
-        m_queryModel->setMetric(tr("nDCG@10"), loaded.metric);
-    });
     fillVersionCombos();
 }
 
 RankTab::~RankTab()
 {
     m_storeWatcher.waitForFinished();
-    m_statusWatcher.waitForFinished();
 }
 
-QString RankTab::statusText() const { return m_status->text(); }
+QString RankTab::statusText() const
+{
+    return m_status->text();
+}
 
 void RankTab::setStatus(const QString &text)
 {
@@ -323,7 +329,8 @@ void RankTab::fillVersionCombos()
         if (!m_context.isOpen())
             continue;
         for (const auto &v : m_context.versions())
-            combo->addItem(QStringLiteral("%1 (%2)").arg(QString::fromStdString(v.name), QString::fromUtf8(toString(v.kind).data())),
+            combo->addItem(QStringLiteral("%1 (%2)").arg(QString::fromStdString(v.name),
+                                                         QString::fromUtf8(toString(v.kind).data())),
                            qlonglong(v.id));
     }
     const auto select = [](QComboBox *combo, std::optional<std::int64_t> v) {
@@ -359,39 +366,47 @@ void RankTab::refreshStatus()
     const auto file = m_context.project().file().string();
     const auto collection = m_context.collectionId();
     const auto version = m_context.activeVersion();
-    if (m_statusWatcher.isRunning())
-        m_statusWatcher.waitForFinished(); // small; keeps one read in flight
-    m_statusWatcher.setFuture(QtConcurrent::run([file, collection, version] {
-        StatusData out;
-        out.collectionId = collection;
-        try { // the thread boundary: a failed read leaves the list as it was
-            auto db = storage::Database::open(file, storage::Database::Mode::ReadOnly);
-            for (const auto &[query, s] : storage::queryStatus(db, collection))
-                out.status[query] = {int(s.gradedLabels), int(s.pairLabels)};
-            for (const auto &q : storage::listQueries(db, collection))
-                out.status.try_emplace(q.id, 0, 0);
-            const auto qrels = eval::toQrels(storage::currentQrels(db, collection));
-            std::vector<RunEntry> entries;
-            if (version) {
-                if (const auto run = storage::latestScoreRun(db, *version, collection))
-                    entries = storage::scoreRunEntries(db, *run);
-            } else if (const auto runs = storage::listFirstStageRuns(db, collection); !runs.empty()) {
-                entries = storage::firstStageEntries(db, runs.back().id);
-            }
-            if (!entries.empty() && !qrels.empty()) {
-                const auto evaluation = eval::evaluateRun(qrels, eval::toRun(entries), {1, false, {"ndcg_cut_10"}});
-                std::map<std::string, std::int64_t> ids;
+    const auto generation = ++m_statusGeneration; // the newest read wins
+    runThenDeliver(
+        this,
+        [file, collection, version] {
+            StatusData out;
+            out.collectionId = collection;
+            try { // the thread boundary: a failed read leaves the list as it was
+                auto db = storage::Database::open(file, storage::Database::Mode::ReadOnly);
+                for (const auto &[query, s] : storage::queryStatus(db, collection))
+                    out.status[query] = {int(s.gradedLabels), int(s.pairLabels)};
                 for (const auto &q : storage::listQueries(db, collection))
-                    ids[q.query.id] = q.id;
-                for (const auto &q : evaluation.perQuery)
-                    if (const auto it = ids.find(q.queryId); it != ids.end())
-                        out.metric[it->second] = q.values.at(0);
+                    out.status.try_emplace(q.id, 0, 0);
+                const auto qrels = eval::toQrels(storage::currentQrels(db, collection));
+                std::vector<RunEntry> entries;
+                if (version) {
+                    if (const auto run = storage::latestScoreRun(db, *version, collection))
+                        entries = storage::scoreRunEntries(db, *run);
+                } else if (const auto runs = storage::listFirstStageRuns(db, collection); !runs.empty()) {
+                    entries = storage::firstStageEntries(db, runs.back().id);
+                }
+                if (!entries.empty() && !qrels.empty()) {
+                    const auto evaluation = eval::evaluateRun(qrels, eval::toRun(entries), {1, false, {"ndcg_cut_10"}});
+                    std::map<std::string, std::int64_t> ids;
+                    for (const auto &q : storage::listQueries(db, collection))
+                        ids[q.query.id] = q.id;
+                    for (const auto &q : evaluation.perQuery)
+                        if (const auto it = ids.find(q.queryId); it != ids.end())
+                            out.metric[it->second] = q.values.at(0);
+                }
+            } catch (const std::exception &) {
+                out.collectionId = -1;
             }
-        } catch (const std::exception &) {
-            out.collectionId = -1;
-        }
-        return out;
-    }));
+            return out;
+        },
+        [this, generation](const StatusData &loaded) {
+            if (generation != m_statusGeneration || loaded.collectionId != m_context.collectionId())
+                return;
+            for (const auto &[query, counts] : loaded.status)
+                m_queryModel->setStatus(query, counts.first, counts.second);
+            m_queryModel->setMetric(tr("nDCG@10"), loaded.metric);
+        });
 }
 
 void RankTab::selectQuery(std::int64_t queryId)
@@ -412,29 +427,12 @@ void RankTab::selectQuery(std::int64_t queryId)
     }
 }
 
-std::optional<std::vector<RankTab::Scored>> RankTab::rankingOf(std::optional<std::int64_t> version, std::int64_t queryId)
+const Ranking *RankTab::cached(std::optional<std::int64_t> version, std::int64_t queryId) const
 {
-    auto &db = m_context.db();
-    std::vector<Scored> out;
-    if (!version) {
-        for (const auto &e : storage::firstStageQuery(db, queryId))
-            out.push_back({e.candidateId, e.score, std::nullopt, {}});
-        return out;
-    }
-    if (const auto it = m_cache.find({*version, queryId}); it != m_cache.end())
-        return it->second;
-    const auto run = storage::latestScoreRun(db, *version, m_context.collectionId());
-    if (!run)
-        return std::nullopt;
-    for (const auto &e : storage::scoreRunQuery(db, *run, queryId))
-        out.push_back({e.candidateId, e.score, sigmoid(e.score), {}});
-    // Candidates the run could not score come last, in first-stage order.
-    if (const auto snapshot = m_context.snapshot())
-        if (const auto *list = snapshot->list(queryId))
-            for (const auto &item : list->items)
-                if (std::none_of(out.begin(), out.end(), [&](const Scored &s) { return s.candidateId == item.candidateId; }))
-                    out.push_back({item.candidateId, 0, std::nullopt, "not in the stored score run"});
-    return out;
+    if (!version)
+        return nullptr;
+    const auto it = m_cache.find({*version, queryId});
+    return it == m_cache.end() ? nullptr : &it->second;
 }
 
 void RankTab::refreshRanking()
@@ -446,9 +444,41 @@ void RankTab::refreshRanking()
         return;
     }
     const auto *list = snapshot->list(m_query);
-    m_queryHeader->setText(tr("%1: %2").arg(QString::fromStdString(list->queryExtId), QString::fromStdString(list->queryText)));
+    m_queryHeader->setText(
+        tr("%1: %2").arg(QString::fromStdString(list->queryExtId), QString::fromStdString(list->queryText)));
+    // The stored rankings and the grades are read off the GUI thread; onLoaded() shows them.
+    const auto active = m_context.activeVersion(), compare = m_context.compareVersion();
+    RankingLoader::Request request{m_context.project().file().string(),
+                                   m_context.collectionId(),
+                                   m_query,
+                                   active,
+                                   compare,
+                                   cached(active, m_query) == nullptr,
+                                   cached(compare, m_query) == nullptr,
+                                   snapshot};
+    m_loader->load(std::move(request));
+}
+
+void RankTab::onLoaded(const RankingLoader::Answer &answer)
+{
+    const auto snapshot = m_context.snapshot();
+    if (answer.queryId != m_query || !m_context.isOpen() || !snapshot || !snapshot->list(m_query))
+        return;
+    if (!answer.error.isEmpty()) {
+        setStatus(tr("Cannot read the ranking: %1").arg(answer.error));
+        return;
+    }
+    m_grades = answer.grades;
+    m_compareRanking.reset();
+    if (const auto *c = cached(m_context.compareVersion(), m_query))
+        m_compareRanking = *c;
+    else if (m_context.compareVersion() == m_context.activeVersion())
+        m_compareRanking.reset();
+    else
+        m_compareRanking = answer.compare;
     const auto active = m_context.activeVersion();
-    if (const auto ranking = rankingOf(active, m_query)) {
+    const auto *mine = cached(active, m_query);
+    if (const auto ranking = mine ? std::optional<Ranking>(*mine) : answer.active) {
         if (m_request != 0) {
             m_context.scoring().cancel(); // the old request is not wanted any more
             m_request = 0;
@@ -459,6 +489,7 @@ void RankTab::refreshRanking()
         return;
     }
     m_rankedModel->clear();
+    const auto *list = snapshot->list(m_query);
     auto &scoring = m_context.scoring();
     if (scoring.isReady() && m_scoreAllRequest != 0) {
         setStatus(tr("Scoring every query; this one is shown when that finishes."));
@@ -479,11 +510,11 @@ void RankTab::onScored(quint64 request, const std::vector<QueryScores> &results)
     if (!active)
         return;
     for (const auto &q : results) {
-        std::vector<Scored> ranking;
+        Ranking ranking;
         for (const auto &c : q.candidates)
             ranking.push_back({c.candidateId, c.ok ? c.margin : 0, c.ok ? std::optional(c.probability) : std::nullopt,
                                c.ok ? std::string() : c.error.toStdString()});
-        std::stable_sort(ranking.begin(), ranking.end(), [](const Scored &a, const Scored &b) {
+        std::stable_sort(ranking.begin(), ranking.end(), [](const RankedScore &a, const RankedScore &b) {
             if (a.error.empty() != b.error.empty())
                 return a.error.empty();
             return a.error.empty() && a.score > b.score;
@@ -505,9 +536,12 @@ void RankTab::onScored(quint64 request, const std::vector<QueryScores> &results)
         const auto collection = m_context.collectionId();
         const auto version = *active;
         const auto settings = ScoringSettings::load();
-        const nlohmann::json params{{"score", "label logit margin"}, {"source", "gui"},
-                                    {"device", settings.device.toStdString()}, {"dtype", settings.dtype.toStdString()},
-                                    {"batch_size", settings.batchSize}, {"failed_candidates", failed},
+        const nlohmann::json params{{"score", "label logit margin"},
+                                    {"source", "gui"},
+                                    {"device", settings.device.toStdString()},
+                                    {"dtype", settings.dtype.toStdString()},
+                                    {"batch_size", settings.batchSize},
+                                    {"failed_candidates", failed},
                                     {"min_pixels", m_context.scoring().pixelLimits().first},
                                     {"max_pixels", m_context.scoring().pixelLimits().second}};
         setStatus(tr("Storing the score run ..."));
@@ -531,15 +565,14 @@ void RankTab::onScored(quint64 request, const std::vector<QueryScores> &results)
     }
 }
 
-void RankTab::showRows(const std::vector<Scored> &ranking)
+void RankTab::showRows(const Ranking &ranking)
 {
     const auto snapshot = m_context.snapshot();
-    const auto grades = storage::currentGrades(m_context.db(), m_query);
+    const auto &grades = m_grades;
     std::map<std::int64_t, int> compareRank;
-    if (m_context.compareVersion() != m_context.activeVersion())
-        if (const auto other = rankingOf(m_context.compareVersion(), m_query))
-            for (std::size_t i = 0; i < other->size(); ++i)
-                compareRank[(*other)[i].candidateId] = int(i) + 1;
+    if (m_compareRanking)
+        for (std::size_t i = 0; i < m_compareRanking->size(); ++i)
+            compareRank[(*m_compareRanking)[i].candidateId] = int(i) + 1;
     std::vector<RankedRow> rows;
     for (std::size_t i = 0; i < ranking.size(); ++i) {
         const auto &s = ranking[i];
@@ -574,7 +607,8 @@ void RankTab::showDetail()
         return;
     }
     const auto *item = snapshot->item(m_query, row->candidateId);
-    m_detail->setTitle(tr("%1 (%2)").arg(QString::fromStdString(row->extId), QString::fromUtf8(toString(row->modality).data())));
+    m_detail->setTitle(
+        tr("%1 (%2)").arg(QString::fromStdString(row->extId), QString::fromUtf8(toString(row->modality).data())));
     m_detail->show(QString::fromStdString(row->extId), item ? QString::fromStdString(item->text) : QString(),
                    QString::fromStdString(row->image.string()));
 }
@@ -624,7 +658,9 @@ void RankTab::scoreAll()
     m_progress->setRange(0, int(snapshot->lists.size()));
     m_progress->setValue(0);
     m_progress->show();
-    setStatus(tr("Scoring %1 queries with %2 ...").arg(snapshot->lists.size()).arg(m_context.versionName(m_context.activeVersion())));
+    setStatus(tr("Scoring %1 queries with %2 ...")
+                  .arg(snapshot->lists.size())
+                  .arg(m_context.versionName(m_context.activeVersion())));
 }
 
 } // namespace unirank::ui

@@ -6,12 +6,13 @@
 // (latest wins). "Score all" reranks every list and stores the run. Keys 0-3 on a row give a graded
 // label; dragging a row onto another records "dragged better than target" as a pairwise preference.
 //
-// Threading: GUI thread; whole-collection reads and the storing of a run happen on pool threads with
-// their own connections. Errors: shown in the status line and emitted as statusMessage.
+// Threading: GUI thread; every database read (the query's rankings and grades through RankingLoader,
+// whole-collection status) and the storing of a run happen on pool threads with their own connections. Errors: shown in the status line and emitted as statusMessage.
 #pragma once
 
 #include "ui/project_context.h"
 #include "ui/ranked_list_model.h"
+#include "ui/ranking_loader.h"
 
 #include <QFutureWatcher>
 #include <QWidget>
@@ -66,19 +67,14 @@ protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
-    struct Scored {
-        std::int64_t candidateId = 0;
-        double score = 0;
-        std::optional<double> probability;
-        std::string error;
-    };
-    /// The version's ranking of the query from the on-demand cache or the store; nullopt when neither.
-    std::optional<std::vector<Scored>> rankingOf(std::optional<std::int64_t> version, std::int64_t queryId);
+    /// The version's on-demand ranking of the query, if it was scored in this session.
+    const Ranking *cached(std::optional<std::int64_t> version, std::int64_t queryId) const;
+    void onLoaded(const RankingLoader::Answer &answer);
     void fillVersionCombos();
     void rebuildQueries();
     void refreshStatus();
     void refreshRanking();
-    void showRows(const std::vector<Scored> &ranking);
+    void showRows(const Ranking &ranking); ///< with m_grades and m_compareRanking
     void onScored(quint64 request, const std::vector<QueryScores> &results);
     void showDetail();
     void setStatus(const QString &text);
@@ -99,11 +95,14 @@ private:
     QProgressBar *m_progress;
     QLabel *m_queryHeader;
     QLabel *m_status;
+    RankingLoader *m_loader;
 
     std::int64_t m_query = 0;
     quint64 m_request = 0;          ///< on-demand request for m_query
     quint64 m_scoreAllRequest = 0;
-    std::map<std::pair<std::int64_t, std::int64_t>, std::vector<Scored>> m_cache; ///< (version, query)
+    std::map<std::pair<std::int64_t, std::int64_t>, Ranking> m_cache; ///< on-demand scores by (version, query)
+    std::map<std::int64_t, int> m_grades;   ///< of m_query, as last read
+    std::optional<Ranking> m_compareRanking; ///< of m_query by the comparison version, as last read
     std::map<quint64, QString> m_saving; ///< label tickets in flight -> the status once saved
     QFutureWatcher<QString> m_storeWatcher;
     struct StatusData {
@@ -111,7 +110,7 @@ private:
         std::map<std::int64_t, double> metric;
         std::int64_t collectionId = 0;
     };
-    QFutureWatcher<StatusData> m_statusWatcher;
+    quint64 m_statusGeneration = 0; ///< the newest status read; older answers are dropped
 };
 
 } // namespace unirank::ui

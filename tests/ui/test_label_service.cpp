@@ -17,7 +17,6 @@ using namespace unirank;
 using namespace unirank::storage;
 namespace fs = std::filesystem;
 
-
 class TestLabelService : public QObject {
     Q_OBJECT
     QTemporaryDir m_dir;
@@ -77,7 +76,8 @@ private slots:
         const auto before = count("pair_labels");
         QElapsedTimer timer;
         timer.start();
-        const auto ticket = service.addPair({m_q, m_a, m_b, PairOutcome::Left, "alice", PairSource::Human, false, "random"});
+        const auto ticket =
+            service.addPair({m_q, m_a, m_b, PairOutcome::Left, "alice", PairSource::Human, false, "random"});
         QVERIFY2(timer.elapsed() < 50, qPrintable(QString::number(timer.elapsed())));
         QVERIFY(waiting.wait(10000)); // one attempt timed out: retrying, the caller is told
         QCOMPARE(waiting.at(0).at(0).value<quint64>(), ticket);
