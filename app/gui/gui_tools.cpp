@@ -4,6 +4,7 @@
 #include "storage/repo/models.h"
 #include "ui/candidate_view.h"
 #include "ui/evaluate_tab.h"
+#include "ui/hyperparameter_form.h"
 #include "ui/label_tab.h"
 #include "ui/main_window.h"
 #include "ui/project_context.h"
@@ -13,10 +14,13 @@
 #include "ui/train_tab.h"
 
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QGuiApplication>
+#include <QProgressBar>
+#include <QPushButton>
 #include <QScreen>
 #include <QSettings>
 #include <QTabWidget>
@@ -27,6 +31,7 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <sstream>
 #include <string>
 #include <unistd.h>
@@ -156,7 +161,31 @@ int takeScreenshots(const QString &projectFile, const QString &outDir, const QSt
     return ok ? 0 : 1;
 }
 
-int benchLatency(const QString &projectFile, const QString &versionName, int threads)
+namespace {
+
+double percentile(std::vector<double> sorted, double p)
+{
+    if (sorted.empty())
+        return 0;
+    std::sort(sorted.begin(), sorted.end());
+    return sorted[std::min(sorted.size() - 1, std::size_t(p * double(sorted.size())))];
+}
+
+/// Starts a small instruction-tuning round from the Train tab, as a user's click does.
+bool startTraining(ui::TrainTab &train)
+{
+    train.stageCombo()->setCurrentIndex(0);
+    train.form()->setValues({{"max_steps", 2000}, {"per_device_train_batch_size", 4}, {"save_steps", 50},
+                             {"max_candidates_per_query", 8}, {"validation_split", 0.0}});
+    if (!train.startButton()->isEnabled())
+        return false;
+    train.start();
+    return train.isBusy();
+}
+
+} // namespace
+
+int benchLatency(const QString &projectFile, const QString &versionName, int threads, LatencyLoad load)
 {
     // The model loads with the stored settings; use the benchmark's thread count for this run only.
     const auto saved = ui::ScoringSettings::load();
@@ -176,7 +205,23 @@ int benchLatency(const QString &projectFile, const QString &versionName, int thr
         std::fprintf(stderr, "error: the model or the collection did not load\n");
         return 1;
     }
+    if (load.labels && !ui::ProjectContext::isValidAnnotator(context.annotator()))
+        context.setAnnotator(QStringLiteral("bench"));
     settle(500);
+
+    // Training: the Train tab's form is filled and started like a user's click; its progress bar
+    // counts the steps the child process reports.
+    auto *train = window.trainTab();
+    int trainingSteps = 0;
+    bool trainingStarted = false;
+    if (load.training) {
+        QObject::connect(train->progressBar(), &QProgressBar::valueChanged, [&](int v) { trainingSteps = std::max(trainingSteps, v); });
+        trainingStarted = startTraining(*train);
+        if (!trainingStarted) {
+            std::fprintf(stderr, "error: the Train tab did not start a run: %s\n", qPrintable(train->statusText()));
+            return 1;
+        }
+    }
 
     std::vector<double> lateness; // ms beyond the timer's period
     QElapsedTimer clock;
@@ -197,6 +242,26 @@ int benchLatency(const QString &projectFile, const QString &versionName, int thr
         if (rows > 0)
             rank->queryView()->selectRow(++switches % rows);
     });
+    // Labels: a grade every 250 ms on the shown list; the acknowledgement time of each.
+    std::map<quint64, qint64> submitted; // ticket -> ns
+    std::vector<double> ackMs;
+    int labelsFailed = 0, waits = 0;
+    QTimer labeller;
+    QObject::connect(&labeller, &QTimer::timeout, [&] {
+        const auto *row = rank->rankedModel()->rowAt(int(submitted.size() + ackMs.size()) % std::max(1, rank->rankedModel()->rowCount()));
+        if (!row)
+            return;
+        if (const auto ticket = context.addGraded(rank->currentQuery(), row->candidateId, int(ackMs.size() % 4)))
+            submitted[*ticket] = clock.nsecsElapsed();
+    });
+    QObject::connect(&context, &ui::ProjectContext::labelSaved, [&](quint64 ticket) {
+        if (const auto it = submitted.find(ticket); it != submitted.end()) {
+            ackMs.push_back(double(clock.nsecsElapsed() - it->second) / 1e6);
+            submitted.erase(it);
+        }
+    });
+    QObject::connect(&context, &ui::ProjectContext::labelFailed, [&](quint64 ticket) { labelsFailed += int(submitted.erase(ticket)); });
+    QObject::connect(&context, &ui::ProjectContext::labelWaiting, [&] { ++waits; });
     bool finished = false, stored = false;
     QObject::connect(rank, &ui::RankTab::scoreAllFinished, [&](bool ok) {
         finished = true;
@@ -205,6 +270,8 @@ int benchLatency(const QString &projectFile, const QString &versionName, int thr
     clock.start();
     probe.start(period);
     user.start(150);
+    if (load.labels)
+        labeller.start(250);
     QElapsedTimer scoring;
     scoring.start();
     rank->scoreAll();
@@ -212,18 +279,27 @@ int benchLatency(const QString &projectFile, const QString &versionName, int thr
     const double seconds = scoring.elapsed() / 1000.0;
     probe.stop();
     user.stop();
+    labeller.stop();
+    const bool trainingRunning = load.training && train->isBusy();
     if (!done || !stored || lateness.size() < 20) {
         std::fprintf(stderr, "error: scoring did not finish and store a run (%zu samples)\n", lateness.size());
         return 1;
     }
-    std::sort(lateness.begin(), lateness.end());
-    const auto pct = [&](double p) { return lateness[std::min(lateness.size() - 1, std::size_t(p * double(lateness.size())))]; };
+    const auto p99 = percentile(lateness, 0.99);
     std::printf("{\"bench\": \"gui-latency\", \"platform\": \"%s\", \"scoring_threads\": %d, \"queries\": %zu, "
                 "\"scoring_seconds\": %.2f, \"samples\": %zu, \"query_switches\": %d, \"timer_period_ms\": %d, "
-                "\"lateness_ms\": {\"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"max\": %.2f}, \"p99_under_50ms\": %s}\n",
+                "\"lateness_ms\": {\"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"max\": %.2f}, "
+                "\"training\": {\"run\": %s, \"steps_seen\": %d, \"still_running_at_end\": %s}, "
+                "\"labels\": {\"acknowledged\": %zu, \"failed\": %d, \"unanswered\": %zu, \"busy_retries\": %d, "
+                "\"ack_ms\": {\"p50\": %.1f, \"p99\": %.1f, \"max\": %.1f}}, \"p99_under_50ms\": %s}\n",
                 qPrintable(QGuiApplication::platformName()), threads, context.snapshot()->lists.size(), seconds,
-                lateness.size(), switches, period, pct(0.5), pct(0.9), pct(0.99), lateness.back(),
-                pct(0.99) < 50 ? "true" : "false");
+                lateness.size(), switches, period, percentile(lateness, 0.5), percentile(lateness, 0.9), p99,
+                percentile(lateness, 1.0), trainingStarted ? "true" : "false", trainingSteps,
+                trainingRunning ? "true" : "false", ackMs.size(), labelsFailed, submitted.size(), waits,
+                percentile(ackMs, 0.5), percentile(ackMs, 0.99), percentile(ackMs, 1.0), p99 < 50 ? "true" : "false");
+    std::fflush(stdout);
+    if (trainingRunning)
+        train->stopAndWait(120000); // the run saves a checkpoint and stops; not part of the measurement
     return 0;
 }
 

@@ -2,7 +2,7 @@
 // unirank: the desktop application.
 //   unirank [PROJECT.unirank]
 //   unirank --screenshots DIR [--version NAME] PROJECT    one PNG per tab (see gui_tools.h)
-//   unirank --bench-latency [--version NAME] [--threads N] PROJECT
+//   unirank --bench-latency [--version-name NAME] [--threads N] [--with-training] [--with-labels] PROJECT
 //   unirank --bench-startup PROJECT                       time to the first ranked list (JSON)
 #include "gui_tools.h"
 #include "ui/main_window.h"
@@ -37,7 +37,11 @@ int main(int argc, char **argv)
                                      QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption startup(QStringLiteral("bench-startup"),
                                      QStringLiteral("Open the project and print JSON with the time to the first ranked list"));
-    parser.addOptions({screenshots, bench, startup, version, threads});
+    const QCommandLineOption withTraining(QStringLiteral("with-training"),
+                                          QStringLiteral("--bench-latency: run a training round from the Train tab meanwhile"));
+    const QCommandLineOption withLabels(QStringLiteral("with-labels"),
+                                        QStringLiteral("--bench-latency: give a graded label every 250 ms meanwhile"));
+    parser.addOptions({screenshots, bench, startup, version, threads, withTraining, withLabels});
     parser.process(app);
     const auto args = parser.positionalArguments();
 
@@ -50,7 +54,8 @@ int main(int argc, char **argv)
             return unirank::app::benchStartup(args.front(), mainStarted);
         if (parser.isSet(screenshots))
             return unirank::app::takeScreenshots(args.front(), parser.value(screenshots), parser.value(version));
-        return unirank::app::benchLatency(args.front(), parser.value(version), parser.value(threads).toInt());
+        return unirank::app::benchLatency(args.front(), parser.value(version), parser.value(threads).toInt(),
+                                          {parser.isSet(withTraining), parser.isSet(withLabels)});
     }
 
     unirank::ui::MainWindow window;
