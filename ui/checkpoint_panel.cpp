@@ -157,13 +157,15 @@ CheckpointPanel::CheckpointPanel(ProjectContext &context, QWidget *parent)
             emit publishFailed(QString::fromStdString(result.error().message));
             return;
         }
-        m_context.notifyVersionsChanged();
-        if (m_then == Then::Use) {
-            m_context.setActiveVersion(result->versionId);
-            emit versionActivated(result->name);
-        } else {
-            emit evaluateRequested(result->name);
-        }
+        const auto published = *result;
+        m_context.notifyVersionsChanged([this, published, then = m_then] { // once the catalog has it
+            if (then == Then::Use) {
+                m_context.setActiveVersion(published.versionId);
+                emit versionActivated(published.name);
+            } else {
+                emit evaluateRequested(published.name);
+            }
+        });
     });
     updateButtons();
 }

@@ -153,13 +153,13 @@ void EvaluateTab::fillBaselines()
     m_baseline->clear();
     if (!m_context.isOpen() || m_context.collectionId() == 0)
         return;
-    const auto runs = storage::listFirstStageRuns(m_context.db(), m_context.collectionId());
-    if (!runs.empty()) {
-        const QString name = QStringLiteral("first-stage:") + QString::fromStdString(runs.back().tag);
+    const auto &catalog = m_context.catalog();
+    if (const auto tag = catalog.firstStageTag.find(m_context.collectionId()); tag != catalog.firstStageTag.end()) {
+        const QString name = QStringLiteral("first-stage:") + QString::fromStdString(tag->second);
         m_baseline->addItem(name, name);
     }
-    for (const auto &v : m_context.versions())
-        if (storage::latestScoreRun(m_context.db(), v.id, m_context.collectionId()))
+    for (const auto &v : catalog.versions)
+        if (catalog.newestScoreRun(v.id, m_context.collectionId()))
             m_baseline->addItem(QString::fromStdString(v.name), QString::fromStdString(v.name));
     m_baseline->setCurrentIndex(std::max(0, m_baseline->findData(current)));
 }
@@ -174,9 +174,8 @@ void EvaluateTab::evaluate()
     for (const auto &m : m_metrics->text().split(QLatin1Char(','), Qt::SkipEmptyParts))
         metrics << m.trimmed();
     storage::ProjectEvalOptions o;
-    for (const auto &c : storage::listCollections(m_context.db()))
-        if (c.id == m_context.collectionId())
-            o.collection = c.name;
+    if (const auto *c = m_context.catalog().collection(m_context.collectionId()))
+        o.collection = c->name;
     o.baseline = m_baseline->currentData().toString().toStdString();
     for (const auto &m : metrics)
         o.report.eval.metrics.push_back(m.toStdString());

@@ -103,12 +103,10 @@ void ModelManagerDialog::refresh()
     if (!m_context.isOpen())
         return;
     std::map<std::int64_t, QTreeWidgetItem *> items;
-    const auto versions = m_context.versions(); // parents come before children (ids grow)
-    for (const auto &v : versions) {
-        auto &count = m_context.db().cached("SELECT count(*) FROM score_runs WHERE model_version_id = ?1");
-        count.bind(1, v.id);
-        const auto runs = count.step() ? count.columnInt(0) : 0;
-        count.reset();
+    const auto &catalog = m_context.catalog();
+    for (const auto &v : catalog.versions) { // parents come before children (ids grow)
+        const auto counted = catalog.scoreRunCounts.find(v.id);
+        const auto runs = counted == catalog.scoreRunCounts.end() ? 0 : counted->second;
         QString name = QString::fromStdString(v.name);
         if (m_context.activeVersion() == v.id)
             name += tr("  [active]");
@@ -177,9 +175,8 @@ void ModelManagerDialog::addFolder(const QString &folder, std::optional<std::int
                 return;
             }
             m_status->setText(tr("Added %1.").arg(h.folder));
-            m_context.notifyVersionsChanged();
-            refresh();
-            emit added(h.id);
+            const auto id = h.id;
+            m_context.notifyVersionsChanged([this, id] { emit added(id); }); // refresh() follows versionsChanged
         });
 }
 

@@ -67,7 +67,15 @@ Result<void> ProjectContext::adopt(std::unique_ptr<storage::Project> project, co
     m_labels = std::make_unique<LabelService>(m_project->file(), nullptr, m_busyTimeoutMs, m_busyAttempts);
     connect(m_labels.get(), &LabelService::done, this, &ProjectContext::onLabelReply);
     connect(m_labels.get(), &LabelService::waiting, this, &ProjectContext::labelWaiting);
-    const auto all = collections();
+    // The one catalog read on the GUI thread, at open; afterwards it is re-read on a pool thread.
+    try {
+        m_catalog = ProjectCatalog::read(m_project->db());
+    } catch (const std::exception &e) {
+        const Error error{ErrorKind::Internal, std::string("cannot read the project's catalog: ") + e.what()};
+        close();
+        return std::unexpected(error);
+    }
+    const auto &all = m_catalog.collections;
     const auto remembered = QSettings().value(settingsKey("collection")).toLongLong();
     m_collectionId = all.empty() ? 0 : all.front().id;
     for (const auto &c : all)
@@ -78,7 +86,7 @@ Result<void> ProjectContext::adopt(std::unique_ptr<storage::Project> project, co
         const auto name = QSettings().value(settingsKey(key)).toString().toStdString();
         if (name.empty())
             return std::nullopt;
-        const auto v = storage::findModelVersion(db(), name);
+        const auto *v = m_catalog.version(name);
         return v ? std::optional(v->id) : std::nullopt;
     };
     QSettings settings;
@@ -101,9 +109,8 @@ Result<void> ProjectContext::adopt(std::unique_ptr<storage::Project> project, co
 std::optional<std::int64_t> ProjectContext::newestScoredVersion()
 {
     std::optional<std::int64_t> best, bestRun;
-    for (const auto &v : versions())
-        if (const auto run = storage::latestScoreRun(db(), v.id, m_collectionId);
-            run && (!bestRun || *run > *bestRun)) {
+    for (const auto &v : m_catalog.versions)
+        if (const auto run = m_catalog.newestScoreRun(v.id, m_collectionId); run && (!bestRun || *run > *bestRun)) {
             best = v.id;
             bestRun = run;
         }
@@ -119,6 +126,8 @@ void ProjectContext::close()
     m_project.reset();
     m_snapshot.reset();
     ++m_snapshotGeneration;
+    ++m_catalogGeneration;
+    m_catalog = {};
     m_collectionId = 0;
     m_active.reset();
     m_compare.reset();
@@ -145,20 +154,52 @@ void ProjectContext::setCollection(std::int64_t id)
     reloadSnapshot();
 }
 
-std::vector<storage::CollectionRow> ProjectContext::collections()
+void ProjectContext::refreshCatalog(std::function<void()> then)
 {
-    return m_project ? storage::listCollections(db()) : std::vector<storage::CollectionRow>{};
+    if (!m_project)
+        return;
+    const auto file = m_project->file().string();
+    const auto generation = ++m_catalogGeneration; // the newest read wins
+    runThenDeliver(
+        this,
+        [file]() -> std::optional<ProjectCatalog> {
+            try {
+                auto db = storage::Database::open(file, storage::Database::Mode::ReadOnly);
+                return ProjectCatalog::read(db);
+            } catch (const std::exception &) {
+                return std::nullopt;
+            }
+        },
+        [this, generation, then = std::move(then)](const std::optional<ProjectCatalog> &catalog) {
+            if (generation != m_catalogGeneration || !m_project)
+                return;
+            if (!catalog) {
+                emit errorOccurred(tr("Cannot re-read the project's versions and collections."));
+                return;
+            }
+            m_catalog = *catalog;
+            emit versionsChanged();
+            if (then)
+                then();
+        });
+}
+
+void ProjectContext::notifyVersionsChanged(std::function<void()> then)
+{
+    refreshCatalog(std::move(then));
 }
 
 void ProjectContext::refreshCollections()
 {
-    const auto all = collections();
-    if (m_collectionId == 0 && !all.empty()) {
-        setCollection(all.back().id);
-    } else {
-        emit collectionChanged();
-        reloadSnapshot();
-    }
+    refreshCatalog([this] {
+        const auto &all = m_catalog.collections;
+        if (m_collectionId == 0 && !all.empty()) {
+            setCollection(all.back().id);
+        } else {
+            emit collectionChanged();
+            reloadSnapshot();
+        }
+    });
 }
 
 bool ProjectContext::isValidAnnotator(const QString &name)
@@ -178,32 +219,33 @@ bool ProjectContext::setAnnotator(const QString &name)
     return true;
 }
 
-std::vector<storage::ModelVersionRow> ProjectContext::versions()
-{
-    return m_project ? storage::listModelVersions(db()) : std::vector<storage::ModelVersionRow>{};
-}
-
-QString ProjectContext::versionName(std::optional<std::int64_t> id)
+QString ProjectContext::versionName(std::optional<std::int64_t> id) const
 {
     if (!id)
         return tr("first stage");
-    for (const auto &v : versions())
-        if (v.id == *id)
-            return QString::fromStdString(v.name);
+    if (const auto *v = m_catalog.version(*id))
+        return QString::fromStdString(v->name);
     return tr("version %1").arg(*id);
 }
 
-std::optional<ModelSpec> ProjectContext::specOf(std::int64_t versionId)
+std::optional<ModelSpec> ProjectContext::specOf(std::int64_t versionId) const
 {
-    const auto folders = storage::versionFolders(db(), versionId);
-    if (!folders)
+    const auto it = m_catalog.folders.find(versionId);
+    if (it == m_catalog.folders.end())
         return std::nullopt;
-    return ModelSpec{versionName(versionId), QString::fromStdString(folders->model),
-                     QString::fromStdString(folders->adapter)};
+    return ModelSpec{versionName(versionId), QString::fromStdString(it->second.model),
+                     QString::fromStdString(it->second.adapter)};
 }
 
 void ProjectContext::setActiveVersion(std::optional<std::int64_t> id)
 {
+    if (id && m_project && !m_catalog.version(*id) && !m_catalogRetried) {
+        // A version written since the catalog was read (a published checkpoint): read it, then activate.
+        m_catalogRetried = true;
+        refreshCatalog([this, id] { setActiveVersion(id); });
+        return;
+    }
+    m_catalogRetried = false;
     m_active = id;
     if (m_project)
         QSettings().setValue(settingsKey("activeVersion"), id ? versionName(id) : QString());

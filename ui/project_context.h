@@ -19,10 +19,12 @@
 #include "storage/repo/catalog.h"
 #include "storage/repo/models.h"
 #include "ui/collection_snapshot.h"
+#include "ui/project_catalog.h"
 #include "ui/scoring_service.h"
 
 #include <QObject>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -47,9 +49,12 @@ public:
     /// The collection the tabs show (the first by default; 0 when the project has none).
     std::int64_t collectionId() const { return m_collectionId; }
     void setCollection(std::int64_t id);
-    std::vector<storage::CollectionRow> collections();
-    /// Re-reads the collections after an import and selects the newest when none was selected.
+    const std::vector<storage::CollectionRow> &collections() const { return m_catalog.collections; }
+    /// Re-reads the catalog after an import (in the background) and then selects the newest
+    /// collection when none was selected.
     void refreshCollections();
+    /// Collections, versions, their folders and score runs as last read (at open, then on each change).
+    const ProjectCatalog &catalog() const { return m_catalog; }
 
     /// The collection's lists, loaded in the background after open and on a collection change; null
     /// until snapshotReady().
@@ -61,16 +66,20 @@ public:
     bool setAnnotator(const QString &name);
     static bool isValidAnnotator(const QString &name);
 
-    std::vector<storage::ModelVersionRow> versions();
+    const std::vector<storage::ModelVersionRow> &versions() const { return m_catalog.versions; }
     /// nullopt means the first-stage list.
     std::optional<std::int64_t> activeVersion() const { return m_active; }
     std::optional<std::int64_t> compareVersion() const { return m_compare; }
-    void setActiveVersion(std::optional<std::int64_t> id); ///< also loads its model in the background
+    /// Also loads its model in the background; a version not yet in the catalog (just written) is
+    /// activated once the catalog has been re-read.
+    void setActiveVersion(std::optional<std::int64_t> id);
     void setCompareVersion(std::optional<std::int64_t> id);
-    QString versionName(std::optional<std::int64_t> id);
+    QString versionName(std::optional<std::int64_t> id) const;
     /// Base folder and adapter of a version (an adapter's base is its parent's folder).
-    std::optional<ModelSpec> specOf(std::int64_t versionId);
-    void notifyVersionsChanged() { emit versionsChanged(); }
+    std::optional<ModelSpec> specOf(std::int64_t versionId) const;
+    /// A version or score run was written: re-reads the catalog in the background, emits
+    /// versionsChanged, then calls `then` (on the GUI thread).
+    void notifyVersionsChanged(std::function<void()> then = {});
 
     ScoringService &scoring() { return m_scoring; }
     /// Folder beside the project for caches (image embeddings).
@@ -119,6 +128,7 @@ private:
     void onLabelReply(const LabelService::Reply &reply);
     QString settingsKey(const char *name) const;
     std::optional<std::int64_t> newestScoredVersion(); ///< of the collection shown
+    void refreshCatalog(std::function<void()> then);
 
     QString m_file;
     std::unique_ptr<storage::Project> m_project;
@@ -129,6 +139,9 @@ private:
     std::optional<std::int64_t> m_active, m_compare;
     std::shared_ptr<const CollectionSnapshot> m_snapshot;
     quint64 m_snapshotGeneration = 0; ///< the newest snapshot load; older answers are dropped
+    ProjectCatalog m_catalog;
+    quint64 m_catalogGeneration = 0;
+    bool m_catalogRetried = false; ///< setActiveVersion re-reads the catalog once for an unknown id
     ScoringService m_scoring;
 };
 

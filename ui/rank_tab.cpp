@@ -297,9 +297,8 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
         const auto error = m_storeWatcher.result();
         m_progress->hide();
         setStatus(error.isEmpty() ? tr("Score run stored.") : tr("Could not store the score run: %1").arg(error));
-        m_context.notifyVersionsChanged();
         refreshStatus();
-        emit scoreAllFinished(error.isEmpty());
+        m_context.notifyVersionsChanged([this, ok = error.isEmpty()] { emit scoreAllFinished(ok); });
     });
     fillVersionCombos();
 }

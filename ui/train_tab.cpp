@@ -94,6 +94,7 @@ TrainTab::TrainTab(ProjectContext &context, QWidget *parent)
     , m_logScale(new QCheckBox(tr("Log scale"), this))
     , m_log(new QPlainTextEdit(this))
     , m_checkpoints(new CheckpointPanel(context, this))
+    , m_runLoader(new TrainingRunLoader(this))
 {
     buildLayout();
     m_redraw.setSingleShot(true);
@@ -101,6 +102,8 @@ TrainTab::TrainTab(ProjectContext &context, QWidget *parent)
     connect(&m_redraw, &QTimer::timeout, this, &TrainTab::redrawCharts);
     m_checkpointPoll.setInterval(2000);
     connect(&m_checkpointPoll, &QTimer::timeout, m_checkpoints, &CheckpointPanel::refresh);
+    connect(m_runLoader, &TrainingRunLoader::runsLoaded, this, &TrainTab::onRunsLoaded);
+    connect(m_runLoader, &TrainingRunLoader::runLoaded, this, &TrainTab::onRunLoaded);
 
     connect(m_stage, &QComboBox::currentIndexChanged, this, &TrainTab::onStageChanged);
     connect(m_method, &QComboBox::currentIndexChanged, this, &TrainTab::onStageChanged);
@@ -429,8 +432,8 @@ void TrainTab::resume()
 {
     if (isBusy() || !m_shownRunId)
         return;
-    const auto run = storage::findTrainingRun(m_context.db(), *m_shownRunId);
-    const auto request = run ? requestFromRun(*run) : std::nullopt;
+    const auto &run = m_shownRun; // as last read for the shown run
+    const auto request = run && run->id == *m_shownRunId ? requestFromRun(*run) : std::nullopt;
     if (!request) {
         setState(State::Idle, tr("This run cannot be resumed: its settings are incomplete."), true);
         return;
@@ -466,10 +469,9 @@ void TrainTab::onEvent(const QJsonObject &e)
         m_liveRunId = e.value(QLatin1String("training_run")).toInteger();
         fillRuns(m_liveRunId);
         m_shownRunId = m_liveRunId;
-        m_checkpoints->setRun(storage::findTrainingRun(m_context.db(), *m_liveRunId));
-        if (e.value(QLatin1String("resumed")).toBool()) // the earlier part of the run, from the project
-            for (const auto &m : storage::trainingMetrics(m_context.db(), *m_liveRunId))
-                m_metrics.add(QString::fromStdString(m.name), double(m.step), m.value);
+        // The run's row for the checkpoints and, resumed, the earlier part of its metrics: read off
+        // the GUI thread (onRunLoaded).
+        m_runLoader->loadRun(m_context.project().file().string(), *m_liveRunId, e.value(QLatin1String("resumed")).toBool());
         redrawCharts();
         setState(State::Training, tr("Training run #%1: %2 training and %3 held-out queries.")
                                       .arg(*m_liveRunId)
@@ -508,10 +510,11 @@ void TrainTab::onFinished(TrainingRunner::Outcome outcome, const QString &messag
         m_progress->setValue(outcome == TrainingRunner::Outcome::Completed ? 1 : 0);
         m_progress->setFormat(QString());
         if (outcome == TrainingRunner::Outcome::Completed) {
-            m_context.notifyVersionsChanged();
             setState(State::Idle, tr("Version '%1' is scored: compare it in the Evaluate tab.").arg(version));
-            if (m_evaluateAfterScoring)
-                emit evaluateRequested(version);
+            m_context.notifyVersionsChanged([this, version, evaluate = m_evaluateAfterScoring] {
+                if (evaluate)
+                    emit evaluateRequested(version);
+            });
         } else {
             setState(State::Idle, outcome == TrainingRunner::Outcome::Cancelled ? tr("Scoring '%1' was cancelled.").arg(version)
                                                                                  : tr("Scoring '%1' failed: %2").arg(version, message),
@@ -521,9 +524,7 @@ void TrainTab::onFinished(TrainingRunner::Outcome outcome, const QString &messag
         return;
     }
 
-    fillRuns(m_liveRunId ? m_liveRunId : m_shownRunId);
-    if (m_liveRunId)
-        m_checkpoints->setRun(storage::findTrainingRun(m_context.db(), *m_liveRunId));
+    fillRuns(m_liveRunId ? m_liveRunId : m_shownRunId); // re-reads the shown run too
     emit runFinished(outcome);
     const auto steps = summary.value(QLatin1String("steps")).toInteger();
     if (outcome == TrainingRunner::Outcome::Failed) {
@@ -572,13 +573,23 @@ void TrainTab::onFinished(TrainingRunner::Outcome outcome, const QString &messag
 
 void TrainTab::fillRuns(std::optional<std::int64_t> select)
 {
-    const QSignalBlocker block(m_runs);
-    m_runs->clear();
     if (!m_context.isOpen()) {
+        const QSignalBlocker block(m_runs);
+        m_runs->clear();
         showRun(std::nullopt);
         return;
     }
-    for (const auto &r : storage::listTrainingRuns(m_context.db())) {
+    m_selectRun = select;
+    m_runLoader->loadRuns(m_context.project().file().string()); // onRunsLoaded fills the list
+}
+
+void TrainTab::onRunsLoaded(const TrainingRunLoader::Runs &loaded)
+{
+    if (!m_context.isOpen())
+        return;
+    const QSignalBlocker block(m_runs);
+    m_runs->clear();
+    for (const auto &r : loaded.runs) {
         const auto when = QDateTime::fromString(QString::fromStdString(r.createdAt), Qt::ISODate).toLocalTime();
         m_runs->addItem(tr("#%1 %2 · %3 · %4")
                             .arg(r.id)
@@ -586,26 +597,59 @@ void TrainTab::fillRuns(std::optional<std::int64_t> select)
                                  when.isValid() ? when.toString(QStringLiteral("yyyy-MM-dd HH:mm")) : QString::fromStdString(r.createdAt)),
                         qlonglong(r.id));
     }
+    // While a run goes, the list keeps showing it (a list read before it started must not replace
+    // the live display with a past run).
+    const auto select = isBusy() ? m_liveRunId : m_selectRun;
     const int at = select ? m_runs->findData(qlonglong(*select)) : 0;
     m_runs->setCurrentIndex(at >= 0 ? at : 0);
-    if (!isBusy() || !select)
+    if (!isBusy())
         showRun(m_runs->currentIndex() >= 0 ? std::optional<std::int64_t>(m_runs->currentData().toLongLong()) : std::nullopt);
+    else if (select) // the live run's row (status, checkpoints) as it is now
+        m_runLoader->loadRun(m_context.project().file().string(), *select, false);
     updateButtons();
 }
 
 void TrainTab::showRun(std::optional<std::int64_t> runId)
 {
     m_shownRunId = runId;
-    const auto run = runId && m_context.isOpen() ? storage::findTrainingRun(m_context.db(), *runId) : std::nullopt;
-    m_checkpoints->setRun(run);
-    if (runId == m_liveRunId && isBusy()) {
+    if (!runId || !m_context.isOpen()) {
+        m_shownRun.reset();
+        m_checkpoints->setRun(std::nullopt);
+        if (!isBusy()) {
+            m_metrics.clear();
+            redrawCharts();
+        }
         updateButtons();
-        return; // the live run's metrics arrive as events
+        return;
+    }
+    // The live run's metrics arrive as events; a past run's are read with its row.
+    const bool live = runId == m_liveRunId && isBusy();
+    m_runLoader->loadRun(m_context.project().file().string(), *runId, !live);
+}
+
+void TrainTab::onRunLoaded(const TrainingRunLoader::Run &loaded)
+{
+    if (!m_context.isOpen() || loaded.runId != m_shownRunId)
+        return;
+    m_shownRun = loaded.row;
+    m_checkpoints->setRun(loaded.row);
+    const bool live = loaded.runId == m_liveRunId && isBusy();
+    if (live) {
+        for (const auto &m : loaded.metrics) // a resumed run's earlier part
+            m_metrics.add(QString::fromStdString(m.name), double(m.step), m.value);
+        if (!loaded.metrics.empty())
+            redrawCharts();
+        updateButtons();
+        return;
+    }
+    if (!loaded.withMetrics) {
+        updateButtons();
+        return;
     }
     m_metrics.clear();
-    if (run) {
+    if (const auto &run = loaded.row) {
         std::int64_t lastStep = 0;
-        for (const auto &m : storage::trainingMetrics(m_context.db(), run->id)) {
+        for (const auto &m : loaded.metrics) {
             m_metrics.add(QString::fromStdString(m.name), double(m.step), m.value);
             lastStep = std::max(lastStep, m.step);
         }
@@ -666,9 +710,8 @@ void TrainTab::updateButtons()
     m_start->setEnabled(idle && m_context.isOpen() && currentRequest().has_value());
     m_cancel->setEnabled(m_state == State::Training || m_state == State::Scoring);
     bool resumable = false;
-    if (idle && m_shownRunId && m_context.isOpen())
-        if (const auto run = storage::findTrainingRun(m_context.db(), *m_shownRunId))
-            resumable = run->status != storage::TrainingStatus::Completed && !m_checkpoints->checkpoints().empty();
+    if (idle && m_shownRunId && m_context.isOpen() && m_shownRun && m_shownRun->id == *m_shownRunId)
+        resumable = m_shownRun->status != storage::TrainingStatus::Completed && !m_checkpoints->checkpoints().empty();
     m_resume->setEnabled(resumable);
     for (auto *w : std::initializer_list<QWidget *>{m_stage, m_startFrom, m_device, m_scoreAfter, m_form})
         w->setEnabled(idle);

@@ -9,13 +9,14 @@
 // it is scored for the Evaluate tab (a second command). Past runs are listed with their stored
 // metrics; a cancelled or failed one can be resumed from its newest checkpoint.
 //
-// Threading: GUI thread; the data preview and checkpoint publishing run on pool threads, training and
-// scoring in child processes. Errors: the status line (a failed run says why, in red) and signals.
+// Threading: GUI thread; the runs and their metrics are read (TrainingRunLoader), the data preview
+// built and checkpoints published on pool threads; training and scoring run in child processes. Errors: the status line (a failed run says why, in red) and signals.
 #pragma once
 
 #include "core/util/error.h"
 #include "storage/repo/training.h"
 #include "ui/train_command.h"
+#include "ui/training_run_loader.h"
 #include "ui/training_metrics.h"
 #include "ui/training_runner.h"
 
@@ -107,7 +108,9 @@ private:
     void onStageChanged();
     void fillStartFrom();
     void fillRuns(std::optional<std::int64_t> select = std::nullopt);
-    void showRun(std::optional<std::int64_t> runId);
+    void showRun(std::optional<std::int64_t> runId); ///< reads the run off the GUI thread (onRunLoaded)
+    void onRunsLoaded(const TrainingRunLoader::Runs &loaded);
+    void onRunLoaded(const TrainingRunLoader::Run &loaded);
     void refreshPreview(bool force = false);
     void refreshCommand();
     void redrawCharts();
@@ -149,7 +152,10 @@ private:
     CheckpointPanel *m_checkpoints;
 
     TrainingMetrics m_metrics;
+    TrainingRunLoader *m_runLoader;
     std::optional<std::int64_t> m_shownRunId;
+    std::optional<storage::TrainingRunRow> m_shownRun; ///< the shown run's row, as last read
+    std::optional<std::int64_t> m_selectRun;           ///< to select once the run list is read
     std::optional<std::int64_t> m_liveRunId;
     std::optional<TrainRequest> m_liveRequest;
     bool m_evaluateAfterScoring = false;

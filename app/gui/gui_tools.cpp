@@ -65,7 +65,7 @@ bool activate(ui::MainWindow &window, const QString &versionName)
     auto &context = window.context();
     if (versionName.isEmpty())
         return true;
-    const auto v = storage::findModelVersion(context.db(), versionName.toStdString());
+    const auto *v = context.catalog().version(versionName.toStdString());
     if (!v) {
         std::fprintf(stderr, "error: the project has no model version '%s'\n", qPrintable(versionName));
         return false;

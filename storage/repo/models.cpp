@@ -110,6 +110,15 @@ std::optional<std::int64_t> latestScoreRun(Database &db, std::int64_t modelVersi
     return id;
 }
 
+std::int64_t countScoreRuns(Database &db, std::int64_t modelVersionId)
+{
+    auto &s = db.cached("SELECT count(*) FROM score_runs WHERE model_version_id = ?1");
+    s.bind(1, modelVersionId);
+    const auto n = s.step() ? s.columnInt(0) : 0;
+    s.reset();
+    return n;
+}
+
 std::vector<RunEntry> scoreRunEntries(Database &db, std::int64_t scoreRunId)
 {
     return db.cached("SELECT q.ext_id, c.ext_id, s.rank, s.score, m.name FROM scores s "

@@ -56,6 +56,8 @@ std::int64_t insertScoreRun(Database &db, std::int64_t modelVersionId, std::int6
 void insertScores(Database &db, std::int64_t scoreRunId, const std::vector<ScoreEntry> &scores);
 /// The newest score run of a model version on a collection.
 std::optional<std::int64_t> latestScoreRun(Database &db, std::int64_t modelVersionId, std::int64_t collectionId);
+/// Stored score runs of a version, over every collection.
+std::int64_t countScoreRuns(Database &db, std::int64_t modelVersionId);
 /// A score run as TREC run lines (external ids), by query then rank.
 std::vector<RunEntry> scoreRunEntries(Database &db, std::int64_t scoreRunId);
 

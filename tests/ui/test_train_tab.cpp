@@ -303,7 +303,7 @@ private slots:
         QVERIFY(!train->runner().isRunning());
         auto project = std::move(storage::Project::open(m_project.toStdString()).value());
         const auto run = storage::findTrainingRun(project->db(), *runId);
-        QVERIFY(run->status == storage::TrainingStatus::Cancelled);
+        QVERIFY2(run->status == storage::TrainingStatus::Cancelled, storage::toString(run->status).data());
         const auto checkpoints = ui::listCheckpoints(QString::fromStdString(run->config.at("output_dir").get<std::string>()));
         QVERIFY(!checkpoints.empty());
         const fs::path last = checkpoints.back().folder.toStdString();
