@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <set>
 
 namespace unirank::scoring {
 
@@ -207,9 +208,39 @@ std::vector<std::vector<CandidateScore>> Scorer::scoreCandidateFirst(const std::
                 queryErrors[q] = std::string("the query image: ") + firstLine(e.what());
             }
         }
-    // Candidate images once each (a drawing in ten lists is decoded once), then every pair's prompt.
+    // Candidate images once each (a drawing in ten lists is decoded once; a cached one not at all),
+    // then every pair's prompt.
     std::map<std::string, Image> images;
     std::map<std::string, std::string> imageErrors;
+    {
+        std::vector<ImageJob> jobs;
+        std::vector<std::string> keys;
+        std::set<std::string> seen;
+        for (std::size_t q = 0; q < queries.size(); ++q) {
+            if (!queryErrors[q].empty())
+                continue;
+            for (const auto &c : queries[q].candidates) {
+                if (c.image.empty())
+                    continue;
+                auto key = c.image.string() + "\n" + c.imageHash;
+                if (!seen.insert(key).second)
+                    continue;
+                keys.push_back(std::move(key));
+                jobs.push_back({c.image, c.imageHash});
+            }
+        }
+        auto encoded = encodeImages(jobs);
+        for (std::size_t k = 0; k < keys.size(); ++k) {
+            if (!encoded[k].error.empty()) {
+                imageErrors.emplace(keys[k], encoded[k].error);
+                continue;
+            }
+            encoded[k].image.pixels = torch::Tensor(); // the embeddings are what the prefix needs
+            images.emplace(keys[k], std::move(encoded[k].image));
+        }
+    }
+    if (cancelled && cancelled())
+        throw Cancelled();
     std::vector<std::vector<Prepared>> prepared(queries.size());
     std::size_t total = 0;
     for (std::size_t q = 0; q < queries.size(); ++q) {
@@ -225,16 +256,6 @@ std::vector<std::vector<CandidateScore>> Scorer::scoreCandidateFirst(const std::
                 const Image *encoded = nullptr;
                 if (!c.image.empty()) {
                     const auto key = c.image.string() + "\n" + c.imageHash;
-                    if (!images.contains(key) && !imageErrors.contains(key)) {
-                        try {
-                            auto image = encodeImage(c.image, c.imageHash, true);
-                            image.hash = c.imageHash.empty() ? sha256File(c.image) : c.imageHash;
-                            image.pixels = torch::Tensor(); // the embeddings are what the prefix needs; a request holds many images
-                            images.emplace(key, std::move(image));
-                        } catch (const std::exception &e) {
-                            imageErrors.emplace(key, firstLine(e.what()));
-                        }
-                    }
                     if (const auto err = imageErrors.find(key); err != imageErrors.end())
                         p.result = {c.id, err->second};
                     else

@@ -121,45 +121,11 @@ Scorer::Scorer(std::shared_ptr<ScoringModel> model, ScorerOptions options)
         throw InputError("the batch size must be at least 1");
 }
 
-Scorer::Image Scorer::finishImage(const vision::PreprocessedImage &image, const std::string &hash, bool useCache)
-{
-    auto &model = m_model->model;
-    Image out;
-    out.grid = torch::tensor(std::vector<std::int64_t>(image.gridThw.begin(), image.gridThw.end())).view({1, 3});
-    out.pixels = torch::from_blob(const_cast<float *>(image.pixelValues.data()), {image.patches, image.features},
-                                  torch::kFloat32)
-                     .clone();
-    out.tokens = image.tokenCount(m_model->imageConfig.mergeSize);
-    if (!useCache)
-        return out; // the reference path encodes inside the forward
-    std::optional<torch::Tensor> hit;
-    std::string key;
-    if (m_options.imageCache) {
-        key = EmbeddingCache::makeKey(m_model->weightsHash, hash, processorKey(m_model->imageConfig, model->dtype()));
-        hit = m_options.imageCache->get(key);
-    }
-    if (hit) {
-        out.embeds = *hit;
-    } else {
-        out.embeds = model->visual()(out.pixels.to(model->device()), out.grid);
-        if (m_options.imageCache)
-            m_options.imageCache->put(key, out.embeds);
-    }
-    return out;
-}
-
-Scorer::Image Scorer::encodeImage(const fs::path &file, std::string hash, bool useCache)
-{
-    const auto image = vision::preprocessImageFile(file, m_model->imageConfig, m_options.limits);
-    if (hash.empty() && useCache && m_options.imageCache)
-        hash = sha256File(file);
-    return finishImage(image, hash, useCache);
-}
-
 Scorer::Image Scorer::encodeRgb(const std::vector<std::uint8_t> &rgb, int width, int height, bool useCache)
 {
     const auto image = vision::preprocessRgb(rgb.data(), width, height, m_model->imageConfig);
-    return finishImage(image, "rendered:" + sha256Hex({reinterpret_cast<const char *>(rgb.data()), rgb.size()}), useCache);
+    return finishImage(image, "rendered:" + sha256Hex({reinterpret_cast<const char *>(rgb.data()), rgb.size()}), useCache,
+                       false);
 }
 
 namespace detail {
@@ -325,12 +291,26 @@ std::vector<CandidateScore> Scorer::scoreQuery(const ScoringQuery &query, const 
             return failed;
         }
     }
+    // The list's images first (cache hits without decoding, misses decoded on a few threads).
+    std::vector<ImageJob> jobs;
+    for (const auto &c : query.candidates)
+        if (!c.image.empty())
+            jobs.push_back({c.image, c.imageHash});
+    auto images = encodeImages(jobs);
+    if (cancelled && cancelled())
+        throw Cancelled();
     std::vector<Prepared> prepared;
     prepared.reserve(query.candidates.size());
-    for (std::size_t i = 0; i < query.candidates.size(); ++i) {
-        if (cancelled && cancelled())
-            throw Cancelled();
-        prepared.push_back(prepare(query.text, queryImage.tokens, query.candidates[i], true));
+    for (std::size_t i = 0, image = 0; i < query.candidates.size(); ++i) {
+        const auto &c = query.candidates[i];
+        const EncodedImage *encoded = c.image.empty() ? nullptr : &images[image++];
+        if (encoded && !encoded->error.empty()) {
+            Prepared failed;
+            failed.result = {c.id, encoded->error};
+            prepared.push_back(std::move(failed));
+        } else {
+            prepared.push_back(prepare(query.text, queryImage.tokens, c, true, encoded ? &encoded->image : nullptr));
+        }
         prepared.back().index = i;
     }
     std::vector<Prepared *> order;

@@ -169,9 +169,25 @@ private:
         std::int64_t tokens = 0;
         std::string hash; ///< content hash, where the candidate-first path needs it
     };
+    /// One image file; throws InputError (or what the vision tower threw) when it cannot be encoded.
     Image encodeImage(const std::filesystem::path &file, std::string hash, bool useCache);
+    struct ImageJob {
+        std::filesystem::path file;
+        std::string hash; ///< content hash when known (else computed for the cache key)
+    };
+    struct EncodedImage {
+        Image image;
+        std::string error; ///< empty when encoded
+        bool inputError = false;
+    };
+    /// The cache path for many images (image_encoding.cpp): a cache hit skips decoding and resizing
+    /// (its grid follows from the header and the pixel budget); misses are decoded and preprocessed on
+    /// a few threads, a chunk at a time (bounded memory), then go through the vision tower here.
+    std::vector<EncodedImage> encodeImages(const std::vector<ImageJob> &jobs);
     Image encodeRgb(const std::vector<std::uint8_t> &rgb, int width, int height, bool useCache);
-    Image finishImage(const vision::PreprocessedImage &image, const std::string &hash, bool useCache);
+    /// `lookedUp`: the cache was already asked for this image (and missed).
+    Image finishImage(const vision::PreprocessedImage &image, const std::string &hash, bool useCache, bool lookedUp);
+    std::optional<torch::Tensor> cachedEmbeddings(const std::string &hash, std::int64_t tokens);
     /// `encoded`: the candidate's image, already encoded (else encoded here).
     Prepared prepare(const std::string &queryText, std::int64_t queryImageTokens, const ScoringCandidate &candidate,
                      bool useCache, const Image *encoded = nullptr);

@@ -255,11 +255,11 @@ struct AlignTrainer::State : TrainingStage {
         }
         std::mt19937_64 rng(c.seed * 1000003ull + static_cast<std::uint64_t>(round) * 7919ull + static_cast<std::uint64_t>(epoch));
         std::shuffle(units.begin(), units.end(), rng);
-        std::vector<std::vector<std::size_t>> batches;
+        std::vector<std::vector<std::size_t>> planned;
         for (std::size_t i = 0; i < units.size(); i += static_cast<std::size_t>(c.per_device_train_batch_size))
-            batches.emplace_back(units.begin() + static_cast<std::ptrdiff_t>(i),
+            planned.emplace_back(units.begin() + static_cast<std::ptrdiff_t>(i),
                                  units.begin() + static_cast<std::ptrdiff_t>(std::min(units.size(), i + static_cast<std::size_t>(c.per_device_train_batch_size))));
-        return batches;
+        return planned;
     }
 
     struct StepMetrics {
@@ -403,7 +403,7 @@ struct AlignTrainer::State : TrainingStage {
         std::size_t units = 0;
         for (auto b = first; b < last; ++b)
             units += batches[b].size();
-        StepOutput out;
+        StepOutput result;
         double reward = 0;
         std::map<std::string, double> named;
         for (auto b = first; b < last; ++b) {
@@ -411,16 +411,16 @@ struct AlignTrainer::State : TrainingStage {
                 return std::nullopt;
             const double share = double(batches[b].size()) / double(units);
             const auto mb = method == AlignMethod::Dpo ? dpoMicroBatch(batches[b], share) : grpoMicroBatch(batches[b], share, sampler, iteration > 0);
-            out.loss += mb.loss * share;
+            result.loss += mb.loss * share;
             reward += mb.reward * share;
             for (const auto &[k, v] : mb.named)
                 named[k] += v * share;
         }
-        out.named.assign(named.begin(), named.end());
+        result.named.assign(named.begin(), named.end());
         if (std::isnan(rewardFirst))
             rewardFirst = reward;
         rewardLast = reward;
-        return out;
+        return result;
     }
 
     /// Pair accuracy, KL and nDCG@10 of `groups` (the first `limit` only when limit > 0).

@@ -100,16 +100,16 @@ struct SftTrainer::State : TrainingStage {
             groups.push_back(std::move(items));
         std::mt19937_64 rng(c.seed * 1000003ull + static_cast<std::uint64_t>(epoch));
         std::shuffle(groups.begin(), groups.end(), rng);
-        std::vector<std::vector<const EncodedPair *>> batches(1);
+        std::vector<std::vector<const EncodedPair *>> planned(1);
         for (auto &items : groups) {
             std::shuffle(items.begin(), items.end(), rng);
             for (const auto *p : items) {
-                if (static_cast<std::int64_t>(batches.back().size()) == c.per_device_train_batch_size)
-                    batches.emplace_back();
-                batches.back().push_back(p);
+                if (static_cast<std::int64_t>(planned.back().size()) == c.per_device_train_batch_size)
+                    planned.emplace_back();
+                planned.back().push_back(p);
             }
         }
-        return batches;
+        return planned;
     }
 
     void prepare(const fs::path &checkpoint) override { policy.setup(c, checkpoint); }
@@ -129,7 +129,7 @@ struct SftTrainer::State : TrainingStage {
         std::size_t items = 0;
         for (auto b = first; b < last; ++b)
             items += batches[static_cast<std::size_t>(b)].size();
-        StepOutput out;
+        StepOutput result;
         for (auto b = first; b < last; ++b) {
             if (cancelled && cancelled())
                 return std::nullopt;
@@ -139,9 +139,9 @@ struct SftTrainer::State : TrainingStage {
                                 sm->prompt->positiveId(), c.listwise_weight);
             const double share = double(rows.size()) / double(items);
             (loss.loss * share).backward();
-            out.loss += loss.loss.item<double>() * share;
+            result.loss += loss.loss.item<double>() * share;
         }
-        return out;
+        return result;
     }
 
     HeldOutEvaluation evaluate() override

@@ -121,6 +121,28 @@ Result<ImageProcessorConfig> ImageProcessorConfig::load(const std::filesystem::p
     }
 }
 
+std::optional<std::array<std::int64_t, 3>> plannedGrid(std::string_view bytes, const ImageProcessorConfig &c,
+                                                      const DecodeLimits &limits)
+{
+    if (bytes.size() > limits.maxBytes)
+        return std::nullopt;
+    const auto declared = readDeclaredSize(bytes);
+    if (!declared || pixelLimitProblem(*declared, limits.maxPixels))
+        return std::nullopt;
+    const auto height = static_cast<std::int64_t>(declared->height), width = static_cast<std::int64_t>(declared->width);
+    const auto factor = c.patchSize * c.mergeSize;
+    ResizeTarget target{height, width};
+    try {
+        if (c.doResize)
+            target = smartResize(height, width, factor, c.minPixels, c.maxPixels);
+        else if (height % factor != 0 || width % factor != 0)
+            return std::nullopt;
+    } catch (const InputError &) { // too small, too elongated: decoding reports it
+        return std::nullopt;
+    }
+    return std::array<std::int64_t, 3>{1, target.height / c.patchSize, target.width / c.patchSize};
+}
+
 PreprocessedImage preprocessRgb(const std::uint8_t *rgb, int width, int height, const ImageProcessorConfig &c)
 {
     PreprocessedImage out;

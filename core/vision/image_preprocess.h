@@ -18,6 +18,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -53,6 +54,12 @@ struct PreprocessedImage {
     std::vector<std::uint8_t> resizedRgb; ///< [resizedHeight, resizedWidth, 3]
     std::int64_t tokenCount(std::int64_t mergeSize) const { return patches / (mergeSize * mergeSize); }
 };
+
+/// The patch grid (t, h, w) preprocessing will give an image, from its header alone: what a cached
+/// embedding needs besides itself, without decoding. nullopt when the header is unreadable, the image
+/// is above the pixel limit or preprocessing would refuse it; decoding then gives the error.
+std::optional<std::array<std::int64_t, 3>> plannedGrid(std::string_view bytes, const ImageProcessorConfig &config,
+                                                      const DecodeLimits &limits);
 
 /// From an 8-bit RGB image already in memory (height x width x 3).
 PreprocessedImage preprocessRgb(const std::uint8_t *rgb, int width, int height, const ImageProcessorConfig &config);

@@ -5,6 +5,7 @@
 #include "core/formats/beir.h"
 #include "core/scoring/scorer.h"
 #include "core/scoring/scoring_job.h"
+#include "core/util/sha256.h"
 #include "test_support.h"
 
 #include <QTemporaryDir>
@@ -231,6 +232,44 @@ private slots:
         auto tiny = std::make_shared<EmbeddingCache>(4096);
         Scorer(m_model, {8, true, false, {}, tiny}).scoreQuery(q);
         QVERIFY(tiny->stats().bytes <= 4096);
+    }
+
+    // A hit needs the file's hash and header only: the image is not decoded again. Proven with files
+    // whose pixel data is cut off after the header, which decoding refuses.
+    void cacheHitsSkipDecoding()
+    {
+        const auto dir = fs::path(m_tmp.path().toStdString()) / "cut";
+        fs::create_directories(dir);
+        auto q = m_queries[0];
+        std::vector<std::string> imageIds;
+        for (auto &c : q.candidates)
+            if (!c.image.empty()) {
+                const auto copy = dir / c.image.filename();
+                fs::copy_file(c.image, copy, fs::copy_options::overwrite_existing);
+                c.image = copy;
+                c.imageHash = sha256File(copy); // as the project stores it
+                imageIds.push_back(c.id);
+            }
+        QVERIFY(imageIds.size() >= 2);
+        auto cache = std::make_shared<EmbeddingCache>(64 << 20);
+        const auto whole = Scorer(m_model, {8, true, false, {}, cache}).scoreQuery(q);
+        for (const auto &s : whole)
+            QVERIFY2(s.ok(), s.error.c_str());
+        for (const auto &c : q.candidates)
+            if (!c.image.empty())
+                fs::resize_file(c.image, 512); // the header survives, the pixels do not
+        const auto missesBefore = cache->stats().misses;
+        const auto cut = Scorer(m_model, {8, true, false, {}, cache}).scoreQuery(q);
+        QCOMPARE(cache->stats().misses, missesBefore);
+        QVERIFY(margins(cut) == margins(whole));
+        for (std::size_t i = 0; i < cut.size(); ++i)
+            QCOMPARE(cut[i].imageTokens, whole[i].imageTokens);
+        // Without the cache the cut files are decoded, and refused, each alone.
+        const auto uncached = Scorer(m_model, {8, true, false, {}, nullptr}).scoreQuery(q);
+        for (const auto &s : uncached) {
+            const bool isImage = std::find(imageIds.begin(), imageIds.end(), s.candidateId) != imageIds.end();
+            QVERIFY2(isImage ? !s.ok() : s.ok(), s.error.c_str());
+        }
     }
 
     void templateAndLabelsFromJson()
