@@ -1,10 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/rank_tab.h"
 
-#include "core/eval/metrics.h"
-#include "storage/browse.h"
 #include "storage/repo/judgements.h"
-#include "ui/async_result.h"
 #include "ui/candidate_view.h"
 #include "ui/query_list_model.h"
 #include "ui/ranked_list_delegate.h"
@@ -15,11 +12,8 @@
 #include <QHeaderView>
 #include <QKeyEvent>
 #include <QLabel>
-#include <QLineEdit>
-#include <QMenu>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -58,12 +52,9 @@ std::optional<std::int64_t> versionFromCombo(const QComboBox *combo)
 RankTab::RankTab(ProjectContext &context, QWidget *parent)
     : QWidget(parent)
     , m_context(context)
-    , m_queryModel(new QueryListModel(this))
-    , m_queryProxy(new QSortFilterProxyModel(this))
+    , m_queries(new QueryListPanel(context, this))
     , m_rankedModel(new RankedListModel(this))
     , m_thumbnails(new ThumbnailCache(48, this))
-    , m_search(new QLineEdit(this))
-    , m_queries(new QTableView(this))
     , m_ranked(new QTableView(this))
     , m_detail(new CandidateView(this))
     , m_activeCombo(new QComboBox(this))
@@ -74,58 +65,12 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
     , m_status(new QLabel(this))
     , m_loader(new RankingLoader(this))
 {
-    m_queryProxy->setSourceModel(m_queryModel);
-    m_queryProxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
-    m_queryProxy->setFilterKeyColumn(-1);
-    m_queryProxy->setSortRole(Qt::DisplayRole);
-    m_search->setPlaceholderText(tr("Search queries"));
-    m_search->setClearButtonEnabled(true);
-    connect(m_search, &QLineEdit::textChanged, m_queryProxy, &QSortFilterProxyModel::setFilterFixedString);
-
-    m_queries->setModel(m_queryProxy);
-    m_queries->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_queries->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_queries->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_queries->setSortingEnabled(true);
-    m_queries->sortByColumn(-1, Qt::AscendingOrder); // import order until the user sorts
-    m_queries->verticalHeader()->hide();
-    // The text is what one reads: it takes the width and wraps; the counts take what their digits need
-    // (measured on the first rows only, so a long query list lays out fast).
-    m_queries->setWordWrap(true);
-    m_queries->setTextElideMode(Qt::ElideRight);
-    m_queries->verticalHeader()->setDefaultSectionSize(2 * fontMetrics().lineSpacing() + 6);
-    m_queries->horizontalHeader()->setResizeContentsPrecision(64);
-    m_queries->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_queries->horizontalHeader()->setSectionResizeMode(QueryListModel::TextColumn, QHeaderView::Stretch);
-    m_queries->horizontalHeader()->setMinimumSectionSize(24);
-    // Shown: text, graded and the metric; the id, list length and pair count are in each row's tooltip
-    // and one right-click on the header away.
-    for (const int column :
-         {int(QueryListModel::IdColumn), int(QueryListModel::CandidatesColumn), int(QueryListModel::PairsColumn)})
-        m_queries->setColumnHidden(column, true);
-    m_queries->horizontalHeader()->setContextMenuPolicy(Qt::CustomContextMenu);
-    connect(m_queries->horizontalHeader(), &QWidget::customContextMenuRequested, this, [this](const QPoint &at) {
-        QMenu menu(this);
-        for (int c = 0; c < QueryListModel::ColumnCount; ++c) {
-            if (c == QueryListModel::TextColumn)
-                continue;
-            auto *action = menu.addAction(m_queryModel->headerData(c, Qt::Horizontal).toString());
-            action->setCheckable(true);
-            action->setChecked(!m_queries->isColumnHidden(c));
-            connect(action, &QAction::toggled, this, [this, c](bool on) { m_queries->setColumnHidden(c, !on); });
+    connect(m_queries, &QueryListPanel::querySelected, this, [this](std::int64_t id) {
+        if (id != m_query) {
+            m_query = id;
+            refreshRanking();
         }
-        menu.exec(m_queries->horizontalHeader()->mapToGlobal(at));
     });
-    connect(m_queries->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-            [this](const QModelIndex &current) {
-                if (!current.isValid())
-                    return;
-                const auto id = m_queryProxy->data(current, QueryListModel::QueryIdRole).toLongLong();
-                if (id != m_query) {
-                    m_query = id;
-                    refreshRanking();
-                }
-            });
 
     m_rankedModel->setThumbnails(m_thumbnails);
     m_ranked->setModel(m_rankedModel);
@@ -157,8 +102,8 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
     connect(m_ranked->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &RankTab::showDetail);
     connect(m_rankedModel, &QAbstractItemModel::modelReset, this, &RankTab::showDetail);
     connect(m_rankedModel, &RankedListModel::preferenceDropped, this, [this](std::int64_t better, std::int64_t worse) {
-        storage::PairLabelWrite label{m_query,           better, worse,          PairOutcome::Left, {},
-                                      PairSource::Human, false,  "rank-tab drag"};
+        const storage::PairLabelWrite label{
+            m_query, better, worse, PairOutcome::Left, {}, PairSource::Human, false, "rank-tab drag"};
         const auto ticket = m_context.addPair(label);
         if (!ticket) {
             setStatus(tr("Could not record the preference: %1").arg(QString::fromStdString(ticket.error().message)));
@@ -183,18 +128,13 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
     top->addWidget(m_scoreAll);
     top->addWidget(m_progress);
 
-    auto *left = new QWidget(this);
-    auto *leftLayout = new QVBoxLayout(left);
-    leftLayout->setContentsMargins(0, 0, 0, 0);
-    leftLayout->addWidget(m_search);
-    leftLayout->addWidget(m_queries);
     auto *middle = new QWidget(this);
     auto *middleLayout = new QVBoxLayout(middle);
     middleLayout->setContentsMargins(0, 0, 0, 0);
     middleLayout->addWidget(m_queryHeader);
     middleLayout->addWidget(m_ranked);
     auto *split = new QSplitter(this);
-    split->addWidget(left);
+    split->addWidget(m_queries);
     split->addWidget(middle);
     split->addWidget(m_detail);
     split->setStretchFactor(0, 2);
@@ -215,7 +155,7 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
     connect(&m_context, &ProjectContext::projectOpened, this, &RankTab::fillVersionCombos);
     connect(&m_context, &ProjectContext::versionsChanged, this, &RankTab::fillVersionCombos);
     connect(&m_context, &ProjectContext::projectClosed, this, [this] {
-        m_queryModel->setRows({});
+        m_queries->setQueries(nullptr);
         m_rankedModel->clear();
         m_cache.clear();
         m_query = 0;
@@ -223,7 +163,7 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
     connect(&m_context, &ProjectContext::snapshotReady, this, &RankTab::rebuildQueries);
     connect(&m_context, &ProjectContext::activeVersionChanged, this, [this] {
         fillVersionCombos();
-        refreshStatus();
+        m_queries->refreshStatus();
         refreshRanking();
     });
     connect(&m_context, &ProjectContext::compareVersionChanged, this, [this] {
@@ -233,7 +173,7 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
     connect(&m_context, &ProjectContext::labelsChanged, this, [this](std::int64_t queryId) {
         if (queryId == m_query && m_context.isOpen())
             m_loader->loadGrades(m_context.project().file().string(), m_query);
-        refreshStatus();
+        m_queries->refreshStatus();
     });
     connect(m_loader, &RankingLoader::loaded, this, &RankTab::onLoaded);
     connect(m_loader, &RankingLoader::gradesLoaded, this,
@@ -297,7 +237,7 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
         const auto error = m_storeWatcher.result();
         m_progress->hide();
         setStatus(error.isEmpty() ? tr("Score run stored.") : tr("Could not store the score run: %1").arg(error));
-        refreshStatus();
+        m_queries->refreshStatus();
         m_context.notifyVersionsChanged([this, ok = error.isEmpty()] { emit scoreAllFinished(ok); });
     });
     fillVersionCombos();
@@ -344,82 +284,19 @@ void RankTab::fillVersionCombos()
 void RankTab::rebuildQueries()
 {
     const auto snapshot = m_context.snapshot();
-    std::vector<QueryRowData> rows;
-    if (snapshot)
-        for (const auto &l : snapshot->lists)
-            rows.push_back({l.queryId, QString::fromStdString(l.queryExtId), QString::fromStdString(l.queryText),
-                            !l.queryImage.empty(), int(l.items.size()), 0, 0, std::nullopt});
-    m_queryModel->setRows(std::move(rows));
+    m_queries->setQueries(snapshot.get());
     m_cache.clear();
-    refreshStatus();
-    if (m_queryModel->rowOf(m_query) >= 0)
+    m_queries->refreshStatus();
+    if (m_queries->contains(m_query))
         selectQuery(m_query);
-    else if (m_queryProxy->rowCount() > 0)
-        m_queries->setCurrentIndex(m_queryProxy->index(0, 0));
-}
-
-void RankTab::refreshStatus()
-{
-    if (!m_context.isOpen() || m_context.collectionId() == 0)
-        return;
-    const auto file = m_context.project().file().string();
-    const auto collection = m_context.collectionId();
-    const auto version = m_context.activeVersion();
-    const auto generation = ++m_statusGeneration; // the newest read wins
-    runThenDeliver(
-        this,
-        [file, collection, version] {
-            StatusData out;
-            out.collectionId = collection;
-            try { // the thread boundary: a failed read leaves the list as it was
-                auto db = storage::Database::open(file, storage::Database::Mode::ReadOnly);
-                for (const auto &[query, s] : storage::queryStatus(db, collection))
-                    out.status[query] = {int(s.gradedLabels), int(s.pairLabels)};
-                for (const auto &q : storage::listQueries(db, collection))
-                    out.status.try_emplace(q.id, 0, 0);
-                const auto qrels = eval::toQrels(storage::currentQrels(db, collection));
-                std::vector<RunEntry> entries;
-                if (version) {
-                    if (const auto run = storage::latestScoreRun(db, *version, collection))
-                        entries = storage::scoreRunEntries(db, *run);
-                } else if (const auto runs = storage::listFirstStageRuns(db, collection); !runs.empty()) {
-                    entries = storage::firstStageEntries(db, runs.back().id);
-                }
-                if (!entries.empty() && !qrels.empty()) {
-                    const auto evaluation = eval::evaluateRun(qrels, eval::toRun(entries), {1, false, {"ndcg_cut_10"}});
-                    std::map<std::string, std::int64_t> ids;
-                    for (const auto &q : storage::listQueries(db, collection))
-                        ids[q.query.id] = q.id;
-                    for (const auto &q : evaluation.perQuery)
-                        if (const auto it = ids.find(q.queryId); it != ids.end())
-                            out.metric[it->second] = q.values.at(0);
-                }
-            } catch (const std::exception &) {
-                out.collectionId = -1;
-            }
-            return out;
-        },
-        [this, generation](const StatusData &loaded) {
-            if (generation != m_statusGeneration || loaded.collectionId != m_context.collectionId())
-                return;
-            for (const auto &[query, counts] : loaded.status)
-                m_queryModel->setStatus(query, counts.first, counts.second);
-            m_queryModel->setMetric(tr("nDCG@10"), loaded.metric);
-        });
+    else
+        m_queries->selectFirst();
 }
 
 void RankTab::selectQuery(std::int64_t queryId)
 {
-    const int row = m_queryModel->rowOf(queryId);
-    if (row < 0)
+    if (!m_queries->select(queryId)) // querySelected() shows it when the current row changes
         return;
-    auto index = m_queryProxy->mapFromSource(m_queryModel->index(row, 0));
-    if (!index.isValid()) { // filtered out: show everything again
-        m_search->clear();
-        index = m_queryProxy->mapFromSource(m_queryModel->index(row, 0));
-    }
-    m_queries->setCurrentIndex(index);
-    m_queries->scrollTo(index);
     if (m_query != queryId) {
         m_query = queryId;
         refreshRanking();

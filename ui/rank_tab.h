@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The Rank tab: the query list (search, labelling status, nDCG@10 of the active version), the ranked
+// The Rank tab: the query list (QueryListPanel: search, labelling status, nDCG@10 of the active version), the ranked
 // list of the selected query from the active version, and a detail pane with the zoomable image and
 // the full text. A version's ranking comes from its newest stored score run; without one the query
 // is scored on demand by the ScoringService, and selecting another query cancels that request
@@ -11,6 +11,7 @@
 #pragma once
 
 #include "ui/project_context.h"
+#include "ui/query_list_panel.h"
 #include "ui/ranked_list_model.h"
 #include "ui/ranking_loader.h"
 
@@ -24,7 +25,6 @@ class QLabel;
 class QLineEdit;
 class QProgressBar;
 class QPushButton;
-class QSortFilterProxyModel;
 class QTableView;
 
 namespace unirank::ui {
@@ -46,11 +46,11 @@ public:
     /// Reranks every list of the collection with the active version and stores the score run.
     void scoreAll();
 
-    QTableView *queryView() const { return m_queries; }
+    QTableView *queryView() const { return m_queries->view(); }
     QTableView *rankedView() const { return m_ranked; }
-    QueryListModel *queryModel() const { return m_queryModel; }
+    QueryListModel *queryModel() const { return m_queries->model(); }
     RankedListModel *rankedModel() const { return m_rankedModel; }
-    QLineEdit *searchField() const { return m_search; }
+    QLineEdit *searchField() const { return m_queries->searchField(); }
     CandidateView *detail() const { return m_detail; }
     QComboBox *activeCombo() const { return m_activeCombo; }
     QComboBox *compareCombo() const { return m_compareCombo; }
@@ -72,7 +72,6 @@ private:
     void onLoaded(const RankingLoader::Answer &answer);
     void fillVersionCombos();
     void rebuildQueries();
-    void refreshStatus();
     void refreshRanking();
     void showRows(const Ranking &ranking); ///< with m_grades and m_compareRanking
     void onScored(quint64 request, const std::vector<QueryScores> &results);
@@ -81,12 +80,9 @@ private:
     void gradeCurrent(int grade);
 
     ProjectContext &m_context;
-    QueryListModel *m_queryModel;
-    QSortFilterProxyModel *m_queryProxy;
+    QueryListPanel *m_queries;
     RankedListModel *m_rankedModel;
     ThumbnailCache *m_thumbnails;
-    QLineEdit *m_search;
-    QTableView *m_queries;
     QTableView *m_ranked;
     CandidateView *m_detail;
     QComboBox *m_activeCombo;
@@ -105,12 +101,6 @@ private:
     std::optional<Ranking> m_compareRanking; ///< of m_query by the comparison version, as last read
     std::map<quint64, QString> m_saving; ///< label tickets in flight -> the status once saved
     QFutureWatcher<QString> m_storeWatcher;
-    struct StatusData {
-        std::map<std::int64_t, std::pair<int, int>> status; ///< graded, pairs
-        std::map<std::int64_t, double> metric;
-        std::int64_t collectionId = 0;
-    };
-    quint64 m_statusGeneration = 0; ///< the newest status read; older answers are dropped
 };
 
 } // namespace unirank::ui

@@ -42,6 +42,16 @@ Measure timeScoring(const std::shared_ptr<ScoringModel> &model, const ScorerOpti
     return m;
 }
 
+/// "qid/docid" of every pair, in scoring order: what another implementation must score to compare.
+nlohmann::json pairList(const std::vector<ScoringQuery> &lists)
+{
+    auto out = nlohmann::json::array();
+    for (const auto &q : lists)
+        for (const auto &c : q.candidates)
+            out.push_back(q.id + "/" + c.id);
+    return out;
+}
+
 /// Text-only and image-only lists from the data set's first-stage run.
 std::pair<std::vector<ScoringQuery>, std::vector<ScoringQuery>> lists(const ScoreBenchOptions &o)
 {
@@ -155,15 +165,18 @@ ScoreBenchResult benchmarkScoring(const ScoreBenchOptions &o, const std::functio
     auto noPrefix = base;
     noPrefix.prefixCache = false;
     const auto textNoPrefix = timeScoring(model, noPrefix, textLists);
-    say("text candidates rendered as images");
-    auto asImage = base;
-    asImage.textAsImage = true;
-    const auto rendered = timeScoring(model, asImage, textLists);
-    say("image candidates, embedding cache cold / warm");
-    auto cached = base;
-    cached.imageCache = std::make_shared<EmbeddingCache>(1ull << 30);
-    const auto imageCold = timeScoring(model, cached, imageLists);
-    const auto imageWarm = timeScoring(model, cached, imageLists);
+    Measure rendered, imageCold, imageWarm;
+    if (!o.textOnly) {
+        say("text candidates rendered as images");
+        auto asImage = base;
+        asImage.textAsImage = true;
+        rendered = timeScoring(model, asImage, textLists);
+        say("image candidates, embedding cache cold / warm");
+        auto cached = base;
+        cached.imageCache = std::make_shared<EmbeddingCache>(1ull << 30);
+        imageCold = timeScoring(model, cached, imageLists);
+        imageWarm = timeScoring(model, cached, imageLists);
+    }
 
     // Work of the native text pass: every candidate's tokens plus each query prefix once.
     double prefixTokens = 0;
@@ -186,20 +199,23 @@ ScoreBenchResult benchmarkScoring(const ScoreBenchOptions &o, const std::functio
                  {"gemm_peak_gflops", peak / 1e9},
                  {"text", measure(text)},
                  {"text_no_prefix_cache", measure(textNoPrefix)},
-                 {"text_as_image", measure(rendered)},
-                 {"image_cold_cache", measure(imageCold)},
-                 {"image_warm_cache", measure(imageWarm)},
                  {"prefix_cache_speedup", text.pairsPerSecond() / textNoPrefix.pairsPerSecond()},
-                 {"native_vs_text_as_image_time", rendered.seconds / text.seconds},
-                 {"native_vs_text_as_image_tokens", rendered.tokensPerPair() / text.tokensPerPair()},
-                 {"image_cache_speedup", imageWarm.pairsPerSecond() / imageCold.pairsPerSecond()},
                  {"text_mfu_linear_layers", mfu},
                  {"model_folder", o.modelFolder.string()},
                  {"weight_file_mib", fileBytes / (1 << 20)},
                  {"load_seconds", loadSeconds},
                  {"load_peak_memory_mib", loadPeak / (1 << 20)},
                  {"peak_memory_mib", model::peakMemory(o.device).first / (1 << 20)},
-                 {"peak_memory_over_files", fileBytes > 0 ? model::peakMemory(o.device).first / fileBytes : 0.0}};
+                 {"peak_memory_over_files", fileBytes > 0 ? model::peakMemory(o.device).first / fileBytes : 0.0},
+                 {"text_pairs", pairList(textLists)}};
+    if (!o.textOnly) {
+        r.figures["text_as_image"] = measure(rendered);
+        r.figures["image_cold_cache"] = measure(imageCold);
+        r.figures["image_warm_cache"] = measure(imageWarm);
+        r.figures["native_vs_text_as_image_time"] = rendered.seconds / text.seconds;
+        r.figures["native_vs_text_as_image_tokens"] = rendered.tokensPerPair() / text.tokensPerPair();
+        r.figures["image_cache_speedup"] = imageWarm.pairsPerSecond() / imageCold.pairsPerSecond();
+    }
     std::ostringstream s;
     s.precision(3);
     s << "scoring with " << (o.modelFolder.empty() ? o.preset : o.modelFolder.filename().string()) << " (" << cfg.text.numLayers << " decoder layers) on " << o.device.str() << " in "
@@ -209,11 +225,13 @@ ScoreBenchResult benchmarkScoring(const ScoreBenchOptions &o, const std::functio
       << " tokens per candidate, MFU " << mfu << " (linear layers)\n";
     s << "  prefix cache off:  " << textNoPrefix.pairsPerSecond() << " pairs/s -> the cache is "
       << text.pairsPerSecond() / textNoPrefix.pairsPerSecond() << "x faster\n";
-    s << "  as images:         " << rendered.pairsPerSecond() << " pairs/s, " << rendered.tokensPerPair()
-      << " tokens per candidate -> native text is " << rendered.seconds / text.seconds
-      << "x faster; rendering uses " << rendered.tokensPerPair() / text.tokensPerPair() << "x the tokens\n";
-    s << "image candidates:    " << imageCold.pairsPerSecond() << " pairs/s (cold), " << imageWarm.pairsPerSecond()
-      << " pairs/s (embeddings cached) -> " << imageWarm.pairsPerSecond() / imageCold.pairsPerSecond() << "x\n";
+    if (!o.textOnly) {
+        s << "  as images:         " << rendered.pairsPerSecond() << " pairs/s, " << rendered.tokensPerPair()
+          << " tokens per candidate -> native text is " << rendered.seconds / text.seconds
+          << "x faster; rendering uses " << rendered.tokensPerPair() / text.tokensPerPair() << "x the tokens\n";
+        s << "image candidates:    " << imageCold.pairsPerSecond() << " pairs/s (cold), " << imageWarm.pairsPerSecond()
+          << " pairs/s (embeddings cached) -> " << imageWarm.pairsPerSecond() / imageCold.pairsPerSecond() << "x\n";
+    }
     if (!o.modelFolder.empty())
         s << "model " << o.modelFolder.string() << ": " << fileBytes / (1 << 20) << " MiB of weight files, loaded in "
           << loadSeconds << " s (peak " << loadPeak / (1 << 20) << " MiB); peak over the run "

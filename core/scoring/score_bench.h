@@ -28,6 +28,9 @@ struct ScoreBenchOptions {
     std::int64_t queries = 5;             ///< lists scored per measurement
     std::int64_t candidatesPerQuery = 16; ///< of each modality, at most
     std::int64_t batchSize = 8;
+    /// Only the native text pairs (prefix cache on and off): the figure to compare with transformers
+    /// at full depth, where the image and text-as-image passes take minutes.
+    bool textOnly = false;
     torch::Device device = torch::kCPU;
     torch::ScalarType dtype = torch::kFloat32;
 };
