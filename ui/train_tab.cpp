@@ -6,7 +6,7 @@
 #include "ui/hyperparameter_form.h"
 #include "ui/project_context.h"
 #include "ui/scoring_service.h"
-#include "ui/training_chart.h"
+#include "ui/training_charts_panel.h"
 #include "ui/training_preview.h"
 
 #include <QCheckBox>
@@ -14,7 +14,6 @@
 #include <QDateTime>
 #include <QFileInfo>
 #include <QFormLayout>
-#include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -25,7 +24,6 @@
 #include <QProgressDialog>
 #include <QPushButton>
 #include <QScrollArea>
-#include <QSlider>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTabWidget>
@@ -37,27 +35,6 @@
 
 namespace unirank::ui {
 namespace {
-
-using Curves = QList<QPair<QString, QString>>;
-
-/// The four charts of a run of this kind: title and the metrics drawn in it.
-QList<QPair<QString, Curves>> chartsFor(const QString &kind)
-{
-    if (kind == QLatin1String("sft"))
-        return {{QObject::tr("Loss"), {{QStringLiteral("loss"), QObject::tr("training")}, {QStringLiteral("val_loss"), QObject::tr("selection queries")}}},
-                {QObject::tr("Pair accuracy"), {{QStringLiteral("val_pair_accuracy"), QObject::tr("selection queries")}}},
-                {QObject::tr("Learning rate"), {{QStringLiteral("learning_rate"), QObject::tr("learning rate")}}},
-                {QObject::tr("Gradient norm"), {{QStringLiteral("grad_norm"), QObject::tr("before clipping")}}}};
-    return {{QObject::tr("Loss"), {{QStringLiteral("loss"), QObject::tr("training")}}},
-            {QObject::tr("Reward"),
-             {{QStringLiteral("reward"), QObject::tr("ranking reward")}, {QStringLiteral("rewards/margins"), QObject::tr("DPO margin")}}},
-            {QObject::tr("KL to the reference"),
-             {{QStringLiteral("kl"), QObject::tr("training batch")}, {QStringLiteral("val_kl"), QObject::tr("selection queries")}, {QStringLiteral("kl_check"), QObject::tr("KL guard check")}}},
-            {QObject::tr("Pair accuracy"),
-             {{QStringLiteral("val_pair_accuracy"), QObject::tr("selection queries")},
-              {QStringLiteral("pair_agreement"), QObject::tr("sampled rankings")},
-              {QStringLiteral("rewards/accuracies"), QObject::tr("DPO batch")}}}};
-}
 
 QString duration(double seconds)
 {
@@ -90,16 +67,12 @@ TrainTab::TrainTab(ProjectContext &context, QWidget *parent)
     , m_cancel(new QPushButton(tr("Cancel"), this))
     , m_resume(new QPushButton(tr("Resume"), this))
     , m_runs(new QComboBox(this))
-    , m_smoothing(new QSlider(Qt::Horizontal, this))
-    , m_logScale(new QCheckBox(tr("Log scale"), this))
+    , m_charts(new TrainingChartsPanel(this))
     , m_log(new QPlainTextEdit(this))
     , m_checkpoints(new CheckpointPanel(context, this))
     , m_runLoader(new TrainingRunLoader(this))
 {
     buildLayout();
-    m_redraw.setSingleShot(true);
-    m_redraw.setInterval(200);
-    connect(&m_redraw, &QTimer::timeout, this, &TrainTab::redrawCharts);
     m_checkpointPoll.setInterval(2000);
     connect(&m_checkpointPoll, &QTimer::timeout, m_checkpoints, &CheckpointPanel::refresh);
     connect(m_runLoader, &TrainingRunLoader::runsLoaded, this, &TrainTab::onRunsLoaded);
@@ -123,8 +96,6 @@ TrainTab::TrainTab(ProjectContext &context, QWidget *parent)
         const auto id = m_runs->currentData();
         showRun(id.isValid() ? std::optional<std::int64_t>(id.toLongLong()) : std::nullopt);
     });
-    connect(m_smoothing, &QSlider::valueChanged, this, &TrainTab::redrawCharts);
-    connect(m_logScale, &QCheckBox::toggled, this, &TrainTab::redrawCharts);
 
     connect(&m_runner, &TrainingRunner::event, this, &TrainTab::onEvent);
     connect(&m_runner, &TrainingRunner::logLine, this, &TrainTab::appendLog);
@@ -177,9 +148,6 @@ void TrainTab::buildLayout()
     m_cancel->setToolTip(tr("Stop before the next batch; a checkpoint is saved and Resume continues from it."));
     m_resume->setToolTip(tr("Continue the selected run from its newest checkpoint."));
     m_runs->setToolTip(tr("Runs recorded in the project; choose one to see its metrics and checkpoints."));
-    m_smoothing->setRange(0, 99);
-    m_smoothing->setValue(60);
-    m_smoothing->setToolTip(tr("Smoothing of the bold curves (exponential moving average); the pale lines are the raw values."));
     m_log->setReadOnly(true);
     m_log->setMaximumBlockCount(2000);
     m_log->setLineWrapMode(QPlainTextEdit::NoWrap);
@@ -231,24 +199,11 @@ void TrainTab::buildLayout()
     auto *commandLayout = new QVBoxLayout(command);
     commandLayout->addWidget(m_command);
     runLayout->addWidget(command);
-    auto *chartOptions = new QHBoxLayout;
-    chartOptions->addWidget(new QLabel(tr("Smoothing")));
-    chartOptions->addWidget(m_smoothing, 1);
-    chartOptions->addWidget(m_logScale);
-    runLayout->addLayout(chartOptions);
-    auto *grid = new QGridLayout;
-    for (int i = 0; i < 4; ++i) {
-        auto *chart = new TrainingChart(QString(), this);
-        m_charts << chart;
-        grid->addWidget(chart, i / 2, i % 2);
-    }
     auto *bottom = new QTabWidget;
     bottom->addTab(m_log, tr("Log"));
     bottom->addTab(m_checkpoints, tr("Checkpoints"));
     auto *vertical = new QSplitter(Qt::Vertical);
-    auto *chartsBox = new QWidget;
-    chartsBox->setLayout(grid);
-    vertical->addWidget(chartsBox);
+    vertical->addWidget(m_charts);
     vertical->addWidget(bottom);
     vertical->setStretchFactor(0, 3);
     vertical->setStretchFactor(1, 1);
@@ -284,7 +239,7 @@ void TrainTab::onStageChanged()
     probe.method = m_method->currentData().toString();
     const unsigned scope = !align ? training::kScopeSft : probe.method == QLatin1String("dpo") ? training::kScopeDpo : training::kScopePlGrpo;
     m_form->setSchema(stageDefaults(probe), scope);
-    showChartsFor(probe.kind());
+    m_charts->showKind(probe.kind());
     fillStartFrom();
     refreshPreview();
     refreshCommand();
@@ -375,13 +330,13 @@ bool TrainTab::launch(const TrainRequest &request)
     if (isBusy())
         return false;
     m_log->clear();
-    m_metrics.clear();
+    m_charts->clear();
     m_liveRunId.reset();
     m_liveRequest = request;
     m_progress->setRange(0, 0); // busy until the first step
     m_stepLabel->clear();
-    showChartsFor(request.kind());
-    redrawCharts();
+    m_charts->showKind(request.kind());
+    m_charts->redraw();
     appendLog(QStringLiteral("$ ") + shellCommand(QFileInfo(m_runner.program()).fileName(), trainArguments(request)));
     if (!m_runner.start(tr("Training"), trainArguments(request)))
         return false;
@@ -472,7 +427,7 @@ void TrainTab::onEvent(const QJsonObject &e)
         // The run's row for the checkpoints and, resumed, the earlier part of its metrics: read off
         // the GUI thread (onRunLoaded).
         m_runLoader->loadRun(m_context.project().file().string(), *m_liveRunId, e.value(QLatin1String("resumed")).toBool());
-        redrawCharts();
+        m_charts->redraw();
         setState(State::Training, tr("Training run #%1: %2 training and %3 held-out queries.")
                                       .arg(*m_liveRunId)
                                       .arg(e.value(QLatin1String("train_queries")).toInt())
@@ -491,9 +446,7 @@ void TrainTab::onEvent(const QJsonObject &e)
         const auto values = e.value(QLatin1String("values")).toObject();
         for (auto it = values.begin(); it != values.end(); ++it)
             if (it.value().isDouble())
-                m_metrics.add(it.key(), step, it.value().toDouble());
-        if (!m_redraw.isActive())
-            m_redraw.start();
+                m_charts->addLive(it.key(), step, it.value().toDouble());
     }
 }
 
@@ -501,7 +454,7 @@ void TrainTab::onFinished(TrainingRunner::Outcome outcome, const QString &messag
 {
     m_checkpointPoll.stop();
     m_checkpoints->refresh();
-    redrawCharts();
+    m_charts->redraw();
     const bool wasScoring = m_state == State::Scoring || (m_state == State::Stopping && !m_scoringVersion.isEmpty());
     if (wasScoring) {
         const auto version = m_scoringVersion;
@@ -616,8 +569,8 @@ void TrainTab::showRun(std::optional<std::int64_t> runId)
         m_shownRun.reset();
         m_checkpoints->setRun(std::nullopt);
         if (!isBusy()) {
-            m_metrics.clear();
-            redrawCharts();
+            m_charts->clear();
+            m_charts->redraw();
         }
         updateButtons();
         return;
@@ -636,9 +589,9 @@ void TrainTab::onRunLoaded(const TrainingRunLoader::Run &loaded)
     const bool live = loaded.runId == m_liveRunId && isBusy();
     if (live) {
         for (const auto &m : loaded.metrics) // a resumed run's earlier part
-            m_metrics.add(QString::fromStdString(m.name), double(m.step), m.value);
+            m_charts->add(QString::fromStdString(m.name), double(m.step), m.value);
         if (!loaded.metrics.empty())
-            redrawCharts();
+            m_charts->redraw();
         updateButtons();
         return;
     }
@@ -646,11 +599,11 @@ void TrainTab::onRunLoaded(const TrainingRunLoader::Run &loaded)
         updateButtons();
         return;
     }
-    m_metrics.clear();
+    m_charts->clear();
     if (const auto &run = loaded.row) {
         std::int64_t lastStep = 0;
         for (const auto &m : loaded.metrics) {
-            m_metrics.add(QString::fromStdString(m.name), double(m.step), m.value);
+            m_charts->add(QString::fromStdString(m.name), double(m.step), m.value);
             lastStep = std::max(lastStep, m.step);
         }
         // A past run: how far it got.
@@ -658,19 +611,10 @@ void TrainTab::onRunLoaded(const TrainingRunLoader::Run &loaded)
         m_progress->setValue(int(lastStep));
         m_progress->setFormat(tr("step %1 · %2").arg(lastStep).arg(QString::fromStdString(std::string(storage::toString(run->status)))));
         m_stepLabel->clear();
-        showChartsFor(QString::fromStdString(run->kind));
+        m_charts->showKind(QString::fromStdString(run->kind));
     }
-    redrawCharts();
+    m_charts->redraw();
     updateButtons();
-}
-
-void TrainTab::showChartsFor(const QString &kind)
-{
-    const auto layout = chartsFor(kind);
-    for (int i = 0; i < m_charts.size(); ++i) {
-        m_charts[i]->setMetrics(layout[i].second);
-        m_charts[i]->setTitle(layout[i].first);
-    }
 }
 
 QString TrainTab::collectionArgument()
@@ -681,13 +625,6 @@ QString TrainTab::collectionArgument()
             if (c.id == m_context.collectionId())
                 return QString::fromStdString(c.name);
     return {}; // the only collection: the CLI takes it without a name
-}
-
-void TrainTab::redrawCharts()
-{
-    const double smoothing = m_smoothing->value() / 100.0;
-    for (auto *chart : m_charts)
-        chart->refresh(m_metrics, smoothing, m_logScale->isChecked());
 }
 
 void TrainTab::setState(State state, const QString &status, bool error)

@@ -17,6 +17,7 @@
 #include "storage/repo/training.h"
 #include "ui/train_command.h"
 #include "ui/training_run_loader.h"
+#include "ui/training_charts_panel.h"
 #include "ui/training_metrics.h"
 #include "ui/training_runner.h"
 
@@ -32,7 +33,6 @@ class QLabel;
 class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
-class QSlider;
 class QSpinBox;
 class QTableWidget;
 
@@ -83,10 +83,10 @@ public:
     QPlainTextEdit *commandView() const { return m_command; }
     QPlainTextEdit *logView() const { return m_log; }
     CheckpointPanel *checkpoints() const { return m_checkpoints; }
-    QCheckBox *logScaleBox() const { return m_logScale; }
-    QList<TrainingChart *> charts() const { return m_charts; }
+    QCheckBox *logScaleBox() const { return m_charts->logScaleBox(); }
+    QList<TrainingChart *> charts() const { return m_charts->charts(); }
     TrainingRunner &runner() { return m_runner; }
-    const TrainingMetrics &metrics() const { return m_metrics; }
+    const TrainingMetrics &metrics() const { return m_charts->metrics(); }
     QString statusText() const;
     /// The training run shown (the live one while training).
     std::optional<std::int64_t> shownRun() const { return m_shownRunId; }
@@ -113,8 +113,6 @@ private:
     void onRunLoaded(const TrainingRunLoader::Run &loaded);
     void refreshPreview(bool force = false);
     void refreshCommand();
-    void redrawCharts();
-    void showChartsFor(const QString &kind); ///< the four charts of a run of this kind
     QString collectionArgument();            ///< --collection for the commands; empty for the only one
     void setState(State state, const QString &status = {}, bool error = false);
     void onEvent(const QJsonObject &event);
@@ -145,13 +143,10 @@ private:
     QPushButton *m_cancel;
     QPushButton *m_resume;
     QComboBox *m_runs;
-    QList<TrainingChart *> m_charts;
-    QSlider *m_smoothing;
-    QCheckBox *m_logScale;
+    TrainingChartsPanel *m_charts;
     QPlainTextEdit *m_log;
     CheckpointPanel *m_checkpoints;
 
-    TrainingMetrics m_metrics;
     TrainingRunLoader *m_runLoader;
     std::optional<std::int64_t> m_shownRunId;
     std::optional<storage::TrainingRunRow> m_shownRun; ///< the shown run's row, as last read
@@ -161,7 +156,6 @@ private:
     bool m_evaluateAfterScoring = false;
     bool m_startFromChosen = false; ///< the user picked "Start from" (else it follows the active version)
     QString m_scoringVersion;
-    QTimer m_redraw;        ///< charts redraw at most a few times a second
     QTimer m_checkpointPoll; ///< the live run's checkpoint folder
 };
 
