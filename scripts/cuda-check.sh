@@ -21,8 +21,7 @@ if [[ -z "$cxx" ]]; then
 fi
 echo "compiler: $($cxx --version | head -1)"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
-cmake -S . -B build/cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DUNIRANK_CORE_ONLY=ON \
-  -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_PREFIX_PATH="$prefix" 2>&1 | tail -5
+UNIRANK_CUDA_TORCH="$prefix" cmake --preset cuda -DCMAKE_CXX_COMPILER="$cxx" 2>&1 | tail -5 # build/cuda
 cmake --build build/cuda -j "$(nproc)" 2>&1 | tail -3
 cli=build/cuda/app/unirank-cli
 golden=tests/data/golden/qwen2vl
