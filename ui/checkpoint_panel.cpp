@@ -158,7 +158,7 @@ CheckpointPanel::CheckpointPanel(ProjectContext &context, QWidget *parent)
             return;
         }
         const auto published = *result;
-        m_context.notifyVersionsChanged([this, published, then = m_then] { // once the catalog has it
+        m_context.notifyVersionsChanged(this, [this, published, then = m_then] { // once the catalog has it
             if (then == Then::Use) {
                 m_context.setActiveVersion(published.versionId);
                 emit versionActivated(published.name);

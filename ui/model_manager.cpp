@@ -176,7 +176,7 @@ void ModelManagerDialog::addFolder(const QString &folder, std::optional<std::int
             }
             m_status->setText(tr("Added %1.").arg(h.folder));
             const auto id = h.id;
-            m_context.notifyVersionsChanged([this, id] { emit added(id); }); // refresh() follows versionsChanged
+            m_context.notifyVersionsChanged(this, [this, id] { emit added(id); }); // refresh() follows versionsChanged
         });
 }
 

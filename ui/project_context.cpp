@@ -5,8 +5,11 @@
 
 #include <QCryptographicHash>
 #include <QFileInfo>
+#include <QPointer>
 #include <QRegularExpression>
 #include <QSettings>
+
+#include <utility>
 
 namespace unirank::ui {
 
@@ -127,6 +130,7 @@ void ProjectContext::close()
     m_snapshot.reset();
     ++m_snapshotGeneration;
     ++m_catalogGeneration;
+    m_catalogWaiting.clear();
     m_catalog = {};
     m_collectionId = 0;
     m_active.reset();
@@ -154,10 +158,12 @@ void ProjectContext::setCollection(std::int64_t id)
     reloadSnapshot();
 }
 
-void ProjectContext::refreshCatalog(std::function<void()> then)
+void ProjectContext::refreshCatalog(QObject *receiver, std::function<void()> then)
 {
     if (!m_project)
         return;
+    if (then) // every caller's continuation runs once the newest read is in, none is dropped
+        m_catalogWaiting.push_back({QPointer<QObject>(receiver ? receiver : this), std::move(then)});
     const auto file = m_project->file().string();
     const auto generation = ++m_catalogGeneration; // the newest read wins
     runThenDeliver(
@@ -170,28 +176,30 @@ void ProjectContext::refreshCatalog(std::function<void()> then)
                 return std::nullopt;
             }
         },
-        [this, generation, then = std::move(then)](const std::optional<ProjectCatalog> &catalog) {
+        [this, generation](const std::optional<ProjectCatalog> &catalog) {
             if (generation != m_catalogGeneration || !m_project)
                 return;
-            if (!catalog) {
+            if (catalog) {
+                m_catalog = *catalog;
+                emit versionsChanged();
+            } else {
                 emit errorOccurred(tr("Cannot re-read the project's versions and collections."));
-                return;
             }
-            m_catalog = *catalog;
-            emit versionsChanged();
-            if (then)
-                then();
+            const auto waiting = std::exchange(m_catalogWaiting, {});
+            for (const auto &[alive, next] : waiting)
+                if (alive) // its widget may be gone
+                    next();
         });
 }
 
-void ProjectContext::notifyVersionsChanged(std::function<void()> then)
+void ProjectContext::notifyVersionsChanged(QObject *receiver, std::function<void()> then)
 {
-    refreshCatalog(std::move(then));
+    refreshCatalog(receiver, std::move(then));
 }
 
 void ProjectContext::refreshCollections()
 {
-    refreshCatalog([this] {
+    refreshCatalog(this, [this] {
         const auto &all = m_catalog.collections;
         if (m_collectionId == 0 && !all.empty()) {
             setCollection(all.back().id);
@@ -242,7 +250,7 @@ void ProjectContext::setActiveVersion(std::optional<std::int64_t> id)
     if (id && m_project && !m_catalog.version(*id) && !m_catalogRetried) {
         // A version written since the catalog was read (a published checkpoint): read it, then activate.
         m_catalogRetried = true;
-        refreshCatalog([this, id] { setActiveVersion(id); });
+        refreshCatalog(this, [this, id] { setActiveVersion(id); });
         return;
     }
     m_catalogRetried = false;

@@ -23,6 +23,7 @@
 #include "ui/scoring_service.h"
 
 #include <QObject>
+#include <QPointer>
 
 #include <functional>
 #include <memory>
@@ -78,8 +79,9 @@ public:
     /// Base folder and adapter of a version (an adapter's base is its parent's folder).
     std::optional<ModelSpec> specOf(std::int64_t versionId) const;
     /// A version or score run was written: re-reads the catalog in the background, emits
-    /// versionsChanged, then calls `then` (on the GUI thread).
-    void notifyVersionsChanged(std::function<void()> then = {});
+    /// versionsChanged, then calls `then` on the GUI thread (also when the read failed; not when
+    /// `receiver` is gone or the project was closed).
+    void notifyVersionsChanged(QObject *receiver = nullptr, std::function<void()> then = {});
 
     ScoringService &scoring() { return m_scoring; }
     /// Folder beside the project for caches (image embeddings).
@@ -128,7 +130,7 @@ private:
     void onLabelReply(const LabelService::Reply &reply);
     QString settingsKey(const char *name) const;
     std::optional<std::int64_t> newestScoredVersion(); ///< of the collection shown
-    void refreshCatalog(std::function<void()> then);
+    void refreshCatalog(QObject *receiver, std::function<void()> then);
 
     QString m_file;
     std::unique_ptr<storage::Project> m_project;
@@ -141,6 +143,7 @@ private:
     quint64 m_snapshotGeneration = 0; ///< the newest snapshot load; older answers are dropped
     ProjectCatalog m_catalog;
     quint64 m_catalogGeneration = 0;
+    std::vector<std::pair<QPointer<QObject>, std::function<void()>>> m_catalogWaiting; ///< run after the newest read
     bool m_catalogRetried = false; ///< setActiveVersion re-reads the catalog once for an unknown id
     ScoringService m_scoring;
 };

@@ -238,7 +238,7 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
         m_progress->hide();
         setStatus(error.isEmpty() ? tr("Score run stored.") : tr("Could not store the score run: %1").arg(error));
         m_queries->refreshStatus();
-        m_context.notifyVersionsChanged([this, ok = error.isEmpty()] { emit scoreAllFinished(ok); });
+        m_context.notifyVersionsChanged(this, [this, ok = error.isEmpty()] { emit scoreAllFinished(ok); });
     });
     fillVersionCombos();
 }

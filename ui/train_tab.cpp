@@ -464,7 +464,7 @@ void TrainTab::onFinished(TrainingRunner::Outcome outcome, const QString &messag
         m_progress->setFormat(QString());
         if (outcome == TrainingRunner::Outcome::Completed) {
             setState(State::Idle, tr("Version '%1' is scored: compare it in the Evaluate tab.").arg(version));
-            m_context.notifyVersionsChanged([this, version, evaluate = m_evaluateAfterScoring] {
+            m_context.notifyVersionsChanged(this, [this, version, evaluate = m_evaluateAfterScoring] {
                 if (evaluate)
                     emit evaluateRequested(version);
             });

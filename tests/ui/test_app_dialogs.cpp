@@ -8,6 +8,7 @@
 #include "storage/dataset_import.h"
 #include "storage/repo/catalog.h"
 #include "storage/repo/models.h"
+#include "storage/score_store.h"
 #include "test_support.h"
 #include "ui/import_dialog.h"
 #include "ui/main_window.h"
@@ -123,6 +124,37 @@ private slots:
         QVERIFY(!refused.error().message.empty());
         QVERIFY(context.isOpen());
         QCOMPARE(context.file(), QString::fromStdString(a.string()));
+    }
+
+    // Versions written elsewhere (a published checkpoint, a stored run) reach the GUI through a
+    // catalog re-read on a pool thread: overlapping re-reads deliver only the newest catalog, but every
+    // caller's continuation runs, after it; one whose receiver is gone does not.
+    void catalogRereadsRunEveryContinuation()
+    {
+        const auto file = path("catalog.unirank");
+        QVERIFY(storage::Project::create(file));
+        ui::ProjectContext context;
+        QVERIFY(context.open(QString::fromStdString(file.string())));
+        QVERIFY(context.versions().empty());
+        {
+            auto db = storage::Database::open(file, storage::Database::Mode::ReadWrite);
+            storage::ensureModelVersion(db, "elsewhere", storage::ModelKind::Base, "/nowhere", "h1", std::nullopt);
+        }
+        QVERIFY(context.versions().empty()); // not read on the GUI thread
+        QSignalSpy changed(&context, &ui::ProjectContext::versionsChanged);
+        std::vector<int> ran;
+        auto gone = std::make_unique<QObject>();
+        context.notifyVersionsChanged(&context, [&] { ran.push_back(1); });
+        context.notifyVersionsChanged(gone.get(), [&] { ran.push_back(2); });
+        context.notifyVersionsChanged(&context, [&] {
+            ran.push_back(3);
+            QCOMPARE(context.versions().size(), std::size_t(1)); // the re-read catalog is in place
+        });
+        gone.reset();
+        QTRY_COMPARE_WITH_TIMEOUT(ran.size(), std::size_t(2), 10000);
+        QCOMPARE(ran, (std::vector<int>{1, 3}));
+        QCOMPARE(changed.count(), 1); // the older reads were dropped
+        QCOMPARE(context.versionName(context.versions().front().id), QStringLiteral("elsewhere"));
     }
 
     void modelManagerRegistersVersions()
