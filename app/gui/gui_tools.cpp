@@ -221,6 +221,11 @@ int benchLatency(const QString &projectFile, const QString &versionName, int thr
             std::fprintf(stderr, "error: the Train tab did not start a run: %s\n", qPrintable(train->statusText()));
             return 1;
         }
+        // The window opens once the run trains (its child has loaded the model and reports steps).
+        if (!waitFor([&] { return trainingSteps > 0 || !train->isBusy(); }, 180) || !train->isBusy()) {
+            std::fprintf(stderr, "error: the training run did not reach its first step: %s\n", qPrintable(train->statusText()));
+            return 1;
+        }
     }
 
     std::vector<double> lateness; // ms beyond the timer's period
