@@ -10,7 +10,7 @@ namespace unirank::cli {
 
 struct ScoreArgs {
     std::string model, adapter, modelVersion, dataset, project, collection, device = "cpu", dtype = "fp32", tag, out;
-    bool textAsImage = false, noPrefixCache = false, noCandidateReuse = false;
+    bool textAsImage = false, noPrefixCache = false, noCandidateReuse = false, int8 = false;
     std::int64_t batchSize = 8;
     std::int64_t minPixels = 0, maxPixels = 0; ///< 0: the default pixel budget (scorer.h)
 };

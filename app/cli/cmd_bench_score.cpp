@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // unirank-cli bench score [--preset tiny|2b] [--layers N] [--dataset DIR] [--model DIR] [--tokenizer FILE] [--queries N]
-//                         [--candidates N] [--batch-size N] [--text-only] [--device cpu|cuda] [--dtype fp32|bf16] [--json]
+//                         [--candidates N] [--batch-size N] [--text-only] [--int8] [--device cpu|cuda] [--dtype fp32|bf16] [--json]
 // Scoring throughput with and without each cache, native text vs text-as-image, and MFU; see
 // core/scoring/score_bench.h. Defaults use the embedded smoke set and tiny model (run from the
 // repository root or pass the folders).
@@ -36,6 +36,7 @@ void addBenchScoreCommand(CLI::App &bench)
     cmd->add_option("--queries", a->o.queries, "Queries per measurement")->check(CLI::Range(1, 10000));
     cmd->add_option("--candidates", a->o.candidatesPerQuery, "Candidates per query and modality")->check(CLI::Range(1, 1000));
     cmd->add_option("--batch-size", a->o.batchSize, "Candidates per forward")->check(CLI::Range(1, 1024));
+    cmd->add_flag("--int8", a->o.int8, "The language model's projections in dynamic int8 (CPU, fp32)");
     cmd->add_flag("--text-only", a->o.textOnly,
                   "Only native text pairs, prefix cache on and off (full depth; compare with tools/golden/bench_reference.py)");
     cmd->add_option("--device", a->device, "cpu or cuda[:N]");

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // unirank-cli score (--model DIR [--adapter DIR] | --model-version NAME) (--dataset DIR | --project FILE
-//                   [--collection NAME]) [--device cpu|cuda] [--dtype fp32|bf16] [--text-as-image]
+//                   [--collection NAME]) [--device cpu|cuda] [--dtype fp32|bf16] [--int8] [--text-as-image]
 //                   [--batch-size N] [--no-prefix-cache] [--min-pixels N] [--max-pixels N] [--tag TAG]
 //                   [--out run.trec]
 //
@@ -110,6 +110,10 @@ void runScore(ScoreArgs a)
                                                               }},
                                                     a.adapter));
     scoring::applyPixelBudget(*loaded, {a.minPixels, a.maxPixels});
+    if (a.int8) {
+        scoring::useInt8(*loaded);
+        std::cerr << "the language model's projections run in dynamic int8\n";
+    }
     std::cerr << "images within " << loaded->imageConfig.minPixels << ".." << loaded->imageConfig.maxPixels << " pixels\n";
     scoring::ScorerOptions options;
     options.batchSize = a.batchSize;
@@ -189,7 +193,7 @@ void runScore(ScoreArgs a)
     if (project) {
         const auto &prompt = loaded->prompt->prompt();
         const nlohmann::json params{{"score", "label logit margin"},   {"template", prompt.toJson()},
-                                    {"device", a.device},              {"dtype", a.dtype},
+                                    {"device", a.device},              {"dtype", a.dtype}, {"int8_linear", a.int8},
                                     {"batch_size", a.batchSize},       {"text_as_image", a.textAsImage},
                                     {"adapter", a.adapter},            {"failed_candidates", failed},
                                     {"min_pixels", loaded->imageConfig.minPixels},
@@ -222,6 +226,8 @@ void addScoreCommand(CLI::App &app)
     cmd->add_option("--device", a->device, "cpu or cuda[:N]");
     cmd->add_option("--dtype", a->dtype, "fp32 or bf16 (fp16 on CUDA)");
     cmd->add_flag("--text-as-image", a->textAsImage, "Baseline: render text candidates into images");
+    cmd->add_flag("--int8", a->int8,
+                  "The language model's projections in dynamic int8 (CPU, fp32; see the README for its speed and error)");
     cmd->add_option("--batch-size", a->batchSize, "Candidates per forward")->check(CLI::Range(1, 1024));
     cmd->add_flag("--no-prefix-cache", a->noPrefixCache, "Recompute the query prefix for every batch");
     cmd->add_flag("--no-candidate-reuse", a->noCandidateReuse,

@@ -2,6 +2,7 @@
 #include "core/model/lora_linear.h"
 
 #include "core/model/gemm.h"
+#include "core/model/int8_linear.h"
 #include "core/model/param_init.h"
 
 #include <cmath>
@@ -31,7 +32,7 @@ LoraLinearImpl::LoraLinearImpl(std::int64_t in, std::int64_t out, bool bias)
 
 torch::Tensor LoraLinearImpl::forward(const torch::Tensor &x)
 {
-    auto y = gemm::linear(x, m_weight, m_bias);
+    auto y = m_int8 ? linearInt8(x, *m_int8) : gemm::linear(x, m_weight, m_bias);
     if (!hasAdapter())
         return y;
     auto h = x.to(m_loraA->weight.scalar_type());

@@ -10,7 +10,11 @@
 
 #include <torch/torch.h>
 
+#include <memory>
+
 namespace unirank::model {
+
+struct Int8Packed;
 
 struct LoraSettings {
     std::int64_t rank = 8;
@@ -38,6 +42,10 @@ public:
     /// The dropout applied before A in training mode (e.g. 0 for preference training, as TRL does).
     void setAdapterDropout(double p) { m_settings.dropout = p; }
 
+    /// Runs the base product with a dynamic int8 weight (int8_linear.h); null returns to float.
+    void setInt8(std::shared_ptr<const Int8Packed> packed) { m_int8 = std::move(packed); }
+    bool isInt8() const { return m_int8 != nullptr; }
+
     torch::Tensor &weight() { return m_weight; }
     torch::Tensor &bias() { return m_bias; } ///< undefined without bias
     torch::nn::Linear &loraA() { return m_loraA; }
@@ -45,6 +53,7 @@ public:
 
 private:
     torch::Tensor m_weight, m_bias;
+    std::shared_ptr<const Int8Packed> m_int8;
     torch::nn::Linear m_loraA{nullptr}, m_loraB{nullptr};
     LoraSettings m_settings;
 };

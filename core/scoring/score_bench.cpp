@@ -146,6 +146,8 @@ ScoreBenchResult benchmarkScoring(const ScoreBenchOptions &o, const std::functio
     say(o.modelFolder.empty() ? "building the " + o.preset + " model" : "loading " + o.modelFolder.string());
     const auto loadStart = std::chrono::steady_clock::now();
     const auto model = buildModel(o);
+    if (o.int8)
+        useInt8(*model);
     const double loadSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - loadStart).count();
     const double loadPeak = model::peakMemory(o.device).first;
     double fileBytes = 0;
@@ -195,6 +197,7 @@ ScoreBenchResult benchmarkScoring(const ScoreBenchOptions &o, const std::functio
                  {"layers", cfg.text.numLayers},
                  {"device", o.device.str()},
                  {"dtype", c10::toString(o.dtype)},
+                 {"int8_linear", o.int8},
                  {"batch_size", o.batchSize},
                  {"gemm_peak_gflops", peak / 1e9},
                  {"text", measure(text)},
@@ -219,7 +222,7 @@ ScoreBenchResult benchmarkScoring(const ScoreBenchOptions &o, const std::functio
     std::ostringstream s;
     s.precision(3);
     s << "scoring with " << (o.modelFolder.empty() ? o.preset : o.modelFolder.filename().string()) << " (" << cfg.text.numLayers << " decoder layers) on " << o.device.str() << " in "
-      << c10::toString(o.dtype) << ", batch " << o.batchSize << "; libtorch GEMM peak " << peak / 1e9 << " GFLOP/s ("
+      << c10::toString(o.dtype) << (o.int8 ? " (language model int8)" : "") << ", batch " << o.batchSize << "; libtorch GEMM peak " << peak / 1e9 << " GFLOP/s ("
       << peakShape << ")\n";
     s << "text candidates:     " << text.pairsPerSecond() << " pairs/s, " << text.tokensPerPair()
       << " tokens per candidate, MFU " << mfu << " (linear layers)\n";

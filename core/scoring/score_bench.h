@@ -31,6 +31,7 @@ struct ScoreBenchOptions {
     /// Only the native text pairs (prefix cache on and off): the figure to compare with transformers
     /// at full depth, where the image and text-as-image passes take minutes.
     bool textOnly = false;
+    bool int8 = false; ///< the language model's projections in dynamic int8 (CPU, fp32)
     torch::Device device = torch::kCPU;
     torch::ScalarType dtype = torch::kFloat32;
 };

@@ -2,6 +2,7 @@
 #include "core/scoring/scorer.h"
 #include "core/scoring/scorer_internal.h"
 
+#include "core/model/int8_linear.h"
 #include "core/model/lora.h"
 #include "core/model/qwen2vl.h"
 #include "core/util/sha256.h"
@@ -80,6 +81,15 @@ Result<std::shared_ptr<ScoringModel>> loadScoringModel(const fs::path &folder, c
         return std::unexpected(Error{ErrorKind::BadInput, e.what()});
     }
     return sm;
+}
+
+void useInt8(ScoringModel &sm)
+{
+    if (sm.int8)
+        return;
+    model::quantizeLanguageModelInt8(sm.model);
+    sm.int8 = true;
+    sm.weightsHash = sha256Hex(sm.weightsHash + "+int8-dynamic");
 }
 
 vision::ImageProcessorConfig familyImageDefaults(const model::Qwen2VLConfig &config)

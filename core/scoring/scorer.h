@@ -62,7 +62,13 @@ struct ScoringModel {
     std::string weightsHash;     ///< identifies the weights in use: the base's hash, combined with the adapter's
     std::string baseWeightsHash; ///< sha256 over the base model's weight files alone
     std::filesystem::path folder;
+    bool int8 = false; ///< the language model's projections run in dynamic int8 (useInt8)
 };
+
+/// Quantizes the language model's projections to dynamic int8 (model/int8_linear.h) and gives the
+/// weights another identity (the caches must not mix int8 and float keys and values). CPU, float32.
+/// Throws InputError when this libtorch cannot.
+void useInt8(ScoringModel &model);
 
 /// The image processor a model of this family uses when its folder has no preprocessor_config.json:
 /// the family's Hub settings with the tower's patch, frame and merge sizes.
