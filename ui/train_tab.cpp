@@ -555,10 +555,8 @@ void TrainTab::onRunsLoaded(const TrainingRunLoader::Runs &loaded)
     const auto select = isBusy() ? m_liveRunId : m_selectRun;
     const int at = select ? m_runs->findData(qlonglong(*select)) : 0;
     m_runs->setCurrentIndex(at >= 0 ? at : 0);
-    if (!isBusy())
+    if (!isBusy()) // the live run's row and earlier metrics are read when it starts (onEvent)
         showRun(m_runs->currentIndex() >= 0 ? std::optional<std::int64_t>(m_runs->currentData().toLongLong()) : std::nullopt);
-    else if (select) // the live run's row (status, checkpoints) as it is now
-        m_runLoader->loadRun(m_context.project().file().string(), *select, false);
     updateButtons();
 }
 

@@ -29,6 +29,10 @@ void TrainingRunLoader::loadRuns(const std::string &file)
 
 void TrainingRunLoader::loadRun(const std::string &file, std::int64_t runId, bool withMetrics)
 {
+    // A newer read of the same run must not drop the metrics an older one was asked for.
+    if (m_metricsPending == runId)
+        withMetrics = true;
+    m_metricsPending = withMetrics ? std::optional(runId) : std::nullopt;
     const auto generation = ++m_runGeneration;
     runThenDeliver(
         this,
@@ -49,8 +53,10 @@ void TrainingRunLoader::loadRun(const std::string &file, std::int64_t runId, boo
             return out;
         },
         [this, generation](const Run &run) {
-            if (generation == m_runGeneration)
-                emit runLoaded(run);
+            if (generation != m_runGeneration)
+                return;
+            m_metricsPending.reset();
+            emit runLoaded(run);
         });
 }
 

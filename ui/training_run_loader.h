@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The Train tab's reads of the project, off the GUI thread: the list of training runs, and one run
 // (its row, and its recorded metrics when asked). Each read runs on a pool thread with its own
-// read-only connection; for each kind of read only the newest request's answer is delivered.
+// read-only connection; for each kind of read only the newest request's answer is delivered (a newer
+// read of a run whose metrics are on their way brings them too).
 //
 // Threading: construct and call on the GUI thread; answers arrive there.
 // Errors: a failed read delivers an empty answer (no runs, no run) and its message in `error`.
@@ -49,6 +50,7 @@ signals:
 
 private:
     quint64 m_runsGeneration = 0, m_runGeneration = 0;
+    std::optional<std::int64_t> m_metricsPending; ///< the run whose metrics a read in flight brings
 };
 
 } // namespace unirank::ui

@@ -190,9 +190,9 @@ private slots:
             QVERIFY(storage::latestScoreRun(project->db(), *run->resultModelVersionId, storage::listCollections(project->db()).front().id));
         }
 
-        // The Evaluate tab lists it and evaluates it.
+        // The Evaluate tab lists it (once the catalog is re-read off the GUI thread) and evaluates it.
         auto *evaluate = window.evaluateTab();
-        QVERIFY(evaluate->baselineCombo()->findText(QString::fromStdString(newVersion)) >= 0);
+        QTRY_VERIFY_WITH_TIMEOUT(evaluate->baselineCombo()->findText(QString::fromStdString(newVersion)) >= 0, 10000);
         QSignalSpy evaluated(evaluate, &ui::EvaluateTab::evaluated);
         window.tabs()->setCurrentWidget(evaluate);
         evaluate->evaluate();
