@@ -2,7 +2,7 @@
 #include "storage/label_writer.h"
 #include "storage/repo/catalog.h"
 #include "storage/repo/judgements.h"
-#include "storage/project.h"
+#include "label_fixture.h"
 #include "test_support.h"
 
 #include <QTemporaryDir>
@@ -22,12 +22,10 @@ private slots:
     void initTestCase()
     {
         m_file = fs::path(m_dir.path().toStdString()) / "labels.unirank";
-        auto p = std::move(Project::create(m_file).value());
-        auto &db = p->db();
-        const auto c = insertCollection(db, "c", "", "");
-        m_q = insertQuery(db, c, Query{"q", "query", "", {}}, std::nullopt);
-        m_a = insertCandidate(db, c, Candidate{"a", Modality::Text, "", "A", "", {}}, std::nullopt);
-        m_b = insertCandidate(db, c, Candidate{"b", Modality::Text, "", "B", "", {}}, std::nullopt);
+        const auto fixture = test::makeLabelProject(m_file);
+        m_q = fixture.query;
+        m_a = fixture.a;
+        m_b = fixture.b;
     }
 
     void acknowledgedWritesAreVisibleToOtherConnections()

@@ -3,8 +3,7 @@
 // the project's write lock; the ack (done) comes once committed, "waiting" while the lock is held, and
 // a Busy failure only after the configured attempts. Undo queued behind an unacknowledged write
 // retracts that write; destroying the service finishes what was queued.
-#include "storage/project.h"
-#include "storage/repo/catalog.h"
+#include "label_fixture.h"
 #include "storage/repo/judgements.h"
 #include "ui/label_service.h"
 
@@ -39,12 +38,10 @@ private slots:
     {
         qRegisterMetaType<ui::LabelService::Reply>();
         m_file = fs::path(m_dir.path().toStdString()) / "labels.unirank";
-        auto p = std::move(Project::create(m_file).value());
-        auto &db = p->db();
-        const auto c = insertCollection(db, "c", "", "");
-        m_q = insertQuery(db, c, Query{"q", "query", "", {}}, std::nullopt);
-        m_a = insertCandidate(db, c, Candidate{"a", Modality::Text, "", "A", "", {}}, std::nullopt);
-        m_b = insertCandidate(db, c, Candidate{"b", Modality::Text, "", "B", "", {}}, std::nullopt);
+        const auto fixture = test::makeLabelProject(m_file);
+        m_q = fixture.query;
+        m_a = fixture.a;
+        m_b = fixture.b;
     }
 
     void writeIsAcknowledgedOnceCommitted()
