@@ -40,6 +40,20 @@ KVCache KVCache::row(std::int64_t i) const
     return out;
 }
 
+KVCache KVCache::leading(std::int64_t n) const
+{
+    if (n < 0 || n > length())
+        throw InputError("KVCache::leading: " + std::to_string(n) + " of " + std::to_string(length()) + " keys");
+    KVCache out;
+    for (const auto &k : keys)
+        out.keys.push_back(k.narrow(2, 0, n));
+    for (const auto &v : values)
+        out.values.push_back(v.narrow(2, 0, n));
+    out.keyMask = keyMask.narrow(1, 0, n);
+    out.nextPosition = nextPosition - (length() - n);
+    return out;
+}
+
 KVCache KVCache::stack(const std::vector<KVCache> &rows)
 {
     if (rows.empty())
@@ -75,6 +89,33 @@ KVCache KVCache::stack(const std::vector<KVCache> &rows)
     }
     out.keyMask = torch::cat(masks, 0);
     out.nextPosition = torch::cat(next, 0);
+    return out;
+}
+
+KVCache KVCache::concatenate(const std::vector<KVCache> &parts)
+{
+    if (parts.empty())
+        throw InputError("KVCache::concatenate needs at least one part");
+    for (const auto &p : parts)
+        if (p.empty() || p.keyMask.size(0) != 1 || p.keys.size() != parts.front().keys.size())
+            throw InputError("KVCache::concatenate needs non-empty single-row caches of one model");
+    if (parts.size() == 1)
+        return parts.front();
+    KVCache out;
+    for (std::size_t layer = 0; layer < parts.front().keys.size(); ++layer) {
+        std::vector<torch::Tensor> k, v;
+        for (const auto &p : parts) {
+            k.push_back(p.keys[layer]);
+            v.push_back(p.values[layer]);
+        }
+        out.keys.push_back(torch::cat(k, 2));
+        out.values.push_back(torch::cat(v, 2));
+    }
+    std::vector<torch::Tensor> masks;
+    for (const auto &p : parts)
+        masks.push_back(p.keyMask.to(torch::kBool));
+    out.keyMask = torch::cat(masks, 1);
+    out.nextPosition = parts.back().nextPosition;
     return out;
 }
 

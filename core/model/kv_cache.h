@@ -27,9 +27,16 @@ struct KVCache {
     /// Row `i` alone, without its left padding (the masked keys before its first real one): what the
     /// row's tokens give when computed alone. Views into this cache's tensors.
     KVCache row(std::int64_t i) const;
+    /// The first `n` keys of every row: what those tokens alone give (attention is causal). The tokens
+    /// dropped must be text (positions one apart), as in a template's head; views into this cache.
+    KVCache leading(std::int64_t n) const;
     /// Single-row caches of different lengths as one batch, each left-padded to the longest with
     /// masked zero keys (copies). Every row must have the same layers and head shapes.
     static KVCache stack(const std::vector<KVCache> &rows);
+
+    /// Single-row caches one after another along the keys (copies; one part: shared tensors), e.g. the
+    /// prefixes a packed forward's segments attend to. `nextPosition` is the last part's.
+    static KVCache concatenate(const std::vector<KVCache> &parts);
 
     /// A single-row cache without padding as one tensor [2 x layers, kv_heads, K, head_dim] (keys, then
     /// values), e.g. to store it; unpack() restores it (every key real) with `nextPosition` [1].

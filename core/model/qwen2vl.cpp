@@ -111,8 +111,13 @@ ForwardOutput forward(Qwen2VL &model, const ForwardInput &input, KVCache *cache,
         for (std::int64_t k = 1; k * hiddenSize < imageEmbeds.size(1); ++k)
             deepstack.embeds.push_back(imageEmbeds.narrow(1, k * hiddenSize, hiddenSize));
     }
+    if (input.allowedKeys.defined() &&
+        (input.allowedKeys.dim() != 3 || input.allowedKeys.size(0) != batch || input.allowedKeys.size(1) != length ||
+         input.allowedKeys.size(2) != length + (cache ? cache->length() : 0)))
+        throw InputError("allowed keys must have shape [batch, length, cached + length]");
     const auto hidden = model->decoder()(embeds, out.positionIds.to(device), mask.to(device), cache, trace,
-                                         deepstack.embeds.empty() ? nullptr : &deepstack);
+                                         deepstack.embeds.empty() ? nullptr : &deepstack,
+                                         input.allowedKeys.defined() ? &input.allowedKeys : nullptr);
     if (input.keepHidden)
         out.hidden = hidden;
     if (input.logitPositions.defined()) {

@@ -59,6 +59,10 @@ struct ForwardInput {
     torch::Tensor imageGridThw = {};   ///< [n, 3] int64 or undefined
     torch::Tensor imageEmbeds = {};    ///< [tokens, H] precomputed (cached) image embeddings, instead of pixelValues
     torch::Tensor positionIds = {};    ///< [3, B, S]; undefined = computed (get_rope_index semantics)
+    /// [B, S, past + S] bool: the keys (a cache's, then this input's) each token may attend. Undefined =
+    /// causal over the real keys. With it, several sequences can share one row (packed, each attending
+    /// to its own keys only) given their positionIds.
+    torch::Tensor allowedKeys = {};
     /// Which logits to return: undefined = none; [B, K] int64 position indices (e.g. the last real
     /// token of each row). Use allPositions() only where every position is needed (training, parity).
     torch::Tensor logitPositions = {};

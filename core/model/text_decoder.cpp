@@ -213,7 +213,7 @@ RotaryTables TextDecoderImpl::rotary(const torch::Tensor &positionIds, torch::Sc
 
 torch::Tensor TextDecoderImpl::forward(const torch::Tensor &inputsEmbeds, const torch::Tensor &positionIds,
                                        const torch::Tensor &attentionMask, KVCache *cache, Trace *trace,
-                                       const DeepStackInput *deepstack)
+                                       const DeepStackInput *deepstack, const torch::Tensor *allowedKeys)
 {
     const auto b = inputsEmbeds.size(0), s = inputsEmbeds.size(1);
     const auto device = inputsEmbeds.device();
@@ -226,7 +226,8 @@ torch::Tensor TextDecoderImpl::forward(const torch::Tensor &inputsEmbeds, const 
     // allowed[b, 0, i, j] = key j is real and j <= past + i (causal).
     const auto qIdx = torch::arange(s, torch::TensorOptions().dtype(torch::kLong).device(device)).view({s, 1}) + past;
     const auto kIdx = torch::arange(past + s, torch::TensorOptions().dtype(torch::kLong).device(device)).view({1, -1});
-    const auto allowed = (kIdx <= qIdx).view({1, 1, s, past + s}) & keyMask.view({b, 1, 1, past + s});
+    const auto allowed = allowedKeys ? allowedKeys->to(device, torch::kBool).view({b, 1, s, past + s})
+                                     : (kIdx <= qIdx).view({1, 1, s, past + s}) & keyMask.view({b, 1, 1, past + s});
     const auto rope = rotary(positionIds, inputsEmbeds.scalar_type(), device);
     if (cache && cache->keys.empty()) {
         cache->keys.resize(m_layers->size());

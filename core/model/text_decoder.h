@@ -93,10 +93,11 @@ public:
 
     /// inputsEmbeds [B, S, H]; positionIds [3, B, S] int64; attentionMask [B, S] (1 = real token).
     /// With a cache, attends to its keys too and appends this chunk's keys and values to it.
+    /// `allowedKeys` [B, S, past + S] bool replaces the causal mask over real keys (ForwardInput).
     /// Returns the final-normed hidden states [B, S, H].
     torch::Tensor forward(const torch::Tensor &inputsEmbeds, const torch::Tensor &positionIds,
                           const torch::Tensor &attentionMask, KVCache *cache = nullptr, Trace *trace = nullptr,
-                          const DeepStackInput *deepstack = nullptr);
+                          const DeepStackInput *deepstack = nullptr, const torch::Tensor *allowedKeys = nullptr);
 
     RotaryTables rotary(const torch::Tensor &positionIds, torch::ScalarType dtype, torch::Device device) const;
 

@@ -16,18 +16,14 @@
 namespace unirank::scoring {
 
 using detail::firstLine;
+using detail::kStackBytes;
+using detail::kTokensPerBatchRow;
 using detail::processorKey;
 
 namespace {
 
 /// Distinct candidate prefixes held at once: their keys and values are what a chunk keeps in memory.
 constexpr std::size_t kPrefixesPerChunk = 64;
-/// A continuation is a few tokens (the query and the answer prompt), so its batches take many more
-/// rows than whole prompts do: rows until this many tokens per row of ScorerOptions::batchSize (a GEMM
-/// of ~8 rows would run far below the machine's rate), and stacked prefix keys and values within
-/// kStackBytes.
-constexpr std::size_t kContinuationTokensPerBatchRow = 96;
-constexpr std::size_t kStackBytes = 256ull << 20;
 
 /// Rows ids[starts[r]:ends[r]] left-padded to the longest, with their attention mask.
 torch::Tensor idsTensor(const std::vector<const std::vector<std::int32_t> *> &rows, const std::vector<std::size_t> &starts,
@@ -66,14 +62,7 @@ std::vector<std::vector<CandidateScore>> Scorer::scoreQueries(const std::vector<
 {
     if (reusesCandidates())
         return scoreCandidateFirst(queries, cancelled, progress);
-    std::vector<std::vector<CandidateScore>> out;
-    out.reserve(queries.size());
-    for (std::size_t i = 0; i < queries.size(); ++i) {
-        out.push_back(scoreQuery(queries[i], cancelled));
-        if (progress)
-            progress(i + 1, queries.size());
-    }
-    return out;
+    return scoreQueryFirst(queries, cancelled, progress);
 }
 
 void Scorer::computePrefixes(std::vector<PrefixGroup *> &groups, const CancelCheck &cancelled)
@@ -152,41 +141,38 @@ void Scorer::runContinuations(std::vector<Prepared *> &rows, const std::vector<c
                               const std::vector<const Image *> &queryImages)
 {
     auto &model = m_model->model;
-    const auto b = static_cast<std::int64_t>(rows.size());
-    bool shared = true;
-    for (const auto *g : groups)
-        shared = shared && g == groups.front();
-    model::KVCache cache;
-    if (shared) {
-        cache = groups.front()->kv.expandBatch(b);
-    } else {
-        std::vector<model::KVCache> parts;
-        for (const auto *g : groups)
-            parts.push_back(g->kv);
-        cache = model::KVCache::stack(parts);
+    // The distinct prefixes one after another as the pack's cache (a group's rows are together); each
+    // row attends to its own prefix and itself, from where its prefix ends.
+    std::vector<model::KVCache> parts;
+    std::vector<std::int64_t> offsets;
+    std::int64_t keys = 0;
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        if (r == 0 || groups[r] != groups[r - 1]) {
+            parts.push_back(groups[r]->kv);
+            keys += groups[r]->kv.length();
+        }
+        offsets.push_back(keys - groups[r]->kv.length());
     }
-    // Every row continues after its own prefix, so each starts at its own queryStart.
-    std::vector<const std::vector<std::int32_t> *> ids;
-    std::vector<std::size_t> starts, ends;
-    std::vector<torch::Tensor> embeds, grids;
+    auto cache = model::KVCache::concatenate(parts);
+    PackBuilder pack(model, keys);
+    std::vector<std::size_t> scored;
     for (std::size_t r = 0; r < rows.size(); ++r) {
         const auto *p = rows[r];
-        ids.push_back(&p->ids);
-        starts.push_back(p->queryStart);
-        ends.push_back(p->ids.size());
-        if (const auto *image = queryImages[r]; image && image->grid.defined()) {
-            embeds.push_back(image->embeds.to(model->device()));
-            grids.push_back(image->grid);
-        }
+        const auto &kv = groups[r]->kv;
+        scored.push_back(pack.add(p->ids, p->queryStart, p->ids.size(), {queryImages[r]}, kv.nextPosition.to(torch::kCPU).view({1}),
+                                  {{offsets[r], offsets[r] + kv.length()}}));
         m_candidateStats.pairTokens += p->ids.size() - p->queryStart;
     }
-    model::ForwardInput in;
-    in.inputIds = idsTensor(ids, starts, ends, in.attentionMask);
-    if (!grids.empty()) {
-        in.imageEmbeds = torch::cat(embeds, 0);
-        in.imageGridThw = torch::cat(grids, 0);
+    auto in = pack.input(scored, m_model->prompt->positiveId(), m_model->prompt->negativeId());
+    const auto logits = model::forward(model, in, &cache).logits.to(torch::kCPU, torch::kFloat64);
+    const double temperature = m_model->prompt->prompt().temperature;
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        auto &res = rows[r]->result;
+        const auto i = static_cast<std::int64_t>(r);
+        res.margin = logits[0][i][0].item<double>() - logits[0][i][1].item<double>();
+        res.probability = detail::sigmoid(res.margin);
+        res.calibrated = detail::sigmoid(res.margin / temperature);
     }
-    scoreRows(in, in.inputIds.size(1), &cache, rows);
 }
 
 std::vector<std::vector<CandidateScore>> Scorer::scoreCandidateFirst(const std::vector<ScoringQuery> &queries,
@@ -299,10 +285,7 @@ std::vector<std::vector<CandidateScore>> Scorer::scoreCandidateFirst(const std::
         for (const auto &p : prepared[q])
             owner[&p] = q;
     m_candidateStats.prefixes = groups.size();
-    // Keys and values of one prefix token across layers, in the model's dtype.
-    const auto &text = model->config().text;
-    const std::size_t bytesPerToken = static_cast<std::size_t>(2 * text.numLayers * text.numKvHeads * text.headDim) *
-                                      static_cast<std::size_t>(c10::elementSize(model->dtype()));
+    const std::size_t bytesPerToken = detail::kvBytesPerToken(model);
     std::size_t done = std::accumulate(groups.begin(), groups.end(), total, [](std::size_t left, const PrefixGroup *g) {
         return left - g->pairs.size();
     }); // pairs that failed before the model
@@ -319,24 +302,22 @@ std::vector<std::vector<CandidateScore>> Scorer::scoreCandidateFirst(const std::
                 else
                     rows.emplace_back(p, g);
             }
-        const auto tokenBudget = static_cast<std::size_t>(m_options.batchSize) * kContinuationTokensPerBatchRow;
+        const auto tokenBudget = std::min(detail::kMaxPackTokens, static_cast<std::size_t>(m_options.batchSize) * kTokensPerBatchRow);
         for (std::size_t r = 0; r < rows.size();) {
             if (cancelled && cancelled())
                 throw Cancelled();
             std::vector<Prepared *> batch;
             std::vector<const PrefixGroup *> batchGroups;
             std::vector<const Image *> batchImages;
-            std::size_t longest = 0, longestPrefix = 0;
+            std::size_t tokens = 0, prefixKeys = 0;
             for (; r < rows.size(); ++r) {
                 const auto *p = rows[r].first;
-                const auto length = std::max(longest, p->ids.size() - p->queryStart);
-                const auto prefix = std::max(longestPrefix, rows[r].second->ids.size());
-                const auto n = batch.size() + 1;
-                const auto kvBytes = n * prefix * bytesPerToken;
-                if (!batch.empty() && (n * length > tokenBudget || kvBytes > kStackBytes))
+                const auto length = tokens + p->ids.size() - p->queryStart;
+                const auto keys = prefixKeys + (batchGroups.empty() || batchGroups.back() != rows[r].second ? rows[r].second->ids.size() : 0);
+                if (!batch.empty() && (length > tokenBudget || keys * bytesPerToken > kStackBytes))
                     break;
-                longest = length;
-                longestPrefix = prefix;
+                tokens = length;
+                prefixKeys = keys;
                 batch.push_back(rows[r].first);
                 batchGroups.push_back(rows[r].second);
                 batchImages.push_back(&queryImages[owner.at(rows[r].first)]);

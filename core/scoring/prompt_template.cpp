@@ -218,6 +218,7 @@ BoundTemplate::PromptIds BoundTemplate::promptIds(const std::string &query, std:
         throw InputError("prompt template '" + m_template.name + "': an image block lost its <|image_pad|>");
     out.candidateStart = start;
     out.queryStart = queryStart;
+    out.headLength = enc.tokensBefore[2]; // segments 0 and 1: the head and the user text before a variable
     return out;
 }
 

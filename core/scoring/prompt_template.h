@@ -76,6 +76,9 @@ public:
         /// Candidate-first templates: leading ids that end before the query's first token (its image
         /// block or text), i.e. system + candidate, which no query can change. 0 otherwise.
         std::size_t queryStart = 0;
+        /// Leading ids of template text alone (system turn and user-turn text before the first {query}
+        /// or {candidate}), which no query or candidate can change: one computation serves every pair.
+        std::size_t headLength = 0;
         bool queryImageFirst = true;   ///< with two images: the query's comes first in `ids`
         bool truncated = false;        ///< the candidate text was cut to maxCandidateTokens
         std::int64_t textTokens = 0;   ///< tokens of the candidate text (as kept) when encoded alone

@@ -88,6 +88,7 @@ void useInt8(ScoringModel &sm)
     if (sm.int8)
         return;
     model::quantizeLanguageModelInt8(sm.model);
+    sm.templateHead->clear(); // computed with the float weights
     sm.int8 = true;
     sm.weightsHash = sha256Hex(sm.weightsHash + "+int8-dynamic");
 }
@@ -157,6 +158,13 @@ std::string processorKey(const vision::ImageProcessorConfig &c, torch::ScalarTyp
            std::to_string(c.temporalPatchSize) + ";dtype=" + c10::toString(dtype);
 }
 
+std::size_t kvBytesPerToken(const model::Qwen2VL &model)
+{
+    const auto &text = model->config().text;
+    return static_cast<std::size_t>(2 * text.numLayers * text.numKvHeads * text.headDim) *
+           static_cast<std::size_t>(c10::elementSize(model->dtype()));
+}
+
 } // namespace detail
 
 Scorer::Prepared Scorer::prepare(const std::string &queryText, std::int64_t queryImageTokens,
@@ -179,6 +187,7 @@ Scorer::Prepared Scorer::prepare(const std::string &queryText, std::int64_t quer
         p.ids = std::move(prompt.ids);
         p.candidateStart = prompt.candidateStart;
         p.queryStart = prompt.queryStart;
+        p.headLength = prompt.headLength;
         p.queryImageFirst = prompt.queryImageFirst;
         p.result.truncated = prompt.truncated;
         p.result.imageTokens = p.image.tokens;
@@ -189,63 +198,6 @@ Scorer::Prepared Scorer::prepare(const std::string &queryText, std::int64_t quer
         p.result.error = firstLine(e.what());
     }
     return p;
-}
-
-void Scorer::runBatch(std::size_t prefixLength, const model::KVCache *prefixCache, const Image &queryImage,
-                      bool queryImageInPrefix, std::vector<Prepared *> &batch)
-{
-    auto &model = m_model->model;
-    const auto b = static_cast<std::int64_t>(batch.size());
-    std::size_t longest = 0;
-    for (auto *p : batch)
-        longest = std::max(longest, p->ids.size() - prefixLength);
-    const auto len = static_cast<std::int64_t>(longest);
-    auto ids = torch::zeros({b, len}, torch::kLong);
-    auto mask = torch::zeros({b, len}, torch::kLong);
-    auto idsA = ids.accessor<std::int64_t, 2>();
-    auto maskA = mask.accessor<std::int64_t, 2>();
-    std::vector<torch::Tensor> embeds, pixels, grids;
-    const auto add = [&](const Image &img) {
-        if (!img.grid.defined())
-            return;
-        grids.push_back(img.grid);
-        if (img.embeds.defined())
-            embeds.push_back(img.embeds.to(model->device()));
-        else
-            pixels.push_back(img.pixels);
-    };
-    for (std::int64_t r = 0; r < b; ++r) {
-        const auto *p = batch[static_cast<std::size_t>(r)];
-        const auto rowLength = static_cast<std::int64_t>(p->ids.size() - prefixLength);
-        const auto pad = len - rowLength; // left padding
-        for (std::int64_t i = 0; i < rowLength; ++i) {
-            idsA[r][pad + i] = p->ids[prefixLength + static_cast<std::size_t>(i)];
-            maskA[r][pad + i] = 1;
-        }
-        // The row's images in prompt order, less the query's when the prefix cache holds it.
-        const bool queryHere = !queryImageInPrefix;
-        if (queryHere && p->queryImageFirst)
-            add(queryImage);
-        add(p->image);
-        if (queryHere && !p->queryImageFirst)
-            add(queryImage);
-    }
-    model::ForwardInput in;
-    in.inputIds = ids;
-    in.attentionMask = mask;
-    if (!grids.empty()) {
-        in.imageGridThw = torch::cat(grids, 0);
-        if (!pixels.empty() && !embeds.empty())
-            throw std::logic_error("a batch mixes cached and uncached images");
-        if (!embeds.empty())
-            in.imageEmbeds = torch::cat(embeds, 0);
-        else
-            in.pixelValues = torch::cat(pixels, 0);
-    }
-    model::KVCache cache;
-    if (prefixCache)
-        cache = prefixCache->expandBatch(b);
-    scoreRows(in, len, prefixCache ? &cache : nullptr, batch);
 }
 
 void Scorer::scoreRows(model::ForwardInput &in, std::int64_t length, model::KVCache *cache, const std::vector<Prepared *> &rows)
@@ -264,128 +216,20 @@ void Scorer::scoreRows(model::ForwardInput &in, std::int64_t length, model::KVCa
     }
 }
 
-void Scorer::runBatchOrEach(std::size_t prefixLength, const model::KVCache *prefixCache, const Image &queryImage,
-                            bool queryImageInPrefix, std::vector<Prepared *> &batch)
+TemplateHeadCache::Head Scorer::templateHead(const std::vector<std::int32_t> &ids, std::size_t length)
 {
-    try {
-        runBatch(prefixLength, prefixCache, queryImage, queryImageInPrefix, batch);
-        return;
-    } catch (const std::logic_error &) {
-        throw; // a bug, not a candidate's fault
-    } catch (const std::exception &e) {
-        if (batch.size() == 1) {
-            batch.front()->result.error = "could not be scored: " + firstLine(e.what());
-            return;
-        }
+    auto head = m_model->templateHead->get(ids, length, [&](std::size_t n) {
+        model::KVCache kv;
+        model::ForwardInput in;
+        in.inputIds = torch::tensor(std::vector<std::int64_t>(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(n))).view({1, -1});
+        model::forward(m_model->model, in, &kv);
+        return kv;
+    });
+    if (head.computed) {
+        m_prefixTokensComputed += head.length;
+        m_batchStats.headTokens += head.length;
     }
-    // One candidate (a huge image, say) must not take the others down with it: each alone.
-    for (auto *p : batch) {
-        std::vector<Prepared *> one{p};
-        runBatchOrEach(prefixLength, prefixCache, queryImage, queryImageInPrefix, one);
-    }
-}
-
-std::vector<CandidateScore> Scorer::scoreQuery(const ScoringQuery &query, const CancelCheck &cancelled)
-{
-    if (reusesCandidates())
-        return std::move(scoreCandidateFirst({query}, cancelled, {}).front());
-    c10::InferenceMode inference;
-    Image queryImage;
-    if (!query.image.empty()) {
-        try {
-            queryImage = encodeImage(query.image, query.imageHash, true);
-        } catch (const std::exception &e) { // every candidate of this query fails, the job goes on
-            std::vector<CandidateScore> failed;
-            for (const auto &c : query.candidates)
-                failed.push_back({c.id, std::string("the query image: ") + firstLine(e.what())});
-            return failed;
-        }
-    }
-    // The list's images first (cache hits without decoding, misses decoded on a few threads).
-    std::vector<ImageJob> jobs;
-    for (const auto &c : query.candidates)
-        if (!c.image.empty())
-            jobs.push_back({c.image, c.imageHash});
-    auto images = encodeImages(jobs);
-    if (cancelled && cancelled())
-        throw Cancelled();
-    std::vector<Prepared> prepared;
-    prepared.reserve(query.candidates.size());
-    for (std::size_t i = 0, image = 0; i < query.candidates.size(); ++i) {
-        const auto &c = query.candidates[i];
-        const EncodedImage *encoded = c.image.empty() ? nullptr : &images[image++];
-        if (encoded && !encoded->error.empty()) {
-            Prepared failed;
-            failed.result = {c.id, encoded->error};
-            prepared.push_back(std::move(failed));
-        } else {
-            prepared.push_back(prepare(query.text, queryImage.tokens, c, true, encoded ? &encoded->image : nullptr));
-        }
-        prepared.back().index = i;
-    }
-    std::vector<Prepared *> order;
-    for (auto &p : prepared)
-        if (p.result.ok())
-            order.push_back(&p);
-    // The shared prefix: the ids every candidate's prompt starts with, and nothing that could depend on
-    // the candidate (BPE may merge the last template characters into the candidate's first word).
-    std::size_t prefixLength = 0;
-    bool queryImageInPrefix = false;
-    std::optional<model::KVCache> prefixCache;
-    if (m_options.prefixCache && !order.empty()) {
-        const auto &first = order.front()->ids;
-        prefixLength = order.front()->candidateStart;
-        for (const auto *p : order) {
-            prefixLength = std::min(prefixLength, p->candidateStart);
-            const auto mismatch = std::mismatch(first.begin(), first.begin() + static_cast<std::ptrdiff_t>(prefixLength), p->ids.begin());
-            prefixLength = static_cast<std::size_t>(mismatch.first - first.begin());
-        }
-        const auto pads = std::count(first.begin(), first.begin() + static_cast<std::ptrdiff_t>(prefixLength),
-                                     m_model->prompt->imagePadId());
-        if (pads != 0 && pads != queryImage.tokens)
-            throw std::logic_error("the shared prefix cuts through an image");
-        queryImageInPrefix = pads > 0;
-        if (prefixLength > 0) {
-            prefixCache.emplace();
-            model::ForwardInput in;
-            in.inputIds = torch::tensor(std::vector<std::int64_t>(first.begin(), first.begin() + static_cast<std::ptrdiff_t>(prefixLength)))
-                              .view({1, -1});
-            if (queryImageInPrefix) {
-                in.imageEmbeds = queryImage.embeds;
-                in.imageGridThw = queryImage.grid;
-            }
-            model::forward(m_model->model, in, &*prefixCache);
-        }
-    }
-    m_lastPrefixTokens = prefixLength;
-    // Length bucketing: similar lengths share a batch, so little padding is computed.
-    std::stable_sort(order.begin(), order.end(), [](const Prepared *a, const Prepared *b) { return a->ids.size() < b->ids.size(); });
-    for (std::size_t start = 0; start < order.size(); start += static_cast<std::size_t>(m_options.batchSize)) {
-        if (cancelled && cancelled())
-            throw Cancelled();
-        std::vector<Prepared *> batch(order.begin() + static_cast<std::ptrdiff_t>(start),
-                                      order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + static_cast<std::size_t>(m_options.batchSize))));
-        runBatchOrEach(prefixLength, prefixCache ? &*prefixCache : nullptr, queryImage, queryImageInPrefix, batch);
-    }
-    std::vector<CandidateScore> out;
-    out.reserve(prepared.size());
-    for (auto &p : prepared)
-        out.push_back(std::move(p.result));
-    return out;
-}
-
-CandidateScore Scorer::scoreSinglePair(const ScoringQuery &query, const ScoringCandidate &candidate)
-{
-    c10::InferenceMode inference;
-    Image queryImage;
-    if (!query.image.empty())
-        queryImage = encodeImage(query.image, query.imageHash, false);
-    auto p = prepare(query.text, queryImage.tokens, candidate, false);
-    if (!p.result.ok())
-        return p.result;
-    std::vector<Prepared *> batch{&p};
-    runBatch(0, nullptr, queryImage, false, batch);
-    return p.result;
+    return head;
 }
 
 } // namespace unirank::scoring

@@ -10,9 +10,11 @@
 // Prompts are tokenized whole, as transformers does (see BoundTemplate). The shared prefix is the
 // longest run of ids every candidate's prompt starts with, ending before any candidate's first
 // character, so caching never changes a token.
-// Speed: the query prefix is computed once per query (KVCache, shared by every batch), image
-// embeddings come from an EmbeddingCache when given, and candidates are batched by prompt length with
-// left padding inside the candidate part, which masking makes invisible to the real tokens.
+// Speed: the query prefix is computed once per query (KVCache) after the template's head (system
+// turn and instruction, the same for every query: once per model), image embeddings come from an
+// EmbeddingCache when given, and the pairs of a few queries at a time are batched by length, each row
+// continuing its own query's prefix (stacked), with left padding that masking makes invisible to the
+// real tokens: batches of a few hundred rows' tokens keep the matrix products near the machine's rate.
 // Candidate-first templates (the query after the candidate, MonoQwen2-VL's layout): the prompt up to
 // the query depends on the candidate alone, so its keys and values are computed once per candidate
 // and reused by every query whose list holds it: within one scoreQueries() call (pairs are scheduled
@@ -20,8 +22,8 @@
 // bounded, keyed by weights, prompt ids, image content and preprocessing). Each pair then computes
 // only the query and the generation prompt.
 //
-// Threading: a ScoringModel is loaded once and shared read-only; a Scorer is per thread (it holds no
-// state across calls besides its options). Guards (inference mode) are created inside scoreQuery.
+// Threading: a ScoringModel is loaded once and shared read-only (its weights never change while a
+// Scorer uses it; its template-head cache is thread-safe); a Scorer is per thread and per request. Guards (inference mode) are created inside scoreQuery.
 // Errors: per-candidate problems (missing or corrupt image, empty text, too many pixels, a forward
 // that fails, e.g. out of memory: the batch is retried one candidate at a time) are returned in
 // CandidateScore::error; scoreQuery throws Cancelled when asked to stop, InputError for a bad query.
@@ -30,6 +32,7 @@
 #include "core/model/loader.h"
 #include "core/scoring/embedding_cache.h"
 #include "core/scoring/prompt_template.h"
+#include "core/scoring/template_head.h"
 #include "core/scoring/weights_hash.h"
 #include "core/text/tokenizer.h"
 #include "core/vision/image_preprocess.h"
@@ -63,6 +66,8 @@ struct ScoringModel {
     std::string baseWeightsHash; ///< sha256 over the base model's weight files alone
     std::filesystem::path folder;
     bool int8 = false; ///< the language model's projections run in dynamic int8 (useInt8)
+    /// The prompt template's head, computed once for every Scorer of this model (template_head.h).
+    std::shared_ptr<TemplateHeadCache> templateHead = std::make_shared<TemplateHeadCache>();
 };
 
 /// Quantizes the language model's projections to dynamic int8 (model/int8_linear.h) and gives the
@@ -118,6 +123,8 @@ inline constexpr std::size_t kCandidateCacheMemory = 1ull << 30;
 inline constexpr std::uintmax_t kCandidateCacheDisk = 8ull << 30;
 
 struct ScorerOptions {
+    /// Rows of whole prompts per batch. A batch holds up to batchSize x 96 tokens of rows: continuations
+    /// after a cached prefix are short, so it takes more of them (and rows of several queries).
     std::int64_t batchSize = 8;
     bool prefixCache = true;
     bool textAsImage = false; ///< the baseline: text candidates rendered to images
@@ -149,6 +156,15 @@ struct CandidateFirstStats {
     std::size_t pairTokens = 0;    ///< tokens computed per pair (query and generation prompt), summed
 };
 
+/// Batches the last query-first call ran.
+struct BatchStats {
+    std::size_t batches = 0;
+    std::size_t rows = 0;
+    std::size_t stacked = 0;     ///< batches whose rows continue the prefixes of several queries
+    std::size_t headTokens = 0;  ///< template-head tokens computed (0 when the model kept its head)
+    std::size_t queryTokens = 0; ///< tokens of the queries' own parts of their prefixes, once per batch
+};
+
 class Scorer {
 public:
     Scorer(std::shared_ptr<ScoringModel> model, ScorerOptions options);
@@ -164,6 +180,7 @@ public:
     /// Whether scoreQueries() / scoreQuery() take the candidate-first path with this model and options.
     bool reusesCandidates() const;
     const CandidateFirstStats &lastCandidateFirstStats() const { return m_candidateStats; }
+    const BatchStats &lastBatchStats() const { return m_batchStats; }
 
     /// The reference path for tests: one pair, full prompt, no cache of any kind, no batching.
     CandidateScore scoreSinglePair(const ScoringQuery &query, const ScoringCandidate &candidate);
@@ -208,22 +225,43 @@ private:
     /// One batch of candidate-first pairs: each row continues its candidate's prefix with the query.
     void runContinuations(std::vector<Prepared *> &rows, const std::vector<const PrefixGroup *> &groups,
                           const std::vector<const Image *> &queryImages);
-    /// Runs the rows `ids[prefixLength:]` of the batch after the prefix cache (or whole rows without one).
-    /// The query's image goes into the rows unless the prefix holds it.
-    void runBatch(std::size_t prefixLength, const model::KVCache *prefixCache, const Image &queryImage,
-                  bool queryImageInPrefix, std::vector<Prepared *> &batch);
-    /// runBatch; when it fails (memory, say), each candidate alone, so a failure stays with its candidate.
-    void runBatchOrEach(std::size_t prefixLength, const model::KVCache *prefixCache, const Image &queryImage,
-                        bool queryImageInPrefix, std::vector<Prepared *> &batch);
+    // The query-first path (query_first.cpp).
+    struct QueryWork;
+    struct Row;
+    std::vector<std::vector<CandidateScore>> scoreQueryFirst(const std::vector<ScoringQuery> &queries,
+                                                             const CancelCheck &cancelled, const ScoreProgress &progress);
+    /// A query's images encoded, its pairs prepared and the length of its shared prefix found.
+    QueryWork startQuery(const ScoringQuery &query, const CancelCheck &cancelled);
+    struct Pack;
+    class PackBuilder;
+    /// Scores the ok pairs of these queries in packs of up to batchSize x 96 tokens (query_first.cpp).
+    void runChunk(std::vector<QueryWork> &chunk, const CancelCheck &cancelled);
+    /// One packed forward after the template head: each query's part of its prefix once, then each
+    /// row's `ids[prefixLength:]` (whole prompts without a prefix). A query's image goes into its
+    /// rows unless its prefix holds it.
+    void runPack(const std::vector<Row> &rows, const TemplateHeadCache::Head &head);
+    /// runPack; when it fails (memory, say), each candidate alone, so a failure stays with its candidate.
+    void runPackOrEach(const std::vector<Row> &rows, const TemplateHeadCache::Head &head);
+    /// The reference path's forward: whole rows of one query, left-padded, no cache.
+    void runBatch(const std::vector<Row> &batch);
+
+    /// Keys and values of the template's head, at most the first `length` of `ids` (the model's
+    /// TemplateHeadCache; computed here when it has none that fits).
+    TemplateHeadCache::Head templateHead(const std::vector<std::int32_t> &ids, std::size_t length);
 
     std::shared_ptr<ScoringModel> m_model;
     ScorerOptions m_options;
     std::size_t m_lastPrefixTokens = 0;
+    std::size_t m_prefixTokensComputed = 0;
     CandidateFirstStats m_candidateStats;
+    BatchStats m_batchStats;
 
 public:
-    /// Tokens the last scoreQuery() computed once in its shared prefix (0 without a prefix cache).
+    /// The length of the last scoreQuery()'s shared prefix (0 without a prefix cache).
     std::size_t lastPrefixTokens() const { return m_lastPrefixTokens; }
+    /// Tokens this Scorer computed in shared prefixes so far: the template head when the model had none
+    /// yet, then each query's rest of its prefix (what a benchmark counts as the prefixes' work).
+    std::size_t prefixTokensComputed() const { return m_prefixTokensComputed; }
 };
 
 } // namespace unirank::scoring

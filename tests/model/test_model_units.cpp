@@ -429,6 +429,81 @@ private slots:
         QCOMPARE(one.size(1), std::int64_t(1));
         QVERIFY((one[0][0] - reference[0][len - 1]).abs().max().item<double>() < 1e-5); // GEMV vs GEMM rounding
     }
+
+    void packedSequencesEqualTheirOwn()
+    {
+        // Two prompts sharing a head, packed into one row after the head's cache (each segment seeing
+        // the head and itself, at its own positions), give each prompt's own logits; a cache cut to
+        // its first keys (KVCache::leading) is that prefix's; caches laid one after another
+        // (KVCache::concatenate) serve continuations that see only their own part.
+        auto model = *loadQwen2VL(test::goldenDir() / "model_a");
+        torch::NoGradGuard noGrad;
+        const std::vector<std::int64_t> head{11, 12, 13, 14, 15, 16}, a{21, 22, 23, 24}, b{31, 32, 33};
+        const auto join = [](std::vector<std::int64_t> x, const std::vector<std::int64_t> &y) {
+            x.insert(x.end(), y.begin(), y.end());
+            return x;
+        };
+        const auto logitsOf = [&](const std::vector<std::int64_t> &ids) {
+            ForwardInput in{torch::tensor(ids).view({1, -1})};
+            in.logitPositions = allPositions(1, static_cast<std::int64_t>(ids.size()));
+            return forward(model, in).logits;
+        };
+        const auto fullA = logitsOf(join(head, a)), fullB = logitsOf(join(head, b));
+        KVCache headCache;
+        forward(model, ForwardInput{torch::tensor(head).view({1, -1})}, &headCache);
+
+        const auto h = static_cast<std::int64_t>(head.size());
+        ForwardInput packed{torch::tensor(join(a, b)).view({1, -1})};
+        std::vector<std::int64_t> pos{6, 7, 8, 9, 6, 7, 8};
+        packed.positionIds = torch::tensor(pos).view({1, 1, -1}).expand({3, 1, 7}).contiguous();
+        auto allowed = torch::zeros({7, h + 7}, torch::kBool);
+        allowed.narrow(1, 0, h).fill_(true);
+        allowed.narrow(0, 0, 4).narrow(1, h, 4).copy_(torch::ones({4, 4}, torch::kBool).tril());
+        allowed.narrow(0, 4, 3).narrow(1, h + 4, 3).copy_(torch::ones({3, 3}, torch::kBool).tril());
+        packed.allowedKeys = allowed.unsqueeze(0);
+        packed.logitPositions = allPositions(1, 7);
+        KVCache cache = headCache;
+        const auto got = forward(model, packed, &cache).logits;
+        QVERIFY((got.narrow(1, 0, 4) - fullA.narrow(1, h, 4)).abs().max().item<double>() < 1e-5);
+        QVERIFY((got.narrow(1, 4, 3) - fullB.narrow(1, h, 3)).abs().max().item<double>() < 1e-5);
+        // Without the mask the second segment would see the first: the mask is what separates them.
+        packed.allowedKeys = torch::Tensor();
+        packed.positionIds = torch::Tensor();
+        KVCache unmasked = headCache;
+        QVERIFY((forward(model, packed, &unmasked).logits.narrow(1, 4, 3) - fullB.narrow(1, h, 3)).abs().max().item<double>() > 1e-3);
+
+        // leading(): the first 4 keys of the head's cache continue as a 4-token prompt's would.
+        const auto shortA = logitsOf(join({11, 12, 13, 14}, a));
+        KVCache cut = headCache.leading(4);
+        QCOMPARE(cut.length(), std::int64_t(4));
+        QCOMPARE(cut.nextPosition.item<std::int64_t>(), std::int64_t(4));
+        ForwardInput restA{torch::tensor(a).view({1, -1})};
+        restA.logitPositions = allPositions(1, 4);
+        QVERIFY((forward(model, restA, &cut).logits - shortA.narrow(1, 4, 4)).abs().max().item<double>() < 1e-5);
+        QCOMPARE(headCache.length(), h); // the kept cache is untouched
+
+        // concatenate(): head+a's and head+b's caches one after another; one more token for each, each
+        // seeing its own prompt's keys only.
+        KVCache cacheA, cacheB;
+        forward(model, ForwardInput{torch::tensor(join(head, a)).view({1, -1})}, &cacheA);
+        forward(model, ForwardInput{torch::tensor(join(head, b)).view({1, -1})}, &cacheB);
+        auto both = KVCache::concatenate({cacheA, cacheB});
+        const auto ka = cacheA.length(), kb = cacheB.length();
+        QCOMPARE(both.length(), ka + kb);
+        ForwardInput next{torch::tensor(std::vector<std::int64_t>{41, 41}).view({1, -1})};
+        next.positionIds = torch::tensor(std::vector<std::int64_t>{ka, kb}).view({1, 1, -1}).expand({3, 1, 2}).contiguous();
+        auto see = torch::zeros({2, ka + kb + 2}, torch::kBool);
+        see[0].narrow(0, 0, ka).fill_(true);
+        see[0][ka + kb] = true;
+        see[1].narrow(0, ka, kb).fill_(true);
+        see[1][ka + kb + 1] = true;
+        next.allowedKeys = see.unsqueeze(0);
+        next.logitPositions = allPositions(1, 2);
+        const auto two = forward(model, next, &both).logits;
+        const auto endA = logitsOf(join(join(head, a), {41})), endB = logitsOf(join(join(head, b), {41}));
+        QVERIFY((two[0][0] - endA[0][ka]).abs().max().item<double>() < 1e-5);
+        QVERIFY((two[0][1] - endB[0][kb]).abs().max().item<double>() < 1e-5);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestModelUnits)

@@ -93,10 +93,10 @@ private slots:
                 if (!byQuery.contains(q.id))
                     continue;
                 std::vector<scoring::BoundTemplate::PromptIds> prompts;
-                for (const auto &[docId, reference] : byQuery.at(q.id).items()) {
+                for (const auto &[docId, expectedIds] : byQuery.at(q.id).items()) {
                     const auto &c = *std::find_if(data.candidates.begin(), data.candidates.end(),
                                                   [&](const Candidate &x) { return x.id == docId; });
-                    const auto expected = reference.get<std::vector<std::int64_t>>();
+                    const auto expected = expectedIds.get<std::vector<std::int64_t>>();
                     const auto got = bound.promptIds(q.text, imageTokens(q.imagePath), c.text, imageTokens(c.imagePath));
                     QVERIFY2(compress(got.ids) == expected,
                              qPrintable(QString::fromStdString(name + " / " + q.id + " / " + c.id + ": ours " +

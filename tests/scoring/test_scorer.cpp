@@ -141,6 +141,70 @@ private slots:
             QVERIFY(std::abs(scored[i].margin - scorer.scoreSinglePair(q, q.candidates[i]).margin) <= kMarginTolerance);
     }
 
+    void templateHeadOnceAcrossQueries()
+    {
+        // The template's head (system turn and instruction) ends before any query text and is computed
+        // once per model: each later request computes only its queries' parts of their prefixes, with
+        // the scores of each pair alone. Where BPE merges the template's last characters into a query's
+        // first word (the first letter of a word), that query's head is shorter and the kept head
+        // shrinks to it.
+        auto queries = m_queries;
+        queries[0].text = "  " + queries[0].text; // the space before the query stays apart: a longer head
+        std::vector<std::size_t> heads;
+        for (const auto &q : queries)
+            heads.push_back(m_model->prompt->promptIds(q.text, 0, "a document", 0).headLength);
+        QVERIFY(heads[1] < heads[0] && heads[2] == heads[1]);
+        const auto model = loadScoringModel(modelDir()).value(); // no head computed yet
+        for (std::size_t k = 0; k < queries.size(); ++k) {
+            Scorer scorer(model, {8, true, false, {}, nullptr});
+            const auto scored = scorer.scoreQuery(queries[k]);
+            const auto &stats = scorer.lastBatchStats();
+            // The first request computes its head; the second cuts it back (no computation); the third
+            // finds it.
+            QCOMPARE(stats.headTokens, k == 0 ? heads[0] : std::size_t(0));
+            const auto kept = k == 0 ? heads[0] : heads[1];
+            QVERIFY(scorer.lastPrefixTokens() > kept);
+            // The query's part of its prefix: once per batch that holds its rows.
+            QVERIFY(stats.queryTokens >= scorer.lastPrefixTokens() - kept);
+            QCOMPARE(stats.queryTokens % (scorer.lastPrefixTokens() - kept), std::size_t(0));
+            for (std::size_t i = 0; i < queries[k].candidates.size(); ++i) {
+                QVERIFY2(scored[i].ok(), scored[i].error.c_str());
+                QVERIFY(std::abs(scored[i].margin - scorer.scoreSinglePair(queries[k], queries[k].candidates[i]).margin) <= kMarginTolerance);
+            }
+        }
+    }
+
+    void batchesAcrossQueries()
+    {
+        // "Score all": rows of several queries share a batch, each continuing its own query's prefix
+        // (stacked, of different lengths), with the scores of each pair alone; a small batch size gives
+        // the same scores.
+        for (const std::int64_t batch : {64, 2}) {
+            Scorer scorer(m_model, {batch, true, false, {}, nullptr});
+            const auto all = scorer.scoreQueries(m_queries);
+            const auto stats = scorer.lastBatchStats();
+            qInfo("batch size %lld: %zu batches, %zu rows, %zu stacked", static_cast<long long>(batch), stats.batches, stats.rows,
+                  stats.stacked);
+            QVERIFY(batch != 64 || stats.stacked > 0);
+            std::size_t pairs = 0;
+            for (const auto &q : m_queries)
+                pairs += q.candidates.size();
+            QCOMPARE(stats.rows, pairs);
+            QCOMPARE(all.size(), m_queries.size());
+            double worst = 0;
+            for (std::size_t k = 0; k < m_queries.size(); ++k) {
+                QCOMPARE(all[k].size(), m_queries[k].candidates.size());
+                for (std::size_t i = 0; i < all[k].size(); ++i) {
+                    QVERIFY2(all[k][i].ok(), all[k][i].error.c_str());
+                    QCOMPARE(all[k][i].candidateId, m_queries[k].candidates[i].id);
+                    worst = std::max(worst, std::abs(all[k][i].margin - scorer.scoreSinglePair(m_queries[k], m_queries[k].candidates[i]).margin));
+                }
+            }
+            qInfo("max |margin difference| from single pairs: %.3g", worst);
+            QVERIFY(worst <= kMarginTolerance);
+        }
+    }
+
     void specialTokenStringsScoreAsText()
     {
         // A document that spells out control tokens is scored as the text it is: no failed job, no
