@@ -4,16 +4,14 @@
 #include "storage/repo/judgements.h"
 #include "ui/candidate_view.h"
 #include "ui/query_list_model.h"
-#include "ui/ranked_list_delegate.h"
+#include "ui/ranked_list_view.h"
 #include "ui/thumbnail_cache.h"
+#include "ui/version_bar.h"
 
 #include <QComboBox>
-#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QKeyEvent>
 #include <QLabel>
-#include <QProgressBar>
-#include <QPushButton>
 #include <QSplitter>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -25,8 +23,6 @@
 
 namespace unirank::ui {
 namespace {
-
-constexpr qlonglong kFirstStage = -1;
 
 /// The start of a candidate's text, enough for three wrapped lines at any width the view takes, cut at
 /// a character boundary (never inside a UTF-8 sequence).
@@ -41,12 +37,6 @@ std::string snippetOf(const std::string &text)
     return text.substr(0, end) + "\u2026";
 }
 
-std::optional<std::int64_t> versionFromCombo(const QComboBox *combo)
-{
-    const auto v = combo->currentData().toLongLong();
-    return v == kFirstStage ? std::nullopt : std::optional<std::int64_t>(v);
-}
-
 } // namespace
 
 RankTab::RankTab(ProjectContext &context, QWidget *parent)
@@ -55,12 +45,9 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
     , m_queries(new QueryListPanel(context, this))
     , m_rankedModel(new RankedListModel(this))
     , m_thumbnails(new ThumbnailCache(48, this))
-    , m_ranked(new QTableView(this))
+    , m_ranked(new RankedListView(m_rankedModel, m_thumbnails, this))
     , m_detail(new CandidateView(this))
-    , m_activeCombo(new QComboBox(this))
-    , m_compareCombo(new QComboBox(this))
-    , m_scoreAll(new QPushButton(tr("Score all queries"), this))
-    , m_progress(new QProgressBar(this))
+    , m_versions(new VersionBar(context, this))
     , m_queryHeader(new QLabel(this))
     , m_status(new QLabel(this))
     , m_loader(new RankingLoader(this))
@@ -72,31 +59,6 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
         }
     });
 
-    m_rankedModel->setThumbnails(m_thumbnails);
-    m_ranked->setModel(m_rankedModel);
-    m_ranked->setItemDelegate(new RankedListDelegate(m_ranked));
-    m_ranked->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_ranked->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_ranked->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_ranked->setIconSize({48, 48});
-    m_ranked->verticalHeader()->hide();
-    m_ranked->verticalHeader()->setDefaultSectionSize(std::max(52, 3 * fontMetrics().lineSpacing() + 6));
-    // The candidate is the widest column and wraps (three lines beside its thumbnail); rank, score,
-    // modality, label and change take only what their contents need.
-    m_ranked->setWordWrap(true);
-    m_ranked->setTextElideMode(Qt::ElideRight);
-    m_ranked->horizontalHeader()->setResizeContentsPrecision(64);
-    m_ranked->horizontalHeader()->setMinimumSectionSize(24);
-    m_ranked->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_ranked->horizontalHeader()->setSectionResizeMode(RankedListModel::CandidateColumn, QHeaderView::Stretch);
-    m_ranked->horizontalHeader()->setSectionResizeMode(RankedListModel::ScoreColumn, QHeaderView::Fixed);
-    m_ranked->horizontalHeader()->resizeSection(RankedListModel::ScoreColumn,
-                                                fontMetrics().horizontalAdvance(QStringLiteral("0.0000")) + 16);
-    m_ranked->setDragEnabled(true);
-    m_ranked->setAcceptDrops(true);
-    m_ranked->setDropIndicatorShown(true);
-    m_ranked->setDragDropMode(QAbstractItemView::DragDrop);
-    m_ranked->setDefaultDropAction(Qt::CopyAction);
     m_ranked->setToolTip(tr("Keys 0-3: graded label. Drag a candidate onto another: it is better."));
     m_ranked->installEventFilter(this);
     connect(m_ranked->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &RankTab::showDetail);
@@ -115,18 +77,9 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
 
     m_queryHeader->setWordWrap(true);
     m_queryHeader->setTextFormat(Qt::PlainText);
-    m_progress->setVisible(false);
-    m_progress->setMaximumWidth(200);
     m_status->setTextFormat(Qt::PlainText);
     m_detail->setTitle(tr("Detail"));
 
-    auto *top = new QHBoxLayout;
-    top->addWidget(new QLabel(tr("Model version:"), this));
-    top->addWidget(m_activeCombo, 1);
-    top->addWidget(new QLabel(tr("Compare with:"), this));
-    top->addWidget(m_compareCombo, 1);
-    top->addWidget(m_scoreAll);
-    top->addWidget(m_progress);
 
     auto *middle = new QWidget(this);
     auto *middleLayout = new QVBoxLayout(middle);
@@ -142,18 +95,12 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
     split->setStretchFactor(2, 2);
     split->setSizes({400, 580, 280});
     auto *layout = new QVBoxLayout(this);
-    layout->addLayout(top);
+    layout->addWidget(m_versions);
     layout->addWidget(split, 1);
     layout->addWidget(m_status);
 
-    connect(m_activeCombo, &QComboBox::activated, this,
-            [this] { m_context.setActiveVersion(versionFromCombo(m_activeCombo)); });
-    connect(m_compareCombo, &QComboBox::activated, this,
-            [this] { m_context.setCompareVersion(versionFromCombo(m_compareCombo)); });
-    connect(m_scoreAll, &QPushButton::clicked, this, &RankTab::scoreAll);
+    connect(m_versions, &VersionBar::scoreAllClicked, this, &RankTab::scoreAll);
 
-    connect(&m_context, &ProjectContext::projectOpened, this, &RankTab::fillVersionCombos);
-    connect(&m_context, &ProjectContext::versionsChanged, this, &RankTab::fillVersionCombos);
     connect(&m_context, &ProjectContext::projectClosed, this, [this] {
         m_queries->setQueries(nullptr);
         m_rankedModel->clear();
@@ -162,14 +109,10 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
     });
     connect(&m_context, &ProjectContext::snapshotReady, this, &RankTab::rebuildQueries);
     connect(&m_context, &ProjectContext::activeVersionChanged, this, [this] {
-        fillVersionCombos();
         m_queries->refreshStatus();
         refreshRanking();
     });
-    connect(&m_context, &ProjectContext::compareVersionChanged, this, [this] {
-        fillVersionCombos();
-        refreshRanking();
-    });
+    connect(&m_context, &ProjectContext::compareVersionChanged, this, &RankTab::refreshRanking);
     connect(&m_context, &ProjectContext::labelsChanged, this, [this](std::int64_t queryId) {
         if (queryId == m_query && m_context.isOpen())
             m_loader->loadGrades(m_context.project().file().string(), m_query);
@@ -213,21 +156,19 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
             [this](const QString &message) { setStatus(tr("Cannot load the model: %1").arg(message)); });
     connect(&scoring, &ScoringService::scored, this, &RankTab::onScored);
     connect(&scoring, &ScoringService::progress, this, [this](quint64 request, int done, int total) {
-        if (request == m_scoreAllRequest) {
-            m_progress->setRange(0, total);
-            m_progress->setValue(done);
-        }
+        if (request == m_scoreAllRequest)
+            m_versions->showProgress(done, total);
     });
     connect(&scoring, &ScoringService::failed, this, [this](quint64 request, const QString &message) {
         setStatus(tr("Scoring failed: %1").arg(message));
         if (request == m_scoreAllRequest) {
-            m_progress->hide();
+            m_versions->hideProgress();
             emit scoreAllFinished(false);
         }
     });
     connect(&scoring, &ScoringService::cancelled, this, [this](quint64 request) {
         if (request == m_scoreAllRequest) {
-            m_progress->hide();
+            m_versions->hideProgress();
             setStatus(tr("Scoring all queries was cancelled."));
             emit scoreAllFinished(false);
         }
@@ -235,12 +176,11 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
 
     connect(&m_storeWatcher, &QFutureWatcherBase::finished, this, [this] {
         const auto error = m_storeWatcher.result();
-        m_progress->hide();
+        m_versions->hideProgress();
         setStatus(error.isEmpty() ? tr("Score run stored.") : tr("Could not store the score run: %1").arg(error));
         m_queries->refreshStatus();
         m_context.notifyVersionsChanged(this, [this, ok = error.isEmpty()] { emit scoreAllFinished(ok); });
     });
-    fillVersionCombos();
 }
 
 RankTab::~RankTab()
@@ -259,26 +199,14 @@ void RankTab::setStatus(const QString &text)
     emit statusMessage(text);
 }
 
-void RankTab::fillVersionCombos()
+QComboBox *RankTab::activeCombo() const
 {
-    for (auto *combo : {m_activeCombo, m_compareCombo}) {
-        const QSignalBlocker block(combo);
-        combo->clear();
-        combo->addItem(tr("first stage"), kFirstStage);
-        if (!m_context.isOpen())
-            continue;
-        for (const auto &v : m_context.versions())
-            combo->addItem(QStringLiteral("%1 (%2)").arg(QString::fromStdString(v.name),
-                                                         QString::fromUtf8(toString(v.kind).data())),
-                           qlonglong(v.id));
-    }
-    const auto select = [](QComboBox *combo, std::optional<std::int64_t> v) {
-        const QSignalBlocker block(combo);
-        combo->setCurrentIndex(std::max(0, combo->findData(v ? qlonglong(*v) : kFirstStage)));
-    };
-    select(m_activeCombo, m_context.activeVersion());
-    select(m_compareCombo, m_context.compareVersion());
-    m_scoreAll->setEnabled(m_context.activeVersion().has_value());
+    return m_versions->activeCombo();
+}
+
+QComboBox *RankTab::compareCombo() const
+{
+    return m_versions->compareCombo();
 }
 
 void RankTab::rebuildQueries()
@@ -531,9 +459,7 @@ void RankTab::scoreAll()
     }
     m_request = 0;
     m_scoreAllRequest = scoring.score(snapshot->lists);
-    m_progress->setRange(0, int(snapshot->lists.size()));
-    m_progress->setValue(0);
-    m_progress->show();
+    m_versions->showProgress(0, int(snapshot->lists.size()));
     setStatus(tr("Scoring %1 queries with %2 ...")
                   .arg(snapshot->lists.size())
                   .arg(m_context.versionName(m_context.activeVersion())));

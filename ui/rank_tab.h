@@ -23,8 +23,6 @@
 class QComboBox;
 class QLabel;
 class QLineEdit;
-class QProgressBar;
-class QPushButton;
 class QTableView;
 
 namespace unirank::ui {
@@ -32,6 +30,7 @@ namespace unirank::ui {
 class CandidateView;
 class QueryListModel;
 class ThumbnailCache;
+class VersionBar;
 
 class RankTab final : public QWidget {
     Q_OBJECT
@@ -52,8 +51,8 @@ public:
     RankedListModel *rankedModel() const { return m_rankedModel; }
     QLineEdit *searchField() const { return m_queries->searchField(); }
     CandidateView *detail() const { return m_detail; }
-    QComboBox *activeCombo() const { return m_activeCombo; }
-    QComboBox *compareCombo() const { return m_compareCombo; }
+    QComboBox *activeCombo() const;
+    QComboBox *compareCombo() const;
     QString statusText() const;
 
 signals:
@@ -70,7 +69,6 @@ private:
     /// The version's on-demand ranking of the query, if it was scored in this session.
     const Ranking *cached(std::optional<std::int64_t> version, std::int64_t queryId) const;
     void onLoaded(const RankingLoader::Answer &answer);
-    void fillVersionCombos();
     void rebuildQueries();
     void refreshRanking();
     void showRows(const Ranking &ranking); ///< with m_grades and m_compareRanking
@@ -85,10 +83,7 @@ private:
     ThumbnailCache *m_thumbnails;
     QTableView *m_ranked;
     CandidateView *m_detail;
-    QComboBox *m_activeCombo;
-    QComboBox *m_compareCombo;
-    QPushButton *m_scoreAll;
-    QProgressBar *m_progress;
+    VersionBar *m_versions;
     QLabel *m_queryHeader;
     QLabel *m_status;
     RankingLoader *m_loader;

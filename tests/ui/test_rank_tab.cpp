@@ -15,8 +15,12 @@
 #include "ui/query_list_model.h"
 #include "ui/rank_tab.h"
 #include "ui/ranked_list_model.h"
+#include "ui/version_bar.h"
 
 #include <QAbstractItemModelTester>
+#include <QComboBox>
+#include <QProgressBar>
+#include <QPushButton>
 #include <QLineEdit>
 #include <QMimeData>
 #include <QSignalSpy>
@@ -178,6 +182,48 @@ private slots:
             QCOMPARE(reader.rankedModel()->rowAt(int(i))->candidateId, stored[i].candidateId);
         // The query list shows nDCG@10 of the stored run.
         QTRY_VERIFY_WITH_TIMEOUT(reader.queryModel()->rowAt(0)->metric.has_value(), 30000);
+    }
+
+    void versionBarFollowsTheContext()
+    {
+        // The bar lists "first stage" and the project's versions, shows the context's active and
+        // compared versions, sets them when chosen, and enables "Score all" only with an active
+        // version; closing the project leaves only "first stage".
+        ui::ProjectContext context;
+        ui::VersionBar bar(context);
+        QCOMPARE(bar.activeCombo()->count(), 1);
+        QVERIFY(!bar.scoreAllButton()->isEnabled());
+        QVERIFY(context.open(m_file));
+        QCOMPARE(bar.activeCombo()->count(), 2);
+        QCOMPARE(bar.compareCombo()->count(), 2);
+        const int versionRow = bar.activeCombo()->findData(qlonglong(m_version));
+        QVERIFY(versionRow > 0);
+        context.setActiveVersion(m_version);
+        QCOMPARE(bar.activeCombo()->currentIndex(), versionRow);
+        QVERIFY(bar.scoreAllButton()->isEnabled());
+        // Chosen in the bar: first stage for the active version, the version for the comparison.
+        bar.activeCombo()->setCurrentIndex(0);
+        emit bar.activeCombo()->activated(0);
+        QVERIFY(!context.activeVersion().has_value());
+        QVERIFY(!bar.scoreAllButton()->isEnabled());
+        bar.compareCombo()->setCurrentIndex(versionRow);
+        emit bar.compareCombo()->activated(versionRow);
+        QCOMPARE(context.compareVersion(), std::optional<std::int64_t>(m_version));
+        QSignalSpy clicked(&bar, &ui::VersionBar::scoreAllClicked);
+        context.setActiveVersion(m_version);
+        bar.scoreAllButton()->click();
+        QCOMPARE(clicked.count(), 1);
+        bar.show();
+        auto *progress = bar.findChild<QProgressBar *>();
+        QVERIFY(progress && !progress->isVisible());
+        bar.showProgress(3, 10);
+        QVERIFY(progress->isVisible());
+        QCOMPARE(progress->value(), 3);
+        bar.hideProgress();
+        QVERIFY(!progress->isVisible());
+        context.close();
+        QCOMPARE(bar.activeCombo()->count(), 1);
+        QVERIFY(!bar.scoreAllButton()->isEnabled());
     }
 
     void textIsTheWidestColumn()
