@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The scorer's candidate-first path (scorer.h): each distinct candidate prefix (system + candidate, up
-// to the query) is computed once, or read from ScorerOptions::candidateCache, and every pair continues
-// it with its query and the generation prompt.
+// to the query) is computed once, packed after the model's template head, or read from
+// ScorerOptions::candidateCache, and every pair continues it with its query and the generation prompt
+// (packed too, over the batch's prefixes laid one after another).
 #include "core/model/qwen2vl.h"
 #include "core/model/rope_index.h"
 #include "core/scoring/scorer.h"
@@ -24,31 +25,6 @@ namespace {
 
 /// Distinct candidate prefixes held at once: their keys and values are what a chunk keeps in memory.
 constexpr std::size_t kPrefixesPerChunk = 64;
-
-/// Rows ids[starts[r]:ends[r]] left-padded to the longest, with their attention mask.
-torch::Tensor idsTensor(const std::vector<const std::vector<std::int32_t> *> &rows, const std::vector<std::size_t> &starts,
-                        const std::vector<std::size_t> &ends, torch::Tensor &mask)
-{
-    std::size_t longest = 0;
-    for (std::size_t r = 0; r < rows.size(); ++r)
-        longest = std::max(longest, ends[r] - starts[r]);
-    const auto b = static_cast<std::int64_t>(rows.size()), len = static_cast<std::int64_t>(longest);
-    auto ids = torch::zeros({b, len}, torch::kLong);
-    mask = torch::zeros({b, len}, torch::kLong);
-    auto idsA = ids.accessor<std::int64_t, 2>();
-    auto maskA = mask.accessor<std::int64_t, 2>();
-    for (std::int64_t r = 0; r < b; ++r) {
-        const auto &row = *rows[static_cast<std::size_t>(r)];
-        const auto from = starts[static_cast<std::size_t>(r)];
-        const auto n = static_cast<std::int64_t>(ends[static_cast<std::size_t>(r)] - from);
-        const auto pad = len - n; // left padding
-        for (std::int64_t i = 0; i < n; ++i) {
-            idsA[r][pad + i] = row[from + static_cast<std::size_t>(i)];
-            maskA[r][pad + i] = 1;
-        }
-    }
-    return ids;
-}
 
 } // namespace
 
@@ -86,39 +62,49 @@ void Scorer::computePrefixes(std::vector<PrefixGroup *> &groups, const CancelChe
         g->kv = model::KVCache::unpack(hit->to(model->device()), next);
     }
     std::stable_sort(misses.begin(), misses.end(), [](const PrefixGroup *a, const PrefixGroup *b) { return a->ids.size() < b->ids.size(); });
+    // The template's head (the system turn) is the model's (TemplateHeadCache); the misses' candidate
+    // parts run packed after it, each seeing the head and itself.
     const auto run = [&](const std::vector<PrefixGroup *> &batch) {
-        std::vector<const std::vector<std::int32_t> *> rows;
-        std::vector<std::size_t> ends;
-        std::vector<torch::Tensor> embeds, grids;
-        for (auto *g : batch) {
-            rows.push_back(&g->ids);
-            ends.push_back(g->ids.size());
-            if (g->image) {
-                embeds.push_back(g->image->embeds.to(model->device()));
-                grids.push_back(g->image->grid);
-            }
-        }
-        model::ForwardInput in;
-        in.inputIds = idsTensor(rows, std::vector<std::size_t>(rows.size(), 0), ends, in.attentionMask);
-        if (!grids.empty()) {
-            in.imageEmbeds = torch::cat(embeds, 0);
-            in.imageGridThw = torch::cat(grids, 0);
-        }
-        model::KVCache cache;
+        TemplateHeadCache::Head head;
+        for (const auto *g : batch)
+            head = templateHead(g->ids, g->headLength);
+        const auto h = static_cast<std::int64_t>(head.length);
+        PackBuilder pack(model, h);
+        const auto start = h > 0 ? head.kv.nextPosition.to(torch::kCPU).view({1}) : torch::Tensor();
+        std::vector<std::pair<std::int64_t, std::int64_t>> visible;
+        if (h > 0)
+            visible.emplace_back(0, h);
+        std::vector<std::size_t> segments;
+        for (const auto *g : batch)
+            segments.push_back(pack.add(g->ids, head.length, g->ids.size(), {g->image}, start, visible));
+        const auto in = pack.input({}, m_model->prompt->positiveId(), m_model->prompt->negativeId());
+        model::KVCache cache = head.kv; // a copy: the forward extends it, never the kept head
         model::forward(model, in, &cache);
         for (std::size_t r = 0; r < batch.size(); ++r) {
-            batch[r]->kv = cache.row(static_cast<std::int64_t>(r));
-            m_candidateStats.prefixTokens += batch[r]->ids.size();
+            const auto offset = pack.keyOffset(segments[r]), length = pack.length(segments[r]);
+            model::KVCache part;
+            for (const auto &k : cache.keys)
+                part.keys.push_back(k.narrow(2, offset, length));
+            for (const auto &v : cache.values)
+                part.values.push_back(v.narrow(2, offset, length));
+            part.keyMask = cache.keyMask.narrow(1, offset, length);
+            part.nextPosition = pack.nextPosition(segments[r]);
+            batch[r]->kv = h > 0 ? model::KVCache::concatenate({head.kv, part}) : part;
+            m_candidateStats.prefixTokens += static_cast<std::size_t>(length);
             if (m_options.candidateCache)
                 m_options.candidateCache->put(batch[r]->key, batch[r]->kv.pack());
         }
     };
-    const auto step = static_cast<std::size_t>(m_options.batchSize);
-    for (std::size_t start = 0; start < misses.size(); start += step) {
+    const auto budget = std::min(detail::kMaxPackTokens, static_cast<std::size_t>(m_options.batchSize) * kTokensPerBatchRow);
+    for (std::size_t next = 0; next < misses.size();) {
         if (cancelled && cancelled())
             throw Cancelled();
-        std::vector<PrefixGroup *> batch(misses.begin() + static_cast<std::ptrdiff_t>(start),
-                                         misses.begin() + static_cast<std::ptrdiff_t>(std::min(misses.size(), start + step)));
+        std::vector<PrefixGroup *> batch;
+        std::size_t packTokens = 0;
+        for (; next < misses.size() && (batch.empty() || packTokens + misses[next]->ids.size() <= budget); ++next) {
+            packTokens += misses[next]->ids.size();
+            batch.push_back(misses[next]);
+        }
         try {
             run(batch);
         } catch (const std::logic_error &) {
@@ -271,6 +257,7 @@ std::vector<std::vector<CandidateScore>> Scorer::scoreCandidateFirst(const std::
             if (g.key.empty()) {
                 g.key = key;
                 g.ids.assign(p.ids.begin(), p.ids.begin() + static_cast<std::ptrdiff_t>(p.queryStart));
+                g.headLength = std::min(p.headLength, p.queryStart - 1); // a prefix keeps a token of its own
                 g.image = p.image.grid.defined() ? &p.image : nullptr;
             }
             g.pairs.push_back(&p);

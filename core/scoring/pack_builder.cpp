@@ -63,6 +63,8 @@ model::ForwardInput Scorer::PackBuilder::input(const std::vector<std::size_t> &s
         else
             in.pixelValues = torch::cat(m_pixels, 0);
     }
+    if (scored.empty()) // keys and values only (prefixes)
+        return in;
     std::vector<std::int64_t> last;
     for (const auto i : scored)
         last.push_back(m_segments[i].begin + m_segments[i].length - 1);

@@ -61,7 +61,8 @@ public:
     /// The position the token after the segment would take (its prompt's continuation).
     const torch::Tensor &nextPosition(std::size_t segment) const { return m_segments[segment].next; }
     std::int64_t tokens() const { return static_cast<std::int64_t>(m_ids.size()); }
-    /// ids, positions, allowed keys and images; logits at the last token of each of `scored` segments.
+    /// ids, positions, allowed keys and images; logits at the last token of each of `scored` segments
+    /// (none when it is empty).
     model::ForwardInput input(const std::vector<std::size_t> &scored, std::int32_t positive, std::int32_t negative) const;
 
 private:
@@ -82,6 +83,7 @@ private:
 struct Scorer::PrefixGroup {
     std::string key;                ///< EmbeddingCache key: weights, prompt ids, image content, preprocessing
     std::vector<std::int32_t> ids;  ///< the prefix ids
+    std::size_t headLength = 0;     ///< of which the template's head (PromptIds::headLength)
     const Image *image = nullptr;   ///< the candidate's image (null for text)
     std::vector<Prepared *> pairs;
     model::KVCache kv;
