@@ -54,15 +54,7 @@ model::ForwardInput Scorer::PackBuilder::input(const std::vector<std::size_t> &s
     in.inputIds = torch::tensor(m_ids).view({1, -1});
     in.positionIds = torch::cat(m_positions, 2);
     in.allowedKeys = allowed.unsqueeze(0);
-    if (!m_grids.empty()) {
-        in.imageGridThw = torch::cat(m_grids, 0);
-        if (!m_pixels.empty() && !m_embeds.empty())
-            throw std::logic_error("a pack mixes cached and uncached images");
-        if (!m_embeds.empty())
-            in.imageEmbeds = torch::cat(m_embeds, 0);
-        else
-            in.pixelValues = torch::cat(m_pixels, 0);
-    }
+    detail::setImages(in, m_grids, m_embeds, m_pixels);
     if (scored.empty()) // keys and values only (prefixes)
         return in;
     std::vector<std::int64_t> last;

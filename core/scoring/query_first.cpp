@@ -294,15 +294,7 @@ void Scorer::runBatch(const std::vector<Row> &batch)
     model::ForwardInput in;
     in.inputIds = ids;
     in.attentionMask = mask;
-    if (!grids.empty()) {
-        in.imageGridThw = torch::cat(grids, 0);
-        if (!pixels.empty() && !embeds.empty())
-            throw std::logic_error("a batch mixes cached and uncached images");
-        if (!embeds.empty())
-            in.imageEmbeds = torch::cat(embeds, 0);
-        else
-            in.pixelValues = torch::cat(pixels, 0);
-    }
+    detail::setImages(in, grids, embeds, pixels);
     scoreRows(in, len, nullptr, pairs);
 }
 

@@ -165,6 +165,20 @@ std::size_t kvBytesPerToken(const model::Qwen2VL &model)
            static_cast<std::size_t>(c10::elementSize(model->dtype()));
 }
 
+void setImages(model::ForwardInput &in, const std::vector<torch::Tensor> &grids, const std::vector<torch::Tensor> &embeds,
+               const std::vector<torch::Tensor> &pixels)
+{
+    if (grids.empty())
+        return;
+    if (!pixels.empty() && !embeds.empty())
+        throw std::logic_error("a forward mixes cached and uncached images");
+    in.imageGridThw = torch::cat(grids, 0);
+    if (!embeds.empty())
+        in.imageEmbeds = torch::cat(embeds, 0);
+    else
+        in.pixelValues = torch::cat(pixels, 0);
+}
+
 } // namespace detail
 
 Scorer::Prepared Scorer::prepare(const std::string &queryText, std::int64_t queryImageTokens,

@@ -103,6 +103,10 @@ inline constexpr std::size_t kStackBytes = 256ull << 20;
 inline constexpr std::size_t kMaxPackTokens = 1024;
 /// Bytes of keys and values per prefix token across the model's layers.
 std::size_t kvBytesPerToken(const model::Qwen2VL &model);
+/// Sets the forward's images in prompt order: their grids and either every embedding (cached) or
+/// every pixel array; throws std::logic_error when both kinds are given.
+void setImages(model::ForwardInput &in, const std::vector<torch::Tensor> &grids, const std::vector<torch::Tensor> &embeds,
+               const std::vector<torch::Tensor> &pixels);
 
 /// The first line of an exception's text (libtorch appends a stack trace).
 std::string firstLine(const std::string &what);
