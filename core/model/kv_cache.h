@@ -21,19 +21,9 @@ struct KVCache {
 
     bool empty() const { return !keyMask.defined() || keyMask.size(1) == 0; }
     std::int64_t length() const { return empty() ? 0 : keyMask.size(1); }
-    /// Repeats every row n times (batch of continuations of one prefix). The cache must hold one row.
-    KVCache expandBatch(std::int64_t n) const;
-
-    /// Row `i` alone, without its left padding (the masked keys before its first real one): what the
-    /// row's tokens give when computed alone. Views into this cache's tensors.
-    KVCache row(std::int64_t i) const;
     /// The first `n` keys of every row: what those tokens alone give (attention is causal). The tokens
     /// dropped must be text (positions one apart), as in a template's head; views into this cache.
     KVCache leading(std::int64_t n) const;
-    /// Single-row caches of different lengths as one batch, each left-padded to the longest with
-    /// masked zero keys (copies). Every row must have the same layers and head shapes.
-    static KVCache stack(const std::vector<KVCache> &rows);
-
     /// Single-row caches one after another along the keys (copies; one part: shared tensors), e.g. the
     /// prefixes a packed forward's segments attend to. `nextPosition` is the last part's.
     static KVCache concatenate(const std::vector<KVCache> &parts);

@@ -137,9 +137,9 @@ void Scorer::runChunk(std::vector<QueryWork> &chunk, const CancelCheck &cancelle
                 head = templateHead(p.ids, std::min(p.headLength, w.prefixLength));
                 break;
             }
-    std::vector<Pack> packs;
+    std::vector<std::vector<Row>> packs; // a query's rows together
     const auto budget = std::min(detail::kMaxPackTokens, static_cast<std::size_t>(m_options.batchSize) * detail::kTokensPerBatchRow);
-    Pack pack;
+    std::vector<Row> pack;
     std::size_t tokens = 0;
     for (auto &w : chunk) {
         const auto rest = w.prefixLength > 0 ? w.prefixLength - head.length : 0;
@@ -148,7 +148,7 @@ void Scorer::runChunk(std::vector<QueryWork> &chunk, const CancelCheck &cancelle
             if (!p.result.ok())
                 continue;
             const auto add = p.ids.size() - w.prefixLength + (queryInPack ? 0 : rest);
-            if (!pack.rows.empty() && tokens + add > budget) {
+            if (!pack.empty() && tokens + add > budget) {
                 packs.push_back(std::move(pack));
                 pack = {};
                 tokens = 0;
@@ -156,18 +156,18 @@ void Scorer::runChunk(std::vector<QueryWork> &chunk, const CancelCheck &cancelle
             }
             tokens += p.ids.size() - w.prefixLength + (queryInPack ? 0 : rest);
             queryInPack = true;
-            pack.rows.push_back({&p, &w});
+            pack.push_back({&p, &w});
         }
     }
-    if (!pack.rows.empty())
+    if (!pack.empty())
         packs.push_back(std::move(pack));
-    for (auto &pk : packs) {
+    for (const auto &rows : packs) {
         if (cancelled && cancelled())
             throw Cancelled();
         ++m_batchStats.batches;
-        m_batchStats.rows += pk.rows.size();
-        m_batchStats.stacked += pk.rows.front().query != pk.rows.back().query ? 1 : 0;
-        runPackOrEach(pk.rows, head);
+        m_batchStats.rows += rows.size();
+        m_batchStats.stacked += rows.front().query != rows.back().query ? 1 : 0;
+        runPackOrEach(rows, head);
     }
 }
 

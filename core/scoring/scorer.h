@@ -232,7 +232,6 @@ private:
                                                              const CancelCheck &cancelled, const ScoreProgress &progress);
     /// A query's images encoded, its pairs prepared and the length of its shared prefix found.
     QueryWork startQuery(const ScoringQuery &query, const CancelCheck &cancelled);
-    struct Pack;
     class PackBuilder;
     /// Scores the ok pairs of these queries in packs of up to batchSize x 96 tokens (query_first.cpp).
     void runChunk(std::vector<QueryWork> &chunk, const CancelCheck &cancelled);

@@ -38,11 +38,6 @@ struct Scorer::Row {
     std::size_t length() const { return pair->ids.size() - query->prefixLength; } ///< tokens the row computes
 };
 
-/// The rows of one packed forward, a query's rows together.
-struct Scorer::Pack {
-    std::vector<Row> rows;
-};
-
 /// The input of one packed forward (query_first.cpp, candidate_first.cpp): segments of prompts laid
 /// one after another in a single row, after `prefixKeys` keys of a cache. Each segment takes the
 /// positions it has in its own prompt (from `start`) and attends only to the key ranges it is given
