@@ -15,10 +15,11 @@ function(unirank_set_warnings target)
                                            -Wold-style-cast -Wcast-align -Woverloaded-virtual)
 endfunction()
 
-# unirank_add_test(NAME name SOURCES ... LIBRARIES ... [LABELS ...] [GUI] [TIMEOUT s])
+# unirank_add_test(NAME name SOURCES ... LIBRARIES ... [LABELS ...] [GUI] [BOTH_BACKENDS] [TIMEOUT s])
 # One Qt Test program per tested class or concern; GUI tests run on the offscreen platform.
+# BOTH_BACKENDS: the program also runs as name_pg on the test PostgreSQL server (tests/support/test_backend.h).
 function(unirank_add_test)
-  cmake_parse_arguments(T "GUI" "NAME;TIMEOUT" "SOURCES;LIBRARIES;LABELS" ${ARGN})
+  cmake_parse_arguments(T "GUI;BOTH_BACKENDS" "NAME;TIMEOUT" "SOURCES;LIBRARIES;LABELS" ${ARGN})
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE ${T_LIBRARIES} Qt6::Test unirank_testsupport)
   unirank_set_warnings(${T_NAME})
@@ -41,6 +42,13 @@ function(unirank_add_test)
     list(APPEND env "QT_QPA_PLATFORM=offscreen")
   endif()
   set_tests_properties(${T_NAME} PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT} ENVIRONMENT "${env}")
+  if(T_BOTH_BACKENDS)
+    target_link_libraries(${T_NAME} PRIVATE unirank_testbackend)
+    add_test(NAME ${T_NAME}_pg COMMAND ${T_NAME})
+    list(APPEND env "UNIRANK_TEST_BACKEND=postgresql" "UNIRANK_TEST_PG_URL_FILE=${PROJECT_BINARY_DIR}/test-pg/url")
+    set_tests_properties(${T_NAME}_pg PROPERTIES LABELS "${T_LABELS};postgresql" TIMEOUT ${T_TIMEOUT}
+                         ENVIRONMENT "${env}" FIXTURES_REQUIRED pg_server)
+  endif()
 endfunction()
 
 # The real Qwen tokenizer (11 MB) ships xz-compressed in tests/data; unpack it once into the build tree.

@@ -13,6 +13,8 @@ packages=(
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   # core/storage: JSON, hashing, Unicode regex, command line
   nlohmann-json3-dev libssl-dev libpcre2-dev libicu-dev zlib1g-dev libcli11-dev libfmt-dev libsqlite3-dev
+  # storage: team projects on a PostgreSQL server (libpq); the tests start their own server
+  libpq-dev postgresql
   # ui and tests
   # (Qt Charts' CMake package needs Qt6OpenGL's, which Debian ships in libqt6opengl6-dev)
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqt6sql6-sqlite xvfb xauth

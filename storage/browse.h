@@ -10,7 +10,7 @@
 
 #include "core/labeling/pair_queue.h"
 #include "storage/repo/models.h"
-#include "storage/sqlite/database.h"
+#include "storage/db/database.h"
 
 #include <map>
 #include <optional>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "storage/schema.h"
 
-#include <sqlite3.h>
+#include <nlohmann/json.hpp>
 
 namespace unirank::storage {
 namespace {
@@ -190,16 +190,19 @@ std::span<const Migration> projectMigrations() { return kMigrations; }
 
 int migrate(Database &db, std::span<const Migration> migrations)
 {
+    const bool server = db.backend() == Backend::PostgreSQL;
     const int latest = migrations.empty() ? 0 : migrations.back().version;
-    const auto appId = db.queryInt("PRAGMA application_id").value_or(0);
+    const auto appId = db.applicationId();
     const int current = db.userVersion();
-    const auto tables = db.queryInt("SELECT count(*) FROM sqlite_schema WHERE type = 'table'").value_or(0);
+    const auto tables = db.tableCount();
+    const auto where = redactedLocation(db.path().native());
     if (appId != kApplicationId && (appId != 0 || current != 0 || tables != 0))
-        throw StorageError(ErrorKind::BadInput, SQLITE_NOTADB,
-                           "'" + db.path().string() + "' is an SQLite file but not a UniRank project");
+        throw StorageError(ErrorKind::BadInput, 0,
+                           "'" + where + (server ? "' is a PostgreSQL database with other tables, not a UniRank project"
+                                                 : "' is an SQLite file but not a UniRank project"));
     if (current > latest)
-        throw StorageError(ErrorKind::BadInput, SQLITE_ERROR,
-                           "'" + db.path().string() + "' has schema version " + std::to_string(current) +
+        throw StorageError(ErrorKind::BadInput, 0,
+                           "'" + where + "' has schema version " + std::to_string(current) +
                                ", newer than this build of UniRank knows (" + std::to_string(latest) +
                                "); open it with a newer version");
     int applied = 0;
@@ -207,14 +210,18 @@ int migrate(Database &db, std::span<const Migration> migrations)
         if (m.version <= current)
             continue;
         Transaction tx(db);
-        db.exec(m.sql);
-        db.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+        db.setApplicationId(kApplicationId); // on a server this also creates the bookkeeping the schema uses
+        if (server && m.postgresSql)
+            db.exec(m.postgresSql);
+        else
+            db.execSchema(m.sql);
         db.setUserVersion(m.version);
-        if (db.queryInt("SELECT count(*) FROM sqlite_schema WHERE name = 'audit_log'").value_or(0) > 0)
-            db.prepare("INSERT INTO audit_log (actor, action, details) "
-                       "VALUES ('unirank', 'migrate', json_object('version', ?1, 'description', ?2))")
-                .bindAll(m.version, m.description)
+        if (db.hasTable("audit_log")) {
+            nlohmann::ordered_json details{{"version", m.version}, {"description", m.description}};
+            db.prepare("INSERT INTO audit_log (actor, action, details) VALUES ('unirank', 'migrate', ?1)")
+                .bind(1, details.dump())
                 .run();
+        }
         tx.commit();
         ++applied;
     }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The project schema as an ordered list of migrations. PRAGMA user_version holds the number of the
-// last applied migration; PRAGMA application_id marks the file as a UniRank project.
+// The project schema as an ordered list of migrations, one list for both backends. The number of the
+// last applied migration and the mark of a UniRank project are PRAGMA user_version/application_id in
+// an SQLite file and rows of unirank_meta on a server (Database::userVersion, applicationId).
 #pragma once
 
-#include "storage/sqlite/database.h"
+#include "storage/db/database.h"
 
 #include <span>
 
@@ -13,6 +14,8 @@ struct Migration {
     int version;             ///< 1, 2, ... in order
     const char *description; ///< one line for the audit log
     const char *sql;         ///< a script; runs inside the migration's transaction
+    /// The script for a server project; null: `sql` as toPostgresSchema (pg_sql.h) maps SQLite's DDL.
+    const char *postgresSql = nullptr;
 };
 
 inline constexpr int kApplicationId = 0x554E524B; // "UNRK"

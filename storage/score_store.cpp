@@ -15,7 +15,7 @@ std::vector<CandidateList> firstStageLists(Project &project, std::int64_t collec
     const auto runs = listFirstStageRuns(db, collectionId);
     if (runs.empty())
         throw InputError("the collection has no first-stage candidate list to score");
-    const MediaStore media(Project::mediaFolderFor(project.file()));
+    const MediaStore &media = project.media();
     std::map<std::string, const CandidateRow *> candidates;
     const auto candidateRows = listCandidates(db, collectionId);
     for (const auto &c : candidateRows)

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "core/util/error.h"
-#include "storage/sqlite/database.h"
+#include "storage/db/database.h"
 
 #include <nlohmann/json.hpp>
 

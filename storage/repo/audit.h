@@ -2,7 +2,7 @@
 // Append-only audit log: who did what to which entity, when.
 #pragma once
 
-#include "storage/sqlite/database.h"
+#include "storage/db/database.h"
 
 #include <nlohmann/json.hpp>
 

@@ -30,10 +30,9 @@ MediaRow readMedia(const Statement &s)
 std::int64_t insertCollection(Database &db, const std::string &name, const std::string &split,
                               const std::string &sourcePath)
 {
-    db.cached("INSERT INTO collections (name, split, source_path) VALUES (?1, ?2, ?3)")
+    return db.cached("INSERT INTO collections (name, split, source_path) VALUES (?1, ?2, ?3) RETURNING id")
         .bindAll(name, split, sourcePath)
-        .run();
-    return db.lastInsertRowId();
+        .runReturningId();
 }
 
 std::optional<CollectionRow> findCollection(Database &db, const std::string &name)
@@ -51,7 +50,8 @@ std::vector<CollectionRow> listCollections(Database &db)
 
 bool insertMedia(Database &db, const MediaRow &m)
 {
-    db.cached("INSERT OR IGNORE INTO media (hash, rel_path, format, width, height, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+    db.cached("INSERT INTO media (hash, rel_path, format, width, height, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+              "ON CONFLICT DO NOTHING")
         .bindAll(m.hash, m.relPath, m.info.format, m.info.width, m.info.height, static_cast<std::int64_t>(m.bytes))
         .run();
     return db.changes() > 0;
@@ -67,22 +67,20 @@ std::optional<MediaRow> findMedia(Database &db, const std::string &hash)
 std::int64_t insertQuery(Database &db, std::int64_t collectionId, const Query &q,
                          const std::optional<std::string> &imageHash)
 {
-    db.cached("INSERT INTO queries (collection_id, ext_id, text, image_hash, image_path, metadata) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+    return db.cached("INSERT INTO queries (collection_id, ext_id, text, image_hash, image_path, metadata) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id")
         .bindAll(collectionId, q.id, q.text, imageHash, q.imagePath, metadataText(q.metadata))
-        .run();
-    return db.lastInsertRowId();
+        .runReturningId();
 }
 
 std::int64_t insertCandidate(Database &db, std::int64_t collectionId, const Candidate &c,
                              const std::optional<std::string> &imageHash)
 {
-    db.cached("INSERT INTO candidates (collection_id, ext_id, modality, title, text, image_hash, image_path, metadata) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+    return db.cached("INSERT INTO candidates (collection_id, ext_id, modality, title, text, image_hash, image_path, metadata) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id")
         .bindAll(collectionId, c.id, toString(c.modality), c.title, c.text, imageHash, c.imagePath,
                  metadataText(c.metadata))
-        .run();
-    return db.lastInsertRowId();
+        .runReturningId();
 }
 
 std::vector<QueryRow> listQueries(Database &db, std::int64_t collectionId)
@@ -145,8 +143,9 @@ std::optional<std::int64_t> findCandidateId(Database &db, std::int64_t collectio
 
 std::int64_t insertFirstStageRun(Database &db, std::int64_t collectionId, const std::string &tag)
 {
-    db.cached("INSERT INTO first_stage_runs (collection_id, tag) VALUES (?1, ?2)").bindAll(collectionId, tag).run();
-    return db.lastInsertRowId();
+    return db.cached("INSERT INTO first_stage_runs (collection_id, tag) VALUES (?1, ?2) RETURNING id")
+        .bindAll(collectionId, tag)
+        .runReturningId();
 }
 
 void insertListEntry(Database &db, std::int64_t runId, std::int64_t queryId, std::int64_t candidateId, int rank,

@@ -6,7 +6,7 @@
 
 #include "core/data/types.h"
 #include "core/vision/image_probe.h"
-#include "storage/sqlite/database.h"
+#include "storage/db/database.h"
 
 #include <optional>
 #include <string>

@@ -14,7 +14,7 @@ std::int64_t ensureAnnotator(Database &db, const std::string &name)
         if (c <= 0x20 || c == 0x7F)
             throw InputError(SourceLocation{"", 0, "annotator"},
                              "name '" + name + "' must not contain whitespace or control characters");
-    db.cached("INSERT OR IGNORE INTO annotators (name) VALUES (?1)").bind(1, name).run();
+    db.cached("INSERT INTO annotators (name) VALUES (?1) ON CONFLICT DO NOTHING").bind(1, name).run();
     return db.cached("SELECT id FROM annotators WHERE name = ?1").bind(1, name).first(readId).value();
 }
 
@@ -28,10 +28,9 @@ std::vector<AnnotatorRow> listAnnotators(Database &db)
 std::int64_t insertGradedLabel(Database &db, std::int64_t queryId, std::int64_t candidateId, int grade,
                                std::int64_t annotatorId, GradedSource source)
 {
-    db.cached("INSERT INTO graded_labels (query_id, candidate_id, grade, annotator_id, source) VALUES (?1, ?2, ?3, ?4, ?5)")
+    return db.cached("INSERT INTO graded_labels (query_id, candidate_id, grade, annotator_id, source) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id")
         .bindAll(queryId, candidateId, grade, annotatorId, source == GradedSource::Human ? "human" : "imported")
-        .run();
-    return db.lastInsertRowId();
+        .runReturningId();
 }
 
 namespace {
@@ -39,7 +38,7 @@ namespace {
 // table is one of two constants below, never outside input.
 bool setRetracted(Database &db, const char *table, std::int64_t labelId, bool retracted)
 {
-    const std::string value = retracted ? "strftime('%Y-%m-%dT%H:%M:%fZ','now')" : "NULL";
+    const std::string value = retracted ? kNowSql : "NULL";
     db.cached(std::string("UPDATE ") + table + " SET retracted_at = " + value + " WHERE id = ?1").bind(1, labelId).run();
     return db.changes() > 0;
 }
@@ -92,12 +91,11 @@ std::vector<QrelEntry> currentQrels(Database &db, std::int64_t collectionId)
 
 std::int64_t insertPairLabel(Database &db, const PairLabelInput &l)
 {
-    db.cached("INSERT INTO pair_labels (query_id, left_id, right_id, outcome, annotator_id, source, shown_swapped, "
-              "reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+    return db.cached("INSERT INTO pair_labels (query_id, left_id, right_id, outcome, annotator_id, source, shown_swapped, "
+              "reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id")
         .bindAll(l.queryId, l.leftId, l.rightId, toString(l.outcome), l.annotatorId, toString(l.source),
                  l.shownSwapped ? 1 : 0, l.reason)
-        .run();
-    return db.lastInsertRowId();
+        .runReturningId();
 }
 
 bool setPairLabelRetracted(Database &db, std::int64_t labelId, bool retracted)
@@ -136,7 +134,8 @@ std::vector<PairPreference> currentPreferences(Database &db, std::int64_t collec
         WITH live AS (
             SELECT p.*, row_number() OVER (
                        PARTITION BY p.query_id, coalesce(p.annotator_id, -1), p.source,
-                                    min(p.left_id, p.right_id), max(p.left_id, p.right_id)
+                                    CASE WHEN p.left_id < p.right_id THEN p.left_id ELSE p.right_id END,
+                                    CASE WHEN p.left_id < p.right_id THEN p.right_id ELSE p.left_id END
                        ORDER BY p.id DESC) AS newest
             FROM pair_labels p JOIN queries q ON q.id = p.query_id
             WHERE q.collection_id = ?1 AND p.retracted_at IS NULL)

@@ -6,7 +6,7 @@
 #pragma once
 
 #include "core/data/types.h"
-#include "storage/sqlite/database.h"
+#include "storage/db/database.h"
 
 #include <optional>
 #include <string>

@@ -35,11 +35,10 @@ std::string_view toString(ModelKind kind)
 
 std::int64_t insertModelVersion(Database &db, const ModelVersionRow &r)
 {
-    db.cached("INSERT INTO model_versions (name, kind, path, content_hash, parent_id, metadata) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+    return db.cached("INSERT INTO model_versions (name, kind, path, content_hash, parent_id, metadata) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id")
         .bindAll(r.name, toString(r.kind), r.path, r.contentHash, r.parentId, r.metadata.dump())
-        .run();
-    return db.lastInsertRowId();
+        .runReturningId();
 }
 
 std::optional<ModelVersionRow> findModelVersion(Database &db, const std::string &name)
@@ -86,10 +85,9 @@ std::optional<VersionFolders> versionFolders(Database &db, std::int64_t id)
 std::int64_t insertScoreRun(Database &db, std::int64_t modelVersionId, std::int64_t collectionId,
                             const nlohmann::json &params)
 {
-    db.cached("INSERT INTO score_runs (model_version_id, collection_id, params) VALUES (?1, ?2, ?3)")
+    return db.cached("INSERT INTO score_runs (model_version_id, collection_id, params) VALUES (?1, ?2, ?3) RETURNING id")
         .bindAll(modelVersionId, collectionId, params.dump())
-        .run();
-    return db.lastInsertRowId();
+        .runReturningId();
 }
 
 void insertScores(Database &db, std::int64_t scoreRunId, const std::vector<ScoreEntry> &scores)

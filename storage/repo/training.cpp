@@ -34,10 +34,9 @@ std::string_view toString(TrainingStatus status)
 std::int64_t insertTrainingRun(Database &db, const std::string &kind, const nlohmann::json &config,
                                std::optional<std::int64_t> baseModelVersionId)
 {
-    db.cached("INSERT INTO training_runs (kind, config, base_model_version_id) VALUES (?1, ?2, ?3)")
+    return db.cached("INSERT INTO training_runs (kind, config, base_model_version_id) VALUES (?1, ?2, ?3) RETURNING id")
         .bindAll(kind, config.dump(), baseModelVersionId)
-        .run();
-    return db.lastInsertRowId();
+        .runReturningId();
 }
 
 void setTrainingStatus(Database &db, std::int64_t runId, TrainingStatus status, const std::string &error,
@@ -47,8 +46,8 @@ void setTrainingStatus(Database &db, std::int64_t runId, TrainingStatus status, 
                           status == TrainingStatus::Cancelled;
     db.cached("UPDATE training_runs SET status = ?2, error = ?3, "
               "result_model_version_id = coalesce(?4, result_model_version_id), "
-              "started_at = CASE WHEN ?2 = 'running' THEN strftime('%Y-%m-%dT%H:%M:%fZ','now') ELSE started_at END, "
-              "finished_at = CASE WHEN ?5 THEN strftime('%Y-%m-%dT%H:%M:%fZ','now') ELSE finished_at END "
+              "started_at = CASE WHEN ?2 = 'running' THEN " + std::string(kNowSql) + " ELSE started_at END, "
+              "finished_at = CASE WHEN ?5 = 1 THEN " + kNowSql + " ELSE finished_at END "
               "WHERE id = ?1")
         .bindAll(runId, toString(status), error, resultModelVersionId, finished ? 1 : 0)
         .run();
@@ -87,7 +86,8 @@ std::vector<TrainingRunRow> listTrainingRuns(Database &db)
 
 void insertTrainingMetric(Database &db, std::int64_t runId, const TrainingMetric &m)
 {
-    db.cached("INSERT OR REPLACE INTO training_metrics (training_run_id, step, name, value) VALUES (?1, ?2, ?3, ?4)")
+    db.cached("INSERT INTO training_metrics (training_run_id, step, name, value) VALUES (?1, ?2, ?3, ?4) "
+              "ON CONFLICT (training_run_id, step, name) DO UPDATE SET value = excluded.value")
         .bindAll(runId, m.step, m.name, m.value)
         .run();
 }

@@ -2,7 +2,7 @@
 // Training runs (SFT, DPO, PL-GRPO): config, status with timestamps, per-step metrics.
 #pragma once
 
-#include "storage/sqlite/database.h"
+#include "storage/db/database.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Thin RAII wrappers over the SQLite C API: Database (one connection), Statement (one prepared
-// statement) and Transaction (BEGIN IMMEDIATE ... COMMIT, rolled back unless committed).
+// Thin RAII wrappers over a project database: Database (one connection), Statement (one prepared
+// statement) and Transaction (a write transaction, rolled back unless committed).
 //
-// Threading: a Database is used by one thread at a time (SQLITE_OPEN_NOMUTEX); give each thread its
-// own connection. Errors: StorageError (kind Busy for SQLITE_BUSY/LOCKED, Internal otherwise), with
-// SQLite's message and the statement's SQL.
+// Two backends behind one API: an SQLite file (the embedded default) and a PostgreSQL server (a team
+// project; the location is a `postgresql://` URL, see isServerLocation). SQL is written once, in the
+// common subset of both: `?N` parameters, `INSERT ... ON CONFLICT`, `RETURNING id`, and the
+// timestamp expression kNowSql. The PostgreSQL backend rewrites parameters and kNowSql (pg_sql.h).
+//
+// Threading: a Database is used by one thread at a time; give each thread its own connection.
+// Errors: StorageError (kind Busy for a locked or unreachable database, or a serialization failure;
+// Internal otherwise), with the backend's message and the statement's SQL. A server URL's password
+// never appears in a message.
 #pragma once
 
 #include "core/util/error.h"
@@ -19,25 +25,40 @@
 #include <type_traits>
 #include <vector>
 
-struct sqlite3;
-struct sqlite3_stmt;
-
 namespace unirank::storage {
+
+enum class Backend { SQLite, PostgreSQL };
+
+/// The current UTC time as ISO 8601 text with milliseconds (2026-11-27T14:32:53.123Z), in SQL.
+inline constexpr const char *kNowSql = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
+
+/// True for `postgresql://...` and `postgres://...` locations (a server project).
+bool isServerLocation(std::string_view location);
+/// The location with a URL's password replaced by `***`, for messages and logs.
+std::string redactedLocation(std::string_view location);
 
 class StorageError : public std::runtime_error {
 public:
-    StorageError(ErrorKind kind, int sqliteCode, const std::string &message);
+    /// `constraint`: the statement broke a CHECK, UNIQUE, NOT NULL or foreign key constraint.
+    StorageError(ErrorKind kind, int code, const std::string &message, bool constraint = false);
     ErrorKind kind() const noexcept { return m_kind; }
-    int sqliteCode() const noexcept { return m_code; }
+    int code() const noexcept { return m_code; } ///< SQLite's result code; 0 for the server
+    bool constraint() const noexcept { return m_constraint; }
 
 private:
     ErrorKind m_kind;
     int m_code;
+    bool m_constraint;
 };
+
+namespace detail {
+class StatementImpl;
+class ConnectionImpl;
+} // namespace detail
 
 class Statement {
 public:
-    Statement(sqlite3 *db, sqlite3_stmt *stmt);
+    explicit Statement(std::unique_ptr<detail::StatementImpl> impl);
     Statement(Statement &&other) noexcept;
     Statement &operator=(Statement &&other) noexcept;
     Statement(const Statement &) = delete;
@@ -88,6 +109,9 @@ public:
         return row;
     }
     void run();       ///< steps to completion (for INSERT/UPDATE/DELETE), then resets
+    /// Steps once and returns column 0 of the first row as an integer (`INSERT ... RETURNING id`), then
+    /// resets. Throws StorageError when the statement returns no row.
+    std::int64_t runReturningId();
     void reset();     ///< resets and clears bindings, ready for reuse
 
     bool isNull(int column) const;
@@ -98,19 +122,19 @@ public:
     std::optional<std::string> columnOptionalText(int column) const;
 
 private:
-    sqlite3 *m_db = nullptr;
-    sqlite3_stmt *m_stmt = nullptr;
-
-    [[noreturn]] void fail(int rc) const;
+    std::unique_ptr<detail::StatementImpl> m_impl;
 };
 
 class Database {
 public:
     enum class Mode { ReadWriteCreate, ReadWrite, ReadOnly };
 
-    /// Opens a file (or ":memory:") and applies the project's connection settings: WAL, foreign keys,
-    /// synchronous=FULL, a busy timeout. Throws StorageError naming the path.
-    static Database open(const std::filesystem::path &path, Mode mode = Mode::ReadWriteCreate,
+    /// Opens a project database: an SQLite file (or ":memory:"), with the project's connection
+    /// settings (WAL, foreign keys, synchronous=FULL, a busy timeout), or a `postgresql://` URL (UTC,
+    /// synchronous commit, lock_timeout = the busy timeout; ReadOnly makes every transaction read
+    /// only). ReadWriteCreate and ReadWrite are the same for a server. Throws StorageError naming the
+    /// location (redacted).
+    static Database open(const std::filesystem::path &location, Mode mode = Mode::ReadWriteCreate,
                          int busyTimeoutMs = 5000);
 
     Database(Database &&other) noexcept;
@@ -119,8 +143,13 @@ public:
     Database &operator=(const Database &) = delete;
     ~Database();
 
-    /// Runs one or more statements without results (schema scripts, pragmas).
+    Backend backend() const;
+
+    /// Runs one or more statements without results (schema scripts, savepoints).
     void exec(std::string_view sql);
+    /// Runs a schema script written in SQLite's DDL; a server reads it as toPostgresSchema (pg_sql.h)
+    /// maps it (identity keys, BIGINT, DOUBLE PRECISION, byte-order TEXT).
+    void execSchema(std::string_view ddl);
 
     /// Prepares exactly one statement; trailing SQL is an error.
     Statement prepare(std::string_view sql);
@@ -131,25 +160,36 @@ public:
     /// Runs a query returning one integer (e.g. COUNT(*)); nullopt when there is no row or NULL.
     std::optional<std::int64_t> queryInt(std::string_view sql);
 
+    /// The number of the last applied migration (SQLite: PRAGMA user_version; server: unirank_meta).
     int userVersion();
     void setUserVersion(int version);
-    std::int64_t lastInsertRowId() const;
+    /// The mark of a UniRank project (SQLite: PRAGMA application_id; server: unirank_meta); 0 if none.
+    std::int64_t applicationId();
+    void setApplicationId(std::int64_t id);
+    /// Number of tables in the database (the project's schema on a server), bookkeeping included.
+    std::int64_t tableCount();
+    bool hasTable(std::string_view name);
+    /// Rows changed by the last INSERT/UPDATE/DELETE on this connection.
     int changes() const;
-    /// PRAGMA integrity_check result: "ok" when the file is sound.
+    /// SQLite: PRAGMA integrity_check ("ok" when the file is sound). Server: "ok" when the connection
+    /// answers and every foreign key of the project's tables is validated, else the problem.
     std::string integrityCheck();
 
-    sqlite3 *handle() const { return m_db; }
+    /// BEGIN IMMEDIATE (SQLite: takes the write lock up front) or BEGIN (server). Use Transaction.
+    void begin();
+
+    /// The location as given (a path or a URL; may hold a password: do not print it).
     const std::filesystem::path &path() const { return m_path; }
 
 private:
-    Database(sqlite3 *db, std::filesystem::path path);
+    Database(std::unique_ptr<detail::ConnectionImpl> impl, std::filesystem::path path);
 
-    sqlite3 *m_db = nullptr;
+    std::unique_ptr<detail::ConnectionImpl> m_impl;
     std::filesystem::path m_path;
     std::map<std::string, std::unique_ptr<Statement>, std::less<>> m_cache;
 };
 
-/// BEGIN IMMEDIATE on construction (takes the write lock up front, so a busy database fails at the
+/// begin() on construction (SQLite: takes the write lock up front, so a busy database fails at the
 /// start, not halfway); ROLLBACK in the destructor unless commit() was called.
 class Transaction {
 public:

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# A private PostgreSQL server for UniRank team projects on this machine: the tests' server, or a
+# local team server to try things out. Uses Debian's postgresql package (scripts/install-deps.sh).
+#
+#   scripts/pg-server.sh start DIR [PORT]   initdb DIR/data (once), start on 127.0.0.1:PORT (default: a
+#                                           free port), write the admin URL to DIR/url and print it
+#   scripts/pg-server.sh stop DIR           stop it (fast shutdown); the data stays in DIR/data
+#   scripts/pg-server.sh destroy DIR        stop it and remove DIR
+#
+# The server listens on the loopback address only and trusts local connections (any role name, no
+# password): it is for tests and for one workstation. A real team server is set up as the README says.
+# As root (CI containers) the server runs as the user 'nobody', since PostgreSQL refuses to run as root.
+set -euo pipefail
+
+cmd="${1:-}"; dir="${2:-}"
+[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n 2,12p "$0" >&2; exit 2; }
+
+bindir="$(pg_config --bindir 2>/dev/null || true)"
+if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
+  bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)"
+fi
+[ -x "$bindir/initdb" ] || { echo "pg-server: PostgreSQL's initdb not found (apt-get install postgresql)" >&2; exit 1; }
+
+as_owner=()
+if [ "$(id -u)" -eq 0 ]; then as_owner=(setpriv --reuid=nobody --regid=nogroup --clear-groups --); fi
+
+free_port() {
+  python3 - <<'PY' 2>/dev/null || echo 55432
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()
+PY
+}
+
+case "$cmd" in
+  start)
+    mkdir -p "$dir"
+    dir="$(cd "$dir" && pwd)"
+    data="$dir/data"
+    if [ ! -f "$data/PG_VERSION" ]; then
+      rm -rf "$data"; mkdir -p "$data"
+      [ ${#as_owner[@]} -eq 0 ] || chown nobody:nogroup "$data"
+      chmod 700 "$data"
+      "${as_owner[@]}" "$bindir/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 \
+        >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
+    fi
+    if "${as_owner[@]}" "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+      cat "$dir/url"; exit 0
+    fi
+    port="${3:-$(free_port)}"
+    # fsync stays on: the kill tests count on a COMMIT being durable, as on a real server.
+    "${as_owner[@]}" "$bindir/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $data -c max_connections=200" start >/dev/null \
+      || { cat "$data/server.log" >&2; exit 1; }
+    echo "postgresql://postgres@127.0.0.1:$port/postgres" >"$dir/url"
+    cat "$dir/url"
+    ;;
+  stop|destroy)
+    if [ -f "$dir/data/PG_VERSION" ]; then
+      "${as_owner[@]}" "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+    [ "$cmd" = stop ] || rm -rf "$dir"
+    ;;
+  *) sed -n 2,12p "$0" >&2; exit 2 ;;
+esac
