@@ -125,11 +125,17 @@ void LabelWriter::commitBatch(Database &db, std::deque<Job> &batch)
         Transaction tx(db);
         for (auto &job : batch) {
             db.exec("SAVEPOINT label");
-            auto r = capture([&] { return job.work(db); });
+            auto r = capture([&] {
+                try {
+                    return job.work(db);
+                } catch (const StorageError &e) {
+                    if (!e.constraint())
+                        throw;
+                    // A foreign key or CHECK: the label names nothing valid.
+                    throw StorageError(ErrorKind::BadInput, e.code(), e.what(), true);
+                }
+            });
             db.exec(r ? "RELEASE label" : "ROLLBACK TO label; RELEASE label");
-            if (!r && r.error().kind == ErrorKind::Internal &&
-                r.error().message.find("constraint failed") != std::string::npos)
-                r.error().kind = ErrorKind::BadInput; // a foreign key or CHECK: the label names nothing valid
             results.push_back(std::move(r));
         }
         tx.commit();

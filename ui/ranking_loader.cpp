@@ -3,7 +3,7 @@
 
 #include "storage/browse.h"
 #include "storage/repo/models.h"
-#include "storage/sqlite/database.h"
+#include "storage/db/database.h"
 #include "ui/async_result.h"
 
 #include <algorithm>

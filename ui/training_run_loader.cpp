@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/training_run_loader.h"
 
-#include "storage/sqlite/database.h"
+#include "storage/db/database.h"
 #include "ui/async_result.h"
 
 namespace unirank::ui {

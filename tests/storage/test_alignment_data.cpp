@@ -9,6 +9,8 @@
 #include "storage/score_store.h"
 #include "test_support.h"
 
+#include "test_backend.h"
+
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -22,8 +24,7 @@ class TestAlignmentData : public QObject {
 private slots:
     void humanAndDerivedPairs()
     {
-        const auto file = std::filesystem::path(m_tmp.path().toStdString()) / "a.unirank";
-        auto project = std::move(*Project::create(file));
+        auto project = test::freshProject(std::filesystem::path(m_tmp.path().toStdString()), "a");
         QVERIFY(importDataset(*project, test::smokeDataset(), {}).has_value());
         const auto collection = listCollections(project->db()).front().id;
         const auto lists = firstStageLists(*project, collection);
@@ -34,7 +35,7 @@ private slots:
         QVERIFY(n > 8);
         const auto x = l.items[n - 1], y = l.items[n - 2], z = l.items[n - 3];
         {
-            LabelWriter writer(file);
+            LabelWriter writer(project->file());
             LabelHistory h(writer);
             QVERIFY(h.addPair({l.queryId, x.candidateId, y.candidateId, PairOutcome::Left, "ann1", PairSource::Human, false, "t"}));
             QVERIFY(h.addPair({l.queryId, y.candidateId, x.candidateId, PairOutcome::Right, "ann2", PairSource::Human, true, "t"}));
@@ -79,8 +80,7 @@ private slots:
     // every grade-derived pair while training keeps the cap.
     void splitCompletesHeldOutPairs()
     {
-        const auto file = std::filesystem::path(m_tmp.path().toStdString()) / "s.unirank";
-        auto project = std::move(*Project::create(file));
+        auto project = test::freshProject(std::filesystem::path(m_tmp.path().toStdString()), "s");
         QVERIFY(importDataset(*project, test::smokeDataset(), {}).has_value());
         const auto collection = listCollections(project->db()).front().id;
         AlignmentDataOptions options;

@@ -9,6 +9,8 @@
 #include "storage/score_store.h"
 #include "test_support.h"
 
+#include "test_backend.h"
+
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -26,8 +28,8 @@ class TestBrowse : public QObject {
 private slots:
     void initTestCase()
     {
-        m_file = std::filesystem::path(m_tmp.path().toStdString()) / "b.unirank";
-        m_project = std::move(*Project::create(m_file));
+        m_file = test::newProjectLocation(std::filesystem::path(m_tmp.path().toStdString()), "b");
+        m_project = std::move(*test::createProject(m_file));
         QVERIFY(importDataset(*m_project, test::smokeDataset(), {}).has_value());
         m_collection = listCollections(m_project->db()).front().id;
         m_lists = firstStageLists(*m_project, m_collection);

@@ -7,6 +7,8 @@
 #include "storage/repo/judgements.h"
 #include "test_support.h"
 
+#include "test_backend.h"
+
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -25,8 +27,8 @@ class TestLabelHistory : public QObject {
 private slots:
     void initTestCase()
     {
-        m_file = std::filesystem::path(m_tmp.path().toStdString()) / "h.unirank";
-        m_project = std::move(*Project::create(m_file));
+        m_file = test::newProjectLocation(std::filesystem::path(m_tmp.path().toStdString()), "h");
+        m_project = std::move(*test::createProject(m_file));
         QVERIFY(importDataset(*m_project, test::smokeDataset(), {}).has_value());
         m_collection = listCollections(m_project->db()).front().id;
         m_query = listQueries(m_project->db(), m_collection).front().id;

@@ -5,6 +5,8 @@
 #include "label_fixture.h"
 #include "test_support.h"
 
+#include "test_backend.h"
+
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -21,7 +23,7 @@ class TestLabelWriter : public QObject {
 private slots:
     void initTestCase()
     {
-        m_file = fs::path(m_dir.path().toStdString()) / "labels.unirank";
+        m_file = test::newProjectLocation(fs::path(m_dir.path().toStdString()), "labels");
         const auto fixture = test::makeLabelProject(m_file);
         m_q = fixture.query;
         m_a = fixture.a;

@@ -8,6 +8,8 @@
 #include "storage/score_store.h"
 #include "test_support.h"
 
+#include "test_backend.h"
+
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -23,7 +25,7 @@ class TestProjectEval : public QObject {
 private slots:
     void initTestCase()
     {
-        m_project = std::move(*Project::create(std::filesystem::path(m_tmp.path().toStdString()) / "e.unirank"));
+        m_project = test::freshProject(std::filesystem::path(m_tmp.path().toStdString()), "e");
         QVERIFY(importDataset(*m_project, test::smokeDataset(), {}).has_value());
         m_collection = listCollections(m_project->db()).front().id;
         // A "model" that reverses the first-stage order.

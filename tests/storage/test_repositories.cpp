@@ -8,6 +8,8 @@
 #include "storage/repo/training.h"
 #include "storage/schema.h"
 
+#include "test_backend.h"
+
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -25,7 +27,7 @@ class TestRepositories : public QObject {
 private slots:
     void init()
     {
-        m_db.emplace(Database::open(":memory:"));
+        m_db.emplace(Database::open(test::scratchDatabase()));
         migrate(*m_db);
         auto &db = *m_db;
         m_collection = insertCollection(db, "clipart/dev", "dev", "/data/dev");

@@ -5,6 +5,7 @@
 
 #include "storage/project.h"
 #include "storage/repo/catalog.h"
+#include "test_backend.h"
 
 #include <filesystem>
 
@@ -14,10 +15,11 @@ struct LabelFixture {
     std::int64_t query = 0, a = 0, b = 0;
 };
 
-/// Creates `file` (a new project) with query "q" and candidates "a" and "b".
+/// Creates `file` (a new project: a path or, on the server backend, a URL; see test_backend.h) with
+/// query "q" and candidates "a" and "b".
 inline LabelFixture makeLabelProject(const std::filesystem::path &file)
 {
-    auto project = std::move(storage::Project::create(file).value());
+    auto project = std::move(createProject(file).value());
     auto &db = project->db();
     const auto c = storage::insertCollection(db, "c", "", "");
     LabelFixture f;

@@ -46,6 +46,25 @@ std::string freshServerDatabase()
 
 } // namespace
 
+Result<std::unique_ptr<storage::Project>> createProject(const std::filesystem::path &location)
+{
+    if (!storage::isServerLocation(location.native()))
+        return storage::Project::create(location);
+    const char *build = std::getenv("UNIRANK_BINARY_DIR");
+    const std::filesystem::path root = build ? std::filesystem::path(build) / "test-pg" / "shared"
+                                             : std::filesystem::temp_directory_path() / "unirank-test-shared";
+    const auto &url = location.native();
+    return storage::Project::create(location, root / url.substr(url.rfind('/') + 1));
+}
+
+std::unique_ptr<storage::Project> freshProject(const std::filesystem::path &dir, const std::string &name)
+{
+    auto created = createProject(newProjectLocation(dir, name));
+    if (!created)
+        throw std::runtime_error("cannot create a test project: " + created.error().message);
+    return std::move(*created);
+}
+
 std::string scratchDatabase() { return serverBackend() ? freshServerDatabase() : std::string(":memory:"); }
 
 std::string newProjectLocation(const std::filesystem::path &dir, const std::string &name)

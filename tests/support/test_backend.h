@@ -6,7 +6,10 @@
 // cannot be reached fails (throws); it is never skipped.
 #pragma once
 
+#include "storage/project.h"
+
 #include <filesystem>
+#include <memory>
 #include <string>
 
 namespace unirank::test {
@@ -18,6 +21,11 @@ bool serverBackend();
 std::string scratchDatabase();
 /// A location for a new project: `dir/name.unirank` on SQLite, a fresh database's URL on the server.
 std::string newProjectLocation(const std::filesystem::path &dir, const std::string &name);
+/// Project::create at `location`; on the server with a shared folder of its own under the build tree.
+Result<std::unique_ptr<storage::Project>> createProject(const std::filesystem::path &location);
+/// newProjectLocation + createProject, for a test that needs nothing but a fresh project.
+std::unique_ptr<storage::Project> freshProject(const std::filesystem::path &dir, const std::string &name);
+
 /// The test server's admin URL (the `postgres` role on the `postgres` database); throws without one.
 std::string serverAdminUrl();
 
