@@ -5,6 +5,8 @@
 #include "storage/stats.h"
 #include "test_support.h"
 
+#include "test_backend.h"
+
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -201,7 +203,7 @@ class TestImport : public QObject {
 private slots:
     void initTestCase()
     {
-        m_project = std::move(Project::create(root() / "import.unirank").value());
+        m_project = test::freshProject(root(), "import");
         test::makeTinyDataset(root() / "tiny");
     }
 
@@ -286,9 +288,13 @@ private slots:
         const auto ds = root() / "late";
         test::copyFolder(root() / "tiny", ds);
         const auto before = fingerprint(*m_project);
-        m_project->db().exec("CREATE TRIGGER fail_late BEFORE INSERT ON queries BEGIN SELECT RAISE(ABORT, 'late failure'); END");
+        const bool server = test::serverBackend();
+        m_project->db().exec(server ? "CREATE FUNCTION fail_late() RETURNS trigger LANGUAGE plpgsql AS "
+                                      "$$ BEGIN RAISE EXCEPTION 'late failure'; END $$; "
+                                      "CREATE TRIGGER fail_late BEFORE INSERT ON queries FOR EACH ROW EXECUTE FUNCTION fail_late()"
+                                    : "CREATE TRIGGER fail_late BEFORE INSERT ON queries BEGIN SELECT RAISE(ABORT, 'late failure'); END");
         const auto result = importDataset(*m_project, ds, ImportOptions{"late", "test", {}});
-        m_project->db().exec("DROP TRIGGER fail_late");
+        m_project->db().exec(server ? "DROP TRIGGER fail_late ON queries; DROP FUNCTION fail_late()" : "DROP TRIGGER fail_late");
         QVERIFY(!result);
         QVERIFY(result.error().message.find("late failure") != std::string::npos);
         QCOMPARE(fingerprint(*m_project), before);

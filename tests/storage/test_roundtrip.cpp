@@ -9,6 +9,8 @@
 #include "storage/repo/models.h"
 #include "test_support.h"
 
+#include "test_backend.h"
+
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -62,7 +64,7 @@ class TestRoundTrip : public QObject {
 
     std::unique_ptr<Project> fresh(const char *name, const fs::path &dataset, const std::string &collection)
     {
-        auto p = std::move(Project::create(root() / name).value());
+        auto p = test::freshProject(root(), fs::path(name).stem().string());
         const auto s = importDataset(*p, dataset, ImportOptions{collection, "test", {}});
         if (!s)
             qFatal("%s", s.error().message.c_str());
