@@ -50,6 +50,7 @@ std::vector<std::string> benchPresets();
 // Each command registers its subcommand; the callback runs the command. Project commands need
 // storage (absent from a UNIRANK_CORE_ONLY build); model commands need libtorch.
 void addInitCommand(CLI::App &app);
+void addMigrateCommand(CLI::App &app);
 void addImportCommand(CLI::App &app);
 void addExportCommand(CLI::App &app);
 void addStatsCommand(CLI::App &app);

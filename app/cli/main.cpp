@@ -16,6 +16,7 @@ int main(int argc, char **argv)
     bench->require_subcommand(1);
 #ifndef UNIRANK_CORE_ONLY
     addInitCommand(app);
+    addMigrateCommand(app);
     addImportCommand(app);
     addExportCommand(app);
     addStatsCommand(app);

@@ -17,6 +17,8 @@ public:
     virtual bool step() = 0;
     virtual void reset() = 0;
     virtual bool isNull(int column) const = 0;
+    virtual int columnCount() const = 0;
+    virtual ColumnType columnType(int column) const = 0;
     virtual std::int64_t columnInt(int column) const = 0;
     virtual double columnDouble(int column) const = 0;
     virtual std::string columnText(int column) const = 0;

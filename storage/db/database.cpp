@@ -96,6 +96,8 @@ std::int64_t Statement::runReturningId()
 
 void Statement::reset() { m_impl->reset(); }
 bool Statement::isNull(int column) const { return m_impl->isNull(column); }
+int Statement::columnCount() const { return m_impl->columnCount(); }
+ColumnType Statement::columnType(int column) const { return m_impl->columnType(column); }
 std::int64_t Statement::columnInt(int column) const { return m_impl->columnInt(column); }
 double Statement::columnDouble(int column) const { return m_impl->columnDouble(column); }
 std::string Statement::columnText(int column) const { return m_impl->columnText(column); }

@@ -28,6 +28,8 @@
 namespace unirank::storage {
 
 enum class Backend { SQLite, PostgreSQL };
+/// A result value's storage class (SQLite's), which a server column's type maps to.
+enum class ColumnType { Null, Integer, Real, Text };
 
 /// The current UTC time as ISO 8601 text with milliseconds (2026-11-27T14:32:53.123Z), in SQL.
 inline constexpr const char *kNowSql = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
@@ -115,6 +117,8 @@ public:
     void reset();     ///< resets and clears bindings, ready for reuse
 
     bool isNull(int column) const;
+    int columnCount() const;
+    ColumnType columnType(int column) const;
     std::int64_t columnInt(int column) const;
     double columnDouble(int column) const;
     std::string columnText(int column) const;

@@ -105,6 +105,17 @@ public:
     }
 
     bool isNull(int column) const override { return PQgetisnull(m_result.get(), m_row, column) != 0; }
+    int columnCount() const override { return m_result ? PQnfields(m_result.get()) : 0; }
+    ColumnType columnType(int column) const override
+    {
+        if (isNull(column))
+            return ColumnType::Null;
+        switch (PQftype(m_result.get(), column)) { // pg_type OIDs
+        case 16: case 20: case 21: case 23: return ColumnType::Integer; // bool, int8, int2, int4
+        case 700: case 701: case 1700: return ColumnType::Real;        // float4, float8, numeric
+        default: return ColumnType::Text;
+        }
+    }
     std::int64_t columnInt(int column) const override
     {
         const std::string_view v = value(column);

@@ -63,6 +63,16 @@ public:
     }
 
     bool isNull(int column) const override { return sqlite3_column_type(m_stmt, column) == SQLITE_NULL; }
+    int columnCount() const override { return sqlite3_column_count(m_stmt); }
+    ColumnType columnType(int column) const override
+    {
+        switch (sqlite3_column_type(m_stmt, column)) {
+        case SQLITE_NULL: return ColumnType::Null;
+        case SQLITE_INTEGER: return ColumnType::Integer;
+        case SQLITE_FLOAT: return ColumnType::Real;
+        default: return ColumnType::Text; // the schema stores no BLOBs
+        }
+    }
     std::int64_t columnInt(int column) const override { return sqlite3_column_int64(m_stmt, column); }
     double columnDouble(int column) const override { return sqlite3_column_double(m_stmt, column); }
     std::string columnText(int column) const override
