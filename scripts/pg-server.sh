@@ -2,10 +2,13 @@
 # A private PostgreSQL server for UniRank team projects on this machine: the tests' server, or a
 # local team server to try things out. Uses Debian's postgresql package (scripts/install-deps.sh).
 #
-#   scripts/pg-server.sh start DIR [PORT]   initdb DIR/data (once), start on 127.0.0.1:PORT (default: a
-#                                           free port), write the admin URL to DIR/url and print it
-#   scripts/pg-server.sh stop DIR           stop it (fast shutdown); the data stays in DIR/data
-#   scripts/pg-server.sh destroy DIR        stop it and remove DIR
+#   scripts/pg-server.sh start DIR [PORT]   initdb (once), start on 127.0.0.1:PORT (default: a free port),
+#                                           write the admin URL to DIR/url and print it
+#   scripts/pg-server.sh stop DIR           stop it (fast shutdown); the data stays
+#   scripts/pg-server.sh destroy DIR        stop it and remove DIR and the data
+#
+# The cluster lives in a folder of its own under ${TMPDIR:-/tmp} (named in DIR/datadir), where the
+# server's user can reach it even when DIR is inside a private home folder.
 #
 # The server listens on the loopback address only and trusts local connections (any role name, no
 # password): it is for tests and for one workstation. A real team server is set up as the README says.
@@ -35,9 +38,14 @@ case "$cmd" in
   start)
     mkdir -p "$dir"
     dir="$(cd "$dir" && pwd)"
-    data="$dir/data"
-    if [ ! -f "$data/PG_VERSION" ]; then
-      rm -rf "$data"; mkdir -p "$data"
+    if [ -f "$dir/datadir" ] && [ -f "$(cat "$dir/datadir")/PG_VERSION" ]; then
+      data="$(cat "$dir/datadir")"
+    else
+      cluster="$(mktemp -d "${TMPDIR:-/tmp}/unirank-pg.XXXXXX")"
+      chmod 755 "$cluster"
+      data="$cluster/data"
+      echo "$data" >"$dir/datadir"
+      mkdir -p "$data"
       [ ${#as_owner[@]} -eq 0 ] || chown nobody:nogroup "$data"
       chmod 700 "$data"
       "${as_owner[@]}" "$bindir/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 \
@@ -55,10 +63,14 @@ case "$cmd" in
     cat "$dir/url"
     ;;
   stop|destroy)
-    if [ -f "$dir/data/PG_VERSION" ]; then
-      "${as_owner[@]}" "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    data="$(cat "$dir/datadir" 2>/dev/null || true)"
+    if [ -n "$data" ] && [ -f "$data/PG_VERSION" ]; then
+      "${as_owner[@]}" "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
     fi
-    [ "$cmd" = stop ] || rm -rf "$dir"
+    if [ "$cmd" = destroy ]; then
+      [ -z "$data" ] || rm -rf "$(dirname "$data")"
+      rm -rf "$dir"
+    fi
     ;;
   *) sed -n 2,12p "$0" >&2; exit 2 ;;
 esac
