@@ -2,6 +2,7 @@
 #include "storage/label_writer.h"
 
 #include "storage/errors.h"
+#include "storage/pair_claims.h"
 #include "storage/repo/audit.h"
 
 #include <pthread.h>
@@ -55,6 +56,8 @@ std::future<Result<std::int64_t>> LabelWriter::addPair(PairLabelWrite l)
         if (!l.annotator.empty())
             in.annotatorId = ensureAnnotator(db, l.annotator);
         const auto id = insertPairLabel(db, in);
+        if (in.annotatorId)
+            closePairClaim(db, l.queryId, l.leftId, l.rightId, *in.annotatorId);
         appendAudit(db, l.annotator.empty() ? std::string(toString(l.source)) : l.annotator, "label", "pair_labels", id,
                     {{"outcome", toString(l.outcome)}});
         return id;

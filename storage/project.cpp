@@ -40,6 +40,20 @@ fs::path Project::mediaFolderFor(const fs::path &file)
     return folder;
 }
 
+std::filesystem::path Project::sideFolder(const std::string &kind) const
+{
+    if (onServer())
+        return m_media.root().parent_path() / kind;
+    return *fileSideFolder(m_file, kind);
+}
+
+std::optional<fs::path> Project::fileSideFolder(const fs::path &file, const std::string &kind)
+{
+    if (isServerLocation(file.native()))
+        return std::nullopt;
+    return fs::absolute(file).parent_path() / (file.stem().string() + "." + kind);
+}
+
 Result<std::unique_ptr<Project>> Project::create(const fs::path &location, const fs::path &sharedFolder)
 {
     return capture([&] {

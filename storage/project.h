@@ -22,6 +22,8 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <string>
 
 namespace unirank::storage {
 
@@ -45,6 +47,12 @@ public:
 
     /// A new connection to the same project, for another thread.
     Database openConnection() const;
+
+    /// A folder that belongs to the project, for `kind` "models" (trained adapters) or "cache" (image
+    /// embeddings): <name>.<kind> beside a project file, <shared folder>/<kind> for a server project.
+    std::filesystem::path sideFolder(const std::string &kind) const;
+    /// sideFolder for a location not opened yet: a file's, or nullopt for a server (ask the project).
+    static std::optional<std::filesystem::path> fileSideFolder(const std::filesystem::path &file, const std::string &kind);
 
     /// The media folder of a project file (<name>.media beside it).
     static std::filesystem::path mediaFolderFor(const std::filesystem::path &file);

@@ -30,6 +30,7 @@ constexpr TableCopy kTables[] = {
     {"annotators", "id"},
     {"graded_labels", "id"},
     {"pair_labels", "id"},
+    {"pair_claims", "id"},
     {"model_versions", "id"},
     {"score_runs", "id"},
     {"scores", "score_run_id, query_id, candidate_id"},

@@ -178,10 +178,29 @@ CREATE TABLE evaluations (
 CREATE INDEX evaluations_by_run ON evaluations(score_run_id);
 )sql";
 
+// v3: pair claims, so one pair is on one analyst's screen at a time (storage/pair_claims.h).
+constexpr const char *kSchemaV3 = R"sql(
+CREATE TABLE pair_claims (
+    id           INTEGER PRIMARY KEY,
+    query_id     INTEGER NOT NULL REFERENCES queries(id) ON DELETE CASCADE,
+    low_id       INTEGER NOT NULL REFERENCES candidates(id) ON DELETE CASCADE,
+    high_id      INTEGER NOT NULL REFERENCES candidates(id) ON DELETE CASCADE,
+    annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+    overlap      INTEGER NOT NULL DEFAULT 0 CHECK (overlap IN (0, 1)),
+    claimed_at   TEXT NOT NULL,
+    expires_at   TEXT NOT NULL,
+    closed_at    TEXT,
+    CHECK (low_id < high_id)
+);
+CREATE UNIQUE INDEX pair_claims_open ON pair_claims(query_id, low_id, high_id) WHERE closed_at IS NULL AND overlap = 0;
+CREATE INDEX pair_claims_annotator ON pair_claims(annotator_id) WHERE closed_at IS NULL;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema: collections, media, queries, candidates, lists, labels, models, runs, training, audit",
      kSchemaV1},
     {2, "evaluations of score runs", kSchemaV2},
+    {3, "pair claims: one pair on one analyst's screen at a time", kSchemaV3},
 };
 
 } // namespace

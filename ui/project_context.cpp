@@ -275,10 +275,9 @@ void ProjectContext::setCompareVersion(std::optional<std::int64_t> id)
 
 QString ProjectContext::cacheDir() const
 {
-    if (m_file.isEmpty())
+    if (!m_project)
         return {};
-    const QFileInfo info(m_file);
-    return info.absolutePath() + QLatin1Char('/') + info.completeBaseName() + QStringLiteral(".cache/image-embeddings");
+    return QString::fromStdString((m_project->sideFolder("cache") / "image-embeddings").string());
 }
 
 void ProjectContext::setLabelBusyPolicy(int busyTimeoutMs, int attempts)

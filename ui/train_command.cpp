@@ -75,11 +75,9 @@ QString shellCommand(const QString &program, const QStringList &arguments)
     return parts.join(QLatin1Char(' '));
 }
 
-QString freshOutputFolder(const QString &projectFile, const QString &kind, const QString &startName)
+QString freshOutputFolder(const QString &modelsFolder, const QString &kind, const QString &startName)
 {
-    const QFileInfo info(projectFile);
-    const QString base = info.absolutePath() + QLatin1Char('/') + info.completeBaseName() + QStringLiteral(".models/") + kind +
-                         QLatin1Char('-') + startName;
+    const QString base = modelsFolder + QLatin1Char('/') + kind + QLatin1Char('-') + startName;
     QString candidate = base;
     for (int n = 2; QFileInfo::exists(candidate) || QFileInfo::exists(candidate + QStringLiteral(".checkpoints")); ++n)
         candidate = base + QLatin1Char('-') + QString::number(n);

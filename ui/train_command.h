@@ -41,8 +41,8 @@ QStringList scoreArguments(const QString &project, const QString &collection, co
 /// A command line as a POSIX shell reads it: `program` then the arguments, each quoted when needed.
 QString shellCommand(const QString &program, const QStringList &arguments);
 
-/// A fresh output folder for a run: `<project dir>/<stem>.models/<kind>-<start>`, or with -2, -3, ...
-/// when that folder or its checkpoints exist.
-QString freshOutputFolder(const QString &projectFile, const QString &kind, const QString &startName);
+/// A fresh output folder for a run: `<modelsFolder>/<kind>-<start>`, or with -2, -3, ... when that folder
+/// or its checkpoints exist. `modelsFolder` is the project's (storage::Project::sideFolder("models")).
+QString freshOutputFolder(const QString &modelsFolder, const QString &kind, const QString &startName);
 
 } // namespace unirank::ui

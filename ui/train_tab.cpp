@@ -293,7 +293,8 @@ std::optional<TrainRequest> TrainTab::currentRequest()
     r.overrides = m_form->overrides();
     r.rounds = m_rounds->value();
     r.device = m_device->currentText();
-    r.output = freshOutputFolder(r.project, r.kind(), spec->name);
+    r.output = freshOutputFolder(QString::fromStdString(m_context.project().sideFolder("models").string()), r.kind(),
+                                 spec->name);
     return r;
 }
 

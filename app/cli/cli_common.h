@@ -51,6 +51,7 @@ std::vector<std::string> benchPresets();
 // storage (absent from a UNIRANK_CORE_ONLY build); model commands need libtorch.
 void addInitCommand(CLI::App &app);
 void addMigrateCommand(CLI::App &app);
+void addTeamCommand(CLI::App &app);
 void addImportCommand(CLI::App &app);
 void addExportCommand(CLI::App &app);
 void addStatsCommand(CLI::App &app);

@@ -165,11 +165,12 @@ std::string trainedWeightsHash(const scoring::ScoringModel &base, const fs::path
     return fullModel ? scoring::weightsHashOf(folder) : sha256Hex(base.baseWeightsHash + "+" + scoring::weightsHashOf(folder));
 }
 
-fs::path defaultOutput(const std::string &project, const std::string &given, const std::string &prefix, const std::string &name)
+fs::path defaultOutput(const storage::Project &project, const std::string &given, const std::string &prefix,
+                       const std::string &name)
 {
     if (!given.empty())
         return fs::absolute(given);
-    return fs::absolute(project).parent_path() / (fs::path(project).stem().string() + ".models") / (prefix + "-" + name);
+    return project.sideFolder("models") / (prefix + "-" + name);
 }
 
 } // namespace unirank::cli

@@ -97,8 +97,9 @@ std::string publishVersion(storage::Database &db, const std::filesystem::path &s
                            storage::ModelKind kind, const std::string &contentHash, std::int64_t parent,
                            const nlohmann::json &metadata, std::int64_t *versionId = nullptr);
 
-/// `<project dir>/<project stem>.models/<prefix>-<name>` unless `given` names a folder.
-std::filesystem::path defaultOutput(const std::string &project, const std::string &given, const std::string &prefix,
+/// `project.sideFolder("models")/<prefix>-<name>` (beside a project file, or in a server project's shared
+/// folder) unless `given` names a folder.
+std::filesystem::path defaultOutput(const storage::Project &project, const std::string &given, const std::string &prefix,
                                     const std::string &name);
 
 } // namespace unirank::cli

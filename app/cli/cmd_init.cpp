@@ -2,6 +2,8 @@
 // unirank-cli init PROJECT | init --server URL --folder DIR
 #include "cli_project.h"
 
+#include "storage/team_roles.h"
+
 #include <iostream>
 
 namespace unirank::cli {
@@ -31,6 +33,9 @@ void addInitCommand(CLI::App &app)
             auto project = require(storage::Project::create(a->server, a->folder));
             std::cout << "created a team project on " << storage::redactedLocation(a->server) << " (images in "
                       << project->media().root().string() << ")\n";
+            if (const auto roles = storage::setUpTeamRoles(project->db()); !roles)
+                std::cerr << "init: the team roles were not created (" << roles.error().message
+                          << "); an administrator with CREATEROLE runs `unirank-cli team URL setup`\n";
             return;
         }
         auto project = require(storage::Project::create(a->file));

@@ -133,7 +133,7 @@ void runScore(ScoreArgs a)
                 q.candidates.push_back({item.extId, item.text, item.image, item.imageHash});
             queries.push_back(std::move(q));
         }
-        const auto cacheDir = fs::path(a.project).parent_path() / (fs::path(a.project).stem().string() + ".cache");
+        const auto cacheDir = project->sideFolder("cache");
         options.imageCache = std::make_shared<scoring::EmbeddingCache>(512ull << 20, cacheDir / "image-embeddings");
         options.candidateCache = std::make_shared<scoring::EmbeddingCache>(scoring::kCandidateCacheMemory, cacheDir / "candidate-kv",
                                                                            scoring::kCandidateCacheDisk, "prefix_kv");

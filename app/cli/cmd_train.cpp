@@ -43,7 +43,7 @@ void trainSft(const Args &a)
     auto &db = project->db();
     const auto collection = storage::resolveCollection(db, a.collection);
     const auto modelDir = fs::absolute(a.model);
-    const auto adapterOut = defaultOutput(a.project, a.adapterOut, "sft", modelDir.filename().string());
+    const auto adapterOut = defaultOutput(*project, a.adapterOut, "sft", modelDir.filename().string());
     const fs::path outputDir = adapterOut.string() + ".checkpoints";
     if (!a.resume && !training::SftTrainer::latestCheckpoint(outputDir).empty())
         throw InputError(outputDir.string() + ": holds checkpoints of an earlier run; pass --resume to continue it, or "

@@ -49,7 +49,7 @@ void trainAlign(const AlignArgs &a)
     const auto modelDir = fs::absolute(a.model);
     const auto adapterDir = a.adapter.empty() ? fs::path() : fs::absolute(a.adapter);
     const auto start = adapterDir.empty() ? modelDir : adapterDir;
-    const auto adapterOut = defaultOutput(a.project, a.adapterOut, a.method, start.filename().string());
+    const auto adapterOut = defaultOutput(*project, a.adapterOut, a.method, start.filename().string());
     const fs::path outputDir = adapterOut.string() + ".checkpoints";
     if (!a.resume && !training::latestCheckpoint(outputDir).empty())
         throw InputError(outputDir.string() + ": holds checkpoints of an earlier run; pass --resume to continue it, or "

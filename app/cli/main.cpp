@@ -17,6 +17,7 @@ int main(int argc, char **argv)
 #ifndef UNIRANK_CORE_ONLY
     addInitCommand(app);
     addMigrateCommand(app);
+    addTeamCommand(app);
     addImportCommand(app);
     addExportCommand(app);
     addStatsCommand(app);

@@ -33,6 +33,11 @@ bool isTransient(std::string_view state)
     while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
         message.pop_back();
     const bool transient = isTransient(state);
+    if (state == "42501") // insufficient privilege, or a row-level security policy: the server's "no"
+        throw StorageError(ErrorKind::BadInput, 0,
+                           "the project server does not allow this for your role (" + message + ") in '" +
+                               sql.substr(0, 200) + "'",
+                           false);
     std::string text = "SQL error in '" + sql.substr(0, 300) + "': " + message + (state.empty() ? "" : " [" + state + "]");
     if (transient)
         text = "the project server is busy or unreachable (another analyst holds the rows, or the connection "

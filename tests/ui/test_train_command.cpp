@@ -76,7 +76,7 @@ private slots:
     void freshFolders()
     {
         QTemporaryDir dir;
-        const auto project = dir.filePath("demo.unirank");
+        const auto project = dir.filePath("demo.models");
         const auto first = ui::freshOutputFolder(project, "sft", "clipart-demo");
         QCOMPARE(first, dir.filePath("demo.models/sft-clipart-demo"));
         QVERIFY(QDir().mkpath(first + ".checkpoints")); // an unfinished run's checkpoints count as taken
