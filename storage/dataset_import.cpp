@@ -97,12 +97,19 @@ Result<ImportSummary> importDataset(Project &project, const fs::path &dir, const
         std::unordered_map<std::string, std::int64_t> queryIds, candidateIds;
         for (const auto &q : data.queries)
             queryIds.emplace(q.id, insertQuery(db, summary.collectionId, q, hashOf(q.imagePath)));
-        std::size_t done = 0;
         const std::size_t total = data.candidates.size();
-        for (const auto &c : data.candidates) {
-            candidateIds.emplace(c.id, insertCandidate(db, summary.collectionId, c, hashOf(c.imagePath)));
-            if (options.onProgress && (++done % 256 == 0 || done == total))
-                options.onProgress("write", done, total);
+        constexpr std::size_t kProgressStep = 4096;
+        for (std::size_t first = 0; first < total; first += kProgressStep) {
+            const auto end = std::min(total, first + kProgressStep);
+            const std::vector<Candidate> part(data.candidates.begin() + first, data.candidates.begin() + end);
+            std::vector<std::optional<std::string>> hashes;
+            for (const auto &c : part)
+                hashes.push_back(hashOf(c.imagePath));
+            const auto ids = insertCandidates(db, summary.collectionId, part, hashes);
+            for (std::size_t i = 0; i < part.size(); ++i)
+                candidateIds.emplace(part[i].id, ids[i]);
+            if (options.onProgress)
+                options.onProgress("write", end, total);
         }
 
         const auto importer = ensureAnnotator(db, "qrels");
@@ -111,8 +118,11 @@ Result<ImportSummary> importDataset(Project &project, const fs::path &dir, const
                               GradedSource::Imported);
         if (data.run) {
             const auto runId = insertFirstStageRun(db, summary.collectionId, data.runTag);
+            std::vector<ListEntryRow> entries;
+            entries.reserve(data.run->size());
             for (const auto &e : *data.run)
-                insertListEntry(db, runId, queryIds.at(e.queryId), candidateIds.at(e.docId), e.rank, e.score);
+                entries.push_back({queryIds.at(e.queryId), candidateIds.at(e.docId), e.rank, e.score});
+            insertListEntries(db, runId, entries);
             summary.runEntries = data.run->size();
         }
         summary.queries = data.queries.size();

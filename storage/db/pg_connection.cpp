@@ -40,8 +40,9 @@ bool isTransient(std::string_view state)
                            false);
     std::string text = "SQL error in '" + sql.substr(0, 300) + "': " + message + (state.empty() ? "" : " [" + state + "]");
     if (transient)
-        text = "the project server is busy or unreachable (another analyst holds the rows, or the connection "
-               "dropped); nothing was changed, try again in a moment [" + text + "]";
+        text = "the project is in use by another process (another analyst's UniRank Studio or unirank-cli is "
+               "writing to it on the server), or the server is unreachable; nothing was changed, try again in a "
+               "moment [" + text + "]";
     throw StorageError(transient ? ErrorKind::Busy : ErrorKind::Internal, 0, text, state.starts_with("23"));
 }
 

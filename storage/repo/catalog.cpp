@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "storage/repo/catalog.h"
 
+#include <algorithm>
+#include <unordered_map>
+
 namespace unirank::storage {
 namespace {
 
@@ -25,7 +28,75 @@ MediaRow readMedia(const Statement &s)
     return m;
 }
 
+/// Multi-row INSERTs: `INSERT INTO <head> VALUES (?, ...), (?, ...)<tail>`, kBatchRows rows per statement
+/// (a server answers each statement in one round trip). `bindRow(statement, firstParameter, i)` binds
+/// row i; `readRow(statement, firstIndexOfTheChunk)` reads each row the statement returns.
+constexpr std::size_t kBatchRows = 256;
+
+template <typename Bind, typename Read>
+void insertInBatches(Database &db, const std::string &head, int columns, std::size_t rows, const std::string &tail,
+                     Bind &&bindRow, Read &&readRow)
+{
+    const auto sqlFor = [&](std::size_t n) {
+        std::string sql = "INSERT INTO " + head + " VALUES ";
+        int p = 0;
+        for (std::size_t r = 0; r < n; ++r) {
+            sql += r ? ", (" : "(";
+            for (int c = 0; c < columns; ++c)
+                sql += (c ? ", ?" : "?") + std::to_string(++p);
+            sql += ")";
+        }
+        return sql + tail;
+    };
+    std::optional<Statement> last;
+    for (std::size_t first = 0; first < rows; first += kBatchRows) {
+        const auto n = std::min(kBatchRows, rows - first);
+        Statement *s = nullptr;
+        if (n == kBatchRows) {
+            s = &db.cached(sqlFor(n));
+        } else {
+            last.emplace(db.prepare(sqlFor(n)));
+            s = &*last;
+        }
+        for (std::size_t r = 0; r < n; ++r)
+            bindRow(*s, static_cast<int>(r) * columns + 1, first + r);
+        while (s->step())
+            readRow(*s, first);
+        s->reset();
+    }
+}
+
 } // namespace
+
+std::vector<std::int64_t> insertCandidates(Database &db, std::int64_t collectionId, const std::vector<Candidate> &candidates,
+                                           const std::vector<std::optional<std::string>> &imageHashes)
+{
+    std::vector<std::int64_t> ids(candidates.size(), 0);
+    std::unordered_map<std::string_view, std::size_t> indexOf;
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+        indexOf.emplace(candidates[i].id, i);
+    insertInBatches(
+        db, "candidates (collection_id, ext_id, modality, title, text, image_hash, image_path, metadata)", 8,
+        candidates.size(), " RETURNING id, ext_id",
+        [&](Statement &s, int p, std::size_t i) {
+            const auto &c = candidates[i];
+            s.bind(p, collectionId).bind(p + 1, c.id).bind(p + 2, toString(c.modality)).bind(p + 3, c.title);
+            s.bind(p + 4, c.text).bind(p + 5, imageHashes[i]).bind(p + 6, c.imagePath).bind(p + 7, metadataText(c.metadata));
+        },
+        [&](const Statement &s, std::size_t) { ids[indexOf.at(s.columnText(1))] = s.columnInt(0); });
+    return ids;
+}
+
+void insertListEntries(Database &db, std::int64_t runId, const std::vector<ListEntryRow> &entries)
+{
+    insertInBatches(
+        db, "candidate_lists (run_id, query_id, candidate_id, rank, score)", 5, entries.size(), "",
+        [&](Statement &s, int p, std::size_t i) {
+            const auto &e = entries[i];
+            s.bind(p, runId).bind(p + 1, e.queryId).bind(p + 2, e.candidateId).bind(p + 3, e.rank).bind(p + 4, e.score);
+        },
+        [](const Statement &, std::size_t) {});
+}
 
 std::int64_t insertCollection(Database &db, const std::string &name, const std::string &split,
                               const std::string &sourcePath)

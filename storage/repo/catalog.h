@@ -62,6 +62,10 @@ std::int64_t insertQuery(Database &db, std::int64_t collectionId, const Query &q
                          const std::optional<std::string> &imageHash);
 std::int64_t insertCandidate(Database &db, std::int64_t collectionId, const Candidate &candidate,
                              const std::optional<std::string> &imageHash);
+/// Inserts many candidates with multi-row INSERTs (one round trip per 256 on a server). Returns their
+/// ids in the order given. `imageHashes` is parallel to `candidates`.
+std::vector<std::int64_t> insertCandidates(Database &db, std::int64_t collectionId, const std::vector<Candidate> &candidates,
+                                           const std::vector<std::optional<std::string>> &imageHashes);
 std::vector<QueryRow> listQueries(Database &db, std::int64_t collectionId);
 std::vector<CandidateRow> listCandidates(Database &db, std::int64_t collectionId);
 std::optional<std::int64_t> findQueryId(Database &db, std::int64_t collectionId, const std::string &extId);
@@ -70,6 +74,13 @@ std::optional<std::int64_t> findCandidateId(Database &db, std::int64_t collectio
 std::int64_t insertFirstStageRun(Database &db, std::int64_t collectionId, const std::string &tag);
 void insertListEntry(Database &db, std::int64_t runId, std::int64_t queryId, std::int64_t candidateId, int rank,
                      double score);
+struct ListEntryRow {
+    std::int64_t queryId = 0, candidateId = 0;
+    int rank = 0;
+    double score = 0;
+};
+/// insertListEntry for many entries, with multi-row INSERTs.
+void insertListEntries(Database &db, std::int64_t runId, const std::vector<ListEntryRow> &entries);
 std::vector<FirstStageRunRow> listFirstStageRuns(Database &db, std::int64_t collectionId);
 /// The run's lines with external ids, ordered by query (import order) then rank.
 std::vector<RunEntry> firstStageEntries(Database &db, std::int64_t runId);

@@ -10,6 +10,8 @@
 
 #include <QElapsedTimer>
 #include <QTemporaryDir>
+#include "test_backend.h"
+
 #include <QTest>
 
 #include <fstream>
@@ -50,7 +52,7 @@ private slots:
         qInfo("wrote the dataset (%lld MB of corpus.jsonl) in %.1f s",
               static_cast<long long>(fs::file_size(root / "million" / "corpus.jsonl") >> 20), timer.elapsed() / 1000.0);
 
-        auto project = std::move(Project::create(root / "p.unirank").value());
+        auto project = test::freshProject(root, "p");
         timer.restart();
         const auto summary = importDataset(*project, root / "million");
         QVERIFY2(summary.has_value(), summary ? "" : summary.error().message.c_str());

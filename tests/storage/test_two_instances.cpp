@@ -5,11 +5,13 @@
 // database, the training run finished and recorded its metrics, and the file passes integrity_check.
 // Then the busy case: while another connection holds the write lock longer than the busy timeout,
 // a label write and `unirank-cli import` both fail with a clear "busy" report (and change nothing);
-// a write that waits less than the timeout simply succeeds.
+// a write that waits less than the timeout simply succeeds. On the server (test_two_instances_pg) the
+// project is a team project made with `init --server`, and the lock is a table lock on the labels.
 #include "cli_run.h"
 #include "storage/label_writer.h"
 #include "storage/repo/judgements.h"
 #include "storage/project.h"
+#include "test_backend.h"
 
 #include <QProcess>
 #include <QTemporaryDir>
@@ -36,8 +38,10 @@ class TestTwoInstances : public QObject {
 private slots:
     void initTestCase()
     {
-        m_project = m_dir.filePath("shared.unirank");
-        QCOMPARE(cli({"init", m_project}).code, 0);
+        m_project = QString::fromStdString(test::newProjectLocation(m_dir.path().toStdString(), "shared"));
+        const auto init = test::serverBackend() ? cli({"init", "--server", m_project, "--folder", m_dir.filePath("folder")})
+                                                : cli({"init", m_project});
+        QVERIFY2(init.code == 0, qPrintable(init.err));
         QCOMPARE(cli({"import", m_project, "--dataset", test::sourcePath("resources/demo/clipart-smoke")}).code, 0);
         auto db = Database::open(m_project.toStdString(), Database::Mode::ReadOnly);
         const auto query = db.queryInt("SELECT min(id) FROM queries").value();
@@ -102,8 +106,10 @@ private slots:
         const auto query = m_labelArgs[1].toLongLong(), candidate = m_labelArgs[2].toLongLong();
         const auto before = db.queryInt("SELECT count(*) FROM graded_labels").value();
 
+        // SQLite: the write lock of the whole file. Server: a lock that blocks writing labels, not reading.
+        const char *lock = test::serverBackend() ? "BEGIN; LOCK TABLE graded_labels IN EXCLUSIVE MODE" : "BEGIN IMMEDIATE";
         // Held for less than the busy timeout (5 s): the write waits, then succeeds.
-        holder.exec("BEGIN IMMEDIATE");
+        holder.exec(lock);
         auto waiting = writer.addGraded({query, candidate, 2, "waiter"});
         QThread::msleep(1500);
         QCOMPARE(waiting.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
@@ -112,7 +118,7 @@ private slots:
         QVERIFY2(waited.has_value(), waited ? "" : waited.error().message.c_str());
 
         // Held for longer: a clear busy error, nothing written, and the next write works.
-        holder.exec("BEGIN IMMEDIATE");
+        holder.exec(lock);
         const auto busy = writer.addGraded({query, candidate, 3, "waiter"}).get();
         QVERIFY(!busy.has_value());
         QCOMPARE(busy.error().kind, ErrorKind::Busy);
