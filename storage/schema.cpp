@@ -196,11 +196,24 @@ CREATE UNIQUE INDEX pair_claims_open ON pair_claims(query_id, low_id, high_id) W
 CREATE INDEX pair_claims_annotator ON pair_claims(annotator_id) WHERE closed_at IS NULL;
 )sql";
 
+// v3 on a server: every committed change to labels or claims notifies the channel unirank_labels
+// (storage/label_watch.h), so other analysts' screens follow.
+constexpr const char *kSchemaV3Server = R"sql(
+CREATE FUNCTION unirank_notify_labels() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN PERFORM pg_notify('unirank_labels', TG_TABLE_NAME); RETURN NULL; END $$;
+CREATE TRIGGER unirank_graded_labels_changed AFTER INSERT OR UPDATE OR DELETE ON graded_labels
+    FOR EACH STATEMENT EXECUTE FUNCTION unirank_notify_labels();
+CREATE TRIGGER unirank_pair_labels_changed AFTER INSERT OR UPDATE OR DELETE ON pair_labels
+    FOR EACH STATEMENT EXECUTE FUNCTION unirank_notify_labels();
+CREATE TRIGGER unirank_pair_claims_changed AFTER INSERT OR UPDATE OR DELETE ON pair_claims
+    FOR EACH STATEMENT EXECUTE FUNCTION unirank_notify_labels();
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema: collections, media, queries, candidates, lists, labels, models, runs, training, audit",
      kSchemaV1},
     {2, "evaluations of score runs", kSchemaV2},
-    {3, "pair claims: one pair on one analyst's screen at a time", kSchemaV3},
+    {3, "pair claims: one pair on one analyst's screen at a time", kSchemaV3, nullptr, kSchemaV3Server},
 };
 
 } // namespace
@@ -234,6 +247,8 @@ int migrate(Database &db, std::span<const Migration> migrations)
             db.exec(m.postgresSql);
         else
             db.execSchema(m.sql);
+        if (server && m.postgresExtra)
+            db.exec(m.postgresExtra);
         db.setUserVersion(m.version);
         if (db.hasTable("audit_log")) {
             nlohmann::ordered_json details{{"version", m.version}, {"description", m.description}};

@@ -16,6 +16,8 @@ struct Migration {
     const char *sql;         ///< a script; runs inside the migration's transaction
     /// The script for a server project; null: `sql` as toPostgresSchema (pg_sql.h) maps SQLite's DDL.
     const char *postgresSql = nullptr;
+    /// Run after it on a server only: what a file project has no use for (triggers that notify).
+    const char *postgresExtra = nullptr;
 };
 
 inline constexpr int kApplicationId = 0x554E524B; // "UNRK"

@@ -40,6 +40,8 @@ public:
     virtual bool hasTable(std::string_view name) = 0;
     virtual std::string integrityCheck() = 0;
     virtual void begin() = 0;
+    virtual void listen(const std::string &channel) = 0;
+    virtual bool waitForChange(std::chrono::milliseconds timeout) = 0;
 };
 
 std::unique_ptr<ConnectionImpl> openSqlite(const std::filesystem::path &path, Database::Mode mode, int busyTimeoutMs);

@@ -15,6 +15,7 @@
 
 #include "core/util/error.h"
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -181,6 +182,13 @@ public:
 
     /// BEGIN IMMEDIATE (SQLite: takes the write lock up front) or BEGIN (server). Use Transaction.
     void begin();
+
+    /// Subscribes this connection to a change channel (server: LISTEN; SQLite: nothing to do).
+    void listen(const std::string &channel);
+    /// Waits up to `timeout` for a change committed by another connection: a notification on a channel
+    /// listened to (server), or a new PRAGMA data_version (SQLite, checked once after the wait). True
+    /// when something changed. Throws StorageError when the connection is lost.
+    bool waitForChange(std::chrono::milliseconds timeout);
 
     /// The location as given (a path or a URL; may hold a password: do not print it).
     const std::filesystem::path &path() const { return m_path; }

@@ -7,7 +7,9 @@
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <cerrno>
 #include <cmath>
+#include <poll.h>
 
 namespace unirank::storage::detail {
 namespace {
@@ -235,6 +237,31 @@ public:
     }
 
     void begin() override { exec("BEGIN"); }
+
+    void listen(const std::string &channel) override { exec("LISTEN \"" + channel + "\""); }
+
+    bool waitForChange(std::chrono::milliseconds timeout) override
+    {
+        const auto drain = [&] {
+            bool any = false;
+            while (PGnotify *n = PQnotifies(m_conn)) {
+                PQfreemem(n);
+                any = true;
+            }
+            return any;
+        };
+        if (drain())
+            return true;
+        pollfd fd{PQsocket(m_conn), POLLIN, 0};
+        if (fd.fd < 0)
+            throwResult(m_conn, nullptr, "waiting for changes");
+        const int ready = ::poll(&fd, 1, static_cast<int>(timeout.count()));
+        if (ready < 0 && errno != EINTR)
+            throwResult(m_conn, nullptr, "waiting for changes");
+        if (ready > 0 && PQconsumeInput(m_conn) == 0)
+            throwResult(m_conn, nullptr, "waiting for changes");
+        return drain();
+    }
 
 private:
     PGconn *m_conn;

@@ -4,6 +4,8 @@
 
 #include <sqlite3.h>
 
+#include <thread>
+
 namespace unirank::storage::detail {
 namespace {
 
@@ -164,9 +166,17 @@ public:
     }
 
     void begin() override { exec("BEGIN IMMEDIATE"); }
+    void listen(const std::string &) override { m_dataVersion = queryInt("PRAGMA data_version"); }
+    bool waitForChange(std::chrono::milliseconds timeout) override
+    {
+        std::this_thread::sleep_for(timeout);
+        const auto version = queryInt("PRAGMA data_version");
+        return std::exchange(m_dataVersion, version) != version;
+    }
 
 private:
     sqlite3 *m_db;
+    std::int64_t m_dataVersion = 0;
 
     std::int64_t queryInt(const char *sql)
     {
