@@ -140,6 +140,12 @@ EvaluateTab::EvaluateTab(ProjectContext &context, QWidget *parent)
     connect(&m_context, &ProjectContext::versionsChanged, this, &EvaluateTab::fillBaselines);
     connect(&m_context, &ProjectContext::collectionChanged, this, &EvaluateTab::fillBaselines);
     connect(&m_context, &ProjectContext::projectClosed, this, [this] { m_model->setReport({}, {}); });
+    connect(&m_context, &ProjectContext::labelsChangedElsewhere, this, [this] {
+        // An evaluation is stored with the project, so it is not redone unasked: say the labels moved on.
+        if (m_run->isEnabled() && m_model->rowCount() > 0)
+            m_status->setText(tr("New labels arrived since this evaluation (other analysts): Evaluate again for "
+                                 "current agreement and metrics."));
+    });
     fillBaselines();
 }
 

@@ -111,6 +111,7 @@ LabelTab::LabelTab(ProjectContext &context, QWidget *parent)
 
     connect(&m_context, &ProjectContext::snapshotReady, this, &LabelTab::rebuildQueue);
     connect(&m_context, &ProjectContext::activeVersionChanged, this, &LabelTab::rebuildQueue);
+    connect(&m_context, &ProjectContext::labelsChangedElsewhere, this, &LabelTab::refreshJudged);
     connect(&m_context, &ProjectContext::compareVersionChanged, this, &LabelTab::rebuildQueue);
     connect(&m_context, &ProjectContext::projectClosed, this, [this] {
         m_queue.reset();
@@ -218,6 +219,40 @@ void LabelTab::rebuildQueue()
             setStatus(tr("Queue ready."));
             advance();
             emit queueReady();
+        });
+}
+
+void LabelTab::refreshJudged()
+{
+    if (!m_queue || !m_context.isOpen())
+        return;
+    const auto file = m_context.project().file().string();
+    const auto collection = m_collection;
+    const storage::QueueSources sources{m_context.activeVersion(), m_context.compareVersion()};
+    const auto queueGeneration = m_queueGeneration;
+    const auto generation = ++m_judgedGeneration;
+    runThenDeliver(
+        this,
+        [file, collection, sources]() -> std::shared_ptr<storage::QueueInput> {
+            try {
+                auto db = storage::Database::open(file, storage::Database::Mode::ReadOnly);
+                return std::make_shared<storage::QueueInput>(storage::queueInput(db, collection, sources));
+            } catch (const std::exception &) {
+                return nullptr; // the next change tries again
+            }
+        },
+        [this, generation, queueGeneration](const std::shared_ptr<storage::QueueInput> &input) {
+            if (!input || !m_queue || generation != m_judgedGeneration || queueGeneration != m_queueGeneration)
+                return;
+            const auto me = m_context.annotator().toStdString();
+            int others = 0;
+            for (const auto &j : input->judged) {
+                m_queue->markJudged(j.annotator, j.queryId, j.a, j.b);
+                others += j.annotator != me;
+            }
+            m_judgedByOthers = others;
+            updateProgress();
+            emit judgedRefreshed(others);
         });
 }
 
@@ -422,14 +457,15 @@ void LabelTab::updateProgress()
         return;
     }
     using labeling::PairReason;
-    m_progress->setText(tr("This session: %1 pairs    judged by you: %2    pools: hard negatives %3, uncertain %4, "
-                           "disagreements %5, random %6")
+    m_progress->setText(tr("This session: %1 pairs    judged by you: %2    by the team: %7    pools: hard negatives %3, "
+                           "uncertain %4, disagreements %5, random %6")
                             .arg(m_sessionCount)
                             .arg(m_queue->judgedBy(m_context.annotator().toStdString()))
                             .arg(m_queue->poolSize(PairReason::HardNegative))
                             .arg(m_queue->poolSize(PairReason::Uncertain))
                             .arg(m_queue->poolSize(PairReason::Disagreement))
-                            .arg(m_queue->poolSize(PairReason::Random)));
+                            .arg(m_queue->poolSize(PairReason::Random))
+                            .arg(m_judgedByOthers));
 }
 
 } // namespace unirank::ui

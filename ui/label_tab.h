@@ -41,6 +41,9 @@ public:
     /// Rebuilds the queue from the project in the background (queueReady follows).
     void rebuildQueue();
     void setQueueOptions(const labeling::PairQueueOptions &options); ///< saved in QSettings, rebuilds
+    /// Reads who judged what again (other analysts' labels arrived) without touching the pair shown:
+    /// pairs others judged meanwhile leave the queue or become agreement pairs. judgedRefreshed follows.
+    void refreshJudged();
     labeling::PairQueueOptions queueOptions() const { return m_options; }
 
     const std::optional<labeling::QueuedPair> &currentPair() const { return m_current; }
@@ -59,6 +62,7 @@ signals:
     void pairShown();
     void queueExhausted();
     void labelWritten(std::int64_t labelId); ///< committed
+    void judgedRefreshed(int pairsJudgedByOthers);
 
 protected:
     void showEvent(QShowEvent *event) override;
@@ -96,6 +100,8 @@ private:
     int m_sessionCount = 0;
     std::int64_t m_collection = 0;
     quint64 m_queueGeneration = 0; ///< the newest queue build; older answers are dropped
+    quint64 m_judgedGeneration = 0; ///< the newest refreshJudged read
+    int m_judgedByOthers = 0;
 };
 
 } // namespace unirank::ui

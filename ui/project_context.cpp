@@ -65,8 +65,19 @@ Result<void> ProjectContext::create(const QString &file)
 Result<void> ProjectContext::adopt(std::unique_ptr<storage::Project> project, const QString &file)
 {
     close();
-    m_file = QFileInfo(file).absoluteFilePath();
+    m_file = storage::isServerLocation(file.toStdString()) ? file : QFileInfo(file).absoluteFilePath();
     m_project = std::move(project);
+    if (!m_elsewhere) {
+        m_elsewhere = new QTimer(this);
+        m_elsewhere->setSingleShot(true);
+        m_elsewhere->setInterval(1000);
+        connect(m_elsewhere, &QTimer::timeout, this, &ProjectContext::labelsChangedElsewhere);
+    }
+    // The watcher's thread posts to the GUI thread; close() joins it before this object can go.
+    m_watcher = std::make_unique<storage::LabelWatcher>(m_project->file(), [this] {
+        QMetaObject::invokeMethod(
+            this, [this] { if (m_project && !m_elsewhere->isActive()) m_elsewhere->start(); }, Qt::QueuedConnection);
+    });
     m_labels = std::make_unique<LabelService>(m_project->file(), nullptr, m_busyTimeoutMs, m_busyAttempts);
     connect(m_labels.get(), &LabelService::done, this, &ProjectContext::onLabelReply);
     connect(m_labels.get(), &LabelService::waiting, this, &ProjectContext::labelWaiting);
@@ -95,7 +106,8 @@ Result<void> ProjectContext::adopt(std::unique_ptr<storage::Project> project, co
     QSettings settings;
     auto recent = settings.value(QStringLiteral("recentProjects")).toStringList();
     recent.removeAll(m_file);
-    recent.prepend(m_file);
+    if (storage::redactedLocation(m_file.toStdString()) == m_file.toStdString()) // never a password in the settings
+        recent.prepend(m_file);
     while (recent.size() > 8)
         recent.removeLast();
     settings.setValue(QStringLiteral("recentProjects"), recent);
@@ -125,6 +137,9 @@ void ProjectContext::close()
     if (!m_project)
         return;
     m_scoring.unload();
+    m_watcher.reset(); // joins its thread: no change is posted after this
+    if (m_elsewhere)
+        m_elsewhere->stop();
     m_labels.reset(); // finishes every queued label write
     m_project.reset();
     m_snapshot.reset();

@@ -14,6 +14,7 @@
 
 #include "core/util/error.h"
 #include "storage/label_history.h"
+#include "storage/label_watch.h"
 #include "ui/label_service.h"
 #include "storage/project.h"
 #include "storage/repo/catalog.h"
@@ -24,6 +25,7 @@
 
 #include <QObject>
 #include <QPointer>
+#include <QTimer>
 
 #include <functional>
 #include <memory>
@@ -117,6 +119,9 @@ signals:
     void annotatorChanged();
     /// A label was written, undone or redone for this query (committed).
     void labelsChanged(std::int64_t queryId);
+    /// Labels or pair claims changed in the project, by another analyst or process (or this one):
+    /// counts, the pair queue and agreement figures should be read again. At most about once a second.
+    void labelsChangedElsewhere();
     void labelWaiting(quint64 ticket, std::int64_t queryId); ///< another process holds the lock; retrying
     void labelSaved(quint64 ticket, std::int64_t queryId, std::int64_t labelId);
     void labelFailed(quint64 ticket, std::int64_t queryId, const QString &message);
@@ -135,6 +140,8 @@ private:
     QString m_file;
     std::unique_ptr<storage::Project> m_project;
     std::unique_ptr<LabelService> m_labels;
+    std::unique_ptr<storage::LabelWatcher> m_watcher; ///< its thread posts to m_elsewhere; stopped in close()
+    QTimer *m_elsewhere = nullptr;                     ///< coalesces changes into labelsChangedElsewhere
     int m_busyTimeoutMs = 2000, m_busyAttempts = 30;
     std::int64_t m_collectionId = 0;
     QString m_annotator;

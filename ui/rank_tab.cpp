@@ -118,6 +118,11 @@ RankTab::RankTab(ProjectContext &context, QWidget *parent)
             m_loader->loadGrades(m_context.project().file().string(), m_query);
         m_queries->refreshStatus();
     });
+    connect(&m_context, &ProjectContext::labelsChangedElsewhere, this, [this] { // another analyst's grades
+        if (m_query && m_context.isOpen())
+            m_loader->loadGrades(m_context.project().file().string(), m_query);
+        m_queries->refreshStatus();
+    });
     connect(m_loader, &RankingLoader::loaded, this, &RankTab::onLoaded);
     connect(m_loader, &RankingLoader::gradesLoaded, this,
             [this](std::int64_t queryId, const std::map<std::int64_t, int> &grades) {

@@ -4,6 +4,7 @@
 // pair again, Ctrl+Shift+Z restores it, Space writes nothing, and the queue never serves a pair twice
 // until it runs dry.
 #include "storage/dataset_import.h"
+#include "storage/label_writer.h"
 #include "storage/repo/judgements.h"
 #include "test_support.h"
 #include "ui/candidate_view.h"
@@ -288,6 +289,28 @@ private slots:
         const auto before = tab->sessionCount();
         QTest::keyClick(QApplication::focusWidget(), Qt::Key_1); // "left is better", straight away
         QTRY_COMPARE(tab->sessionCount(), before + 1);
+    }
+
+    void othersLabelsArriveLive()
+    {
+        // Another analyst (another process: here another connection) labels a pair: within seconds the
+        // open Label tab counts it and no longer serves it as a fresh pair.
+        const auto file = makeProject("team.unirank", false);
+        ui::MainWindow window;
+        QVERIFY(openInWindow(window, file));
+        auto *tab = window.labelTab();
+        QSignalSpy refreshed(tab, &ui::LabelTab::judgedRefreshed);
+        {
+            auto db = storage::Database::open(file.toStdString(), storage::Database::Mode::ReadWrite);
+            const auto q = db.queryInt("SELECT min(id) FROM queries").value();
+            const auto a = db.queryInt("SELECT min(candidate_id) FROM candidate_lists WHERE query_id = " + std::to_string(q)).value();
+            const auto b = db.queryInt("SELECT max(candidate_id) FROM candidate_lists WHERE query_id = " + std::to_string(q)).value();
+            storage::LabelWriter other(file.toStdString());
+            QVERIFY(other.addPair({q, a, b, PairOutcome::Left, "bob", PairSource::Human, false, "random"}).get());
+        }
+        QVERIFY(refreshed.wait(10000));
+        QCOMPARE(refreshed.last().at(0).toInt(), 1);
+        QVERIFY2(tab->progressText().contains("by the team: 1"), qPrintable(tab->progressText()));
     }
 
     void needsAnAnnotator()
