@@ -103,6 +103,25 @@ void MainWindow::buildMenus()
         if (!path.isEmpty() && !openProject(path))
             QMessageBox::warning(this, tr("Open Project"), statusBar()->currentMessage());
     });
+    // Counts follow other analysts' labels as they arrive (a team project, or another process on a file).
+    connect(m_context, &ProjectContext::labelsChangedElsewhere, this, [this] {
+        if (m_context->isOpen())
+            m_summary->load(m_context->file());
+    });
+    file->addAction(tr("Open &Team Project..."), this, [this] {
+        if (!m_train->confirmStop(this))
+            return;
+        const auto url = QInputDialog::getText(this, tr("Open Team Project"),
+                                               tr("The project's PostgreSQL URL (postgresql://you@server/database; a "
+                                                  "password belongs in ~/.pgpass):"))
+                             .trimmed();
+        if (url.isEmpty())
+            return;
+        if (!storage::isServerLocation(url.toStdString()))
+            QMessageBox::warning(this, tr("Open Team Project"), tr("A team project's address starts with postgresql://"));
+        else if (!openProject(url))
+            QMessageBox::warning(this, tr("Open Team Project"), statusBar()->currentMessage());
+    });
     m_recent = file->addMenu(tr("Open &Recent"));
     file->addAction(tr("&Import Dataset..."), this, [this] {
         if (!m_context->isOpen()) {
@@ -217,18 +236,28 @@ void MainWindow::updateUndoActions()
 
 bool MainWindow::openProject(const QString &file)
 {
+    const bool server = storage::isServerLocation(file.toStdString());
+    const auto shown = QString::fromStdString(storage::redactedLocation(file.toStdString()));
     if (!m_train->confirmStop(this)) {
-        statusBar()->showMessage(tr("A training run is still going; %1 was not opened.").arg(file));
+        statusBar()->showMessage(tr("A training run is still going; %1 was not opened.").arg(shown));
         return false;
     }
     const auto opened = m_context->open(file);
     if (!opened) {
-        statusBar()->showMessage(tr("Cannot open %1: %2").arg(file, QString::fromStdString(opened.error().message)));
+        statusBar()->showMessage(tr("Cannot open %1: %2").arg(shown, QString::fromStdString(opened.error().message)));
         return false;
     }
-    setWindowTitle(tr("%1 - UniRank Studio").arg(QFileInfo(file).fileName()));
+    setWindowTitle(tr("%1 - UniRank Studio").arg(server ? shown : QFileInfo(file).fileName()));
     m_summary->load(m_context->file());
     updateRecentMenu();
+    if (server) {
+        // On a team server an analyst labels in their login's name (the server refuses any other).
+        const auto user = m_context->db().prepare("SELECT current_user").first([](const storage::Statement &s) {
+            return s.columnText(0);
+        });
+        if (user)
+            m_context->setAnnotator(QString::fromStdString(*user));
+    }
     if (m_context->annotator().isEmpty())
         askAnnotator();
     return true;

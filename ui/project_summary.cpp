@@ -48,7 +48,7 @@ ProjectSummary::~ProjectSummary() { m_watcher.waitForFinished(); }
 
 void ProjectSummary::load(const QString &projectFile)
 {
-    m_status->setText(tr("Loading %1 ...").arg(projectFile));
+    m_status->setText(tr("Loading %1 ...").arg(QString::fromStdString(storage::redactedLocation(projectFile.toStdString()))));
     const std::string file = projectFile.toStdString();
     m_watcher.setFuture(QtConcurrent::run([file]() -> Result<Overview> {
         // Worker thread: its own connection; errors become values, nothing escapes.
