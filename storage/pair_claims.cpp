@@ -75,6 +75,17 @@ void closePairClaim(Database &db, std::int64_t queryId, std::int64_t a, std::int
         .run();
 }
 
+Result<int> releasePairClaim(Database &db, std::int64_t queryId, std::int64_t a, std::int64_t b, const std::string &annotator)
+{
+    return capture([&] {
+        db.cached("UPDATE pair_claims SET closed_at = ?5 WHERE query_id = ?1 AND low_id = ?2 AND high_id = ?3 AND "
+                  "closed_at IS NULL AND annotator_id = (SELECT id FROM annotators WHERE name = ?4)")
+            .bindAll(queryId, std::min(a, b), std::max(a, b), annotator, utcTimestamp())
+            .run();
+        return db.changes();
+    });
+}
+
 Result<int> releasePairClaims(Database &db, const std::string &annotator)
 {
     return capture([&] {

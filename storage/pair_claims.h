@@ -41,6 +41,9 @@ Result<ClaimOutcome> claimPair(Database &db, const PairClaimRequest &request);
 /// Closes the annotator's open claim on the pair (the label write calls it in its transaction).
 void closePairClaim(Database &db, std::int64_t queryId, std::int64_t a, std::int64_t b, std::int64_t annotatorId);
 
+/// Releases the annotator's open claim on one pair (a skipped pair goes back to the team).
+Result<int> releasePairClaim(Database &db, std::int64_t queryId, std::int64_t a, std::int64_t b, const std::string &annotator);
+
 /// Releases every open claim of the annotator (leaving the Label tab, closing the project).
 Result<int> releasePairClaims(Database &db, const std::string &annotator);
 

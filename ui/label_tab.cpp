@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/label_tab.h"
 
+#include "storage/pair_claims.h"
+
 #include "storage/browse.h"
 #include "ui/async_result.h"
 #include "ui/candidate_view.h"
@@ -209,6 +211,8 @@ void LabelTab::rebuildQueue()
                 return;
             }
             m_queue = std::make_unique<labeling::PairQueue>(input->queries, m_options);
+            m_skippedByClaims = 0;
+            ++m_claimGeneration; // a claim answer for the old queue is dropped
             for (const auto &j : input->judged)
                 m_queue->markJudged(j.annotator, j.queryId, j.a, j.b);
             for (const auto &[ticket, saving] : m_saving) // written, not yet committed when the queue was read
@@ -316,7 +320,12 @@ void LabelTab::advance()
         m_current = m_upcoming.front();
         m_upcoming.pop_front();
     } else if (m_queue && !m_context.annotator().isEmpty()) {
-        m_current = m_queue->next(m_context.annotator().toStdString());
+        auto next = m_queue->next(m_context.annotator().toStdString());
+        if (next && m_context.project().onServer()) {
+            claimThenShow(*next);
+            return;
+        }
+        m_current = std::move(next);
         if (!m_current) {
             setStatus(tr("The queue is empty: you have judged every pair it can offer."));
             emit queueExhausted();
@@ -330,6 +339,49 @@ void LabelTab::advance()
     if (!m_context.annotator().isEmpty() && m_status->text() == annotatorPrompt())
         setStatus(QString());
     showPair();
+}
+
+void LabelTab::claimThenShow(const labeling::QueuedPair &pair)
+{
+    m_current.reset();
+    showPair();
+    setStatus(tr("Reserving the next pair ..."));
+    const auto generation = ++m_claimGeneration;
+    const auto file = m_context.project().file().string();
+    const storage::PairClaimRequest request{std::stoll(pair.queryId), std::stoll(pair.left), std::stoll(pair.right),
+                                            m_context.annotator().toStdString(),
+                                            pair.reason == labeling::PairReason::Agreement};
+    runThenDeliver(
+        this,
+        [file, request]() -> Result<storage::ClaimOutcome> {
+            try {
+                auto db = storage::Database::open(file, storage::Database::Mode::ReadWrite);
+                return storage::claimPair(db, request);
+            } catch (const std::exception &e) {
+                return std::unexpected(Error{ErrorKind::Busy, e.what()});
+            }
+        },
+        [this, generation, pair](const Result<storage::ClaimOutcome> &claimed) {
+            if (generation != m_claimGeneration || !m_queue)
+                return;
+            if (!claimed) {
+                m_current.reset();
+                showPair();
+                setStatus(tr("Cannot reserve a pair: %1").arg(QString::fromStdString(claimed.error().message)));
+                return;
+            }
+            if (*claimed != storage::ClaimOutcome::Claimed) {
+                // Another analyst has it or judged it: never draw it again in this session.
+                m_queue->markJudged(m_context.annotator().toStdString(), pair.queryId, pair.left, pair.right);
+                ++m_skippedByClaims;
+                advance();
+                return;
+            }
+            m_current = pair;
+            setStatus(QString());
+            showPair();
+            emit pairShown();
+        });
 }
 
 QString LabelTab::annotatorPrompt() const
@@ -440,9 +492,27 @@ void LabelTab::skip()
 {
     if (!m_current)
         return;
-    // Not shown again in this session; nothing is written.
+    // Not shown again in this session; nothing is written. On a team server the pair goes back to the team.
     if (m_queue)
         m_queue->markJudged(m_context.annotator().toStdString(), m_current->queryId, m_current->left, m_current->right);
+    if (m_context.project().onServer()) {
+        const auto file = m_context.project().file().string();
+        const auto p = *m_current;
+        const auto annotator = m_context.annotator().toStdString();
+        runThenDeliver(
+            this,
+            [file, p, annotator]() -> bool {
+                try {
+                    auto db = storage::Database::open(file, storage::Database::Mode::ReadWrite);
+                    return storage::releasePairClaim(db, std::stoll(p.queryId), std::stoll(p.left), std::stoll(p.right),
+                                                     annotator)
+                        .has_value();
+                } catch (const std::exception &) {
+                    return false; // the claim expires with its lease
+                }
+            },
+            [](bool) {});
+    }
     setStatus(tr("Skipped."));
     m_current.reset();
     advance();
@@ -460,7 +530,7 @@ void LabelTab::updateProgress()
     m_progress->setText(tr("This session: %1 pairs    judged by you: %2    by the team: %7    pools: hard negatives %3, "
                            "uncertain %4, disagreements %5, random %6")
                             .arg(m_sessionCount)
-                            .arg(m_queue->judgedBy(m_context.annotator().toStdString()))
+                            .arg(static_cast<int>(m_queue->judgedBy(m_context.annotator().toStdString())) - m_skippedByClaims)
                             .arg(m_queue->poolSize(PairReason::HardNegative))
                             .arg(m_queue->poolSize(PairReason::Uncertain))
                             .arg(m_queue->poolSize(PairReason::Disagreement))

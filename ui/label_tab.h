@@ -71,6 +71,9 @@ private:
     QString annotatorPrompt() const;
     void showPair();
     void advance();
+    /// A team project: claims `pair` on a pool thread (storage/pair_claims.h) and shows it when this
+    /// analyst got it; a pair another analyst has on screen or judged meanwhile is skipped.
+    void claimThenShow(const labeling::QueuedPair &pair);
     void updateProgress();
     void setStatus(const QString &text);
     void editOptions();
@@ -101,6 +104,8 @@ private:
     std::int64_t m_collection = 0;
     quint64 m_queueGeneration = 0; ///< the newest queue build; older answers are dropped
     quint64 m_judgedGeneration = 0; ///< the newest refreshJudged read
+    quint64 m_claimGeneration = 0;  ///< the newest pair claim; older answers are dropped
+    int m_skippedByClaims = 0;      ///< pairs another analyst had (this session)
     int m_judgedByOthers = 0;
 };
 

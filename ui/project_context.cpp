@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/project_context.h"
 
+#include "storage/pair_claims.h"
 #include "ui/async_result.h"
 
 #include <QCryptographicHash>
@@ -137,6 +138,8 @@ void ProjectContext::close()
     if (!m_project)
         return;
     m_scoring.unload();
+    if (m_project->onServer() && !m_annotator.isEmpty())
+        (void)storage::releasePairClaims(m_project->db(), m_annotator.toStdString()); // else they expire
     m_watcher.reset(); // joins its thread: no change is posted after this
     if (m_elsewhere)
         m_elsewhere->stop();

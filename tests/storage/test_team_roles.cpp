@@ -3,6 +3,7 @@
 // and undo their own labels, and the server refuses their imports, deletions, model versions and any
 // label, undo or pair claim in another analyst's name. Curators import and delete; trainers publish.
 // Server only (test_team_roles_pg): a project file has one analyst and no roles.
+#include "cli_run.h"
 #include "storage/dataset_export.h"
 #include "storage/dataset_import.h"
 #include "storage/label_writer.h"
@@ -112,6 +113,22 @@ private slots:
         auto tom = Database::open(as("tom"));
         QVERIFY(insertModelVersion(tom, {0, "base", ModelKind::Base, "/m/base", "h0", std::nullopt, {}, ""}) > 0);
         QVERIFY_THROWS_EXCEPTION(StorageError, tom.exec("DELETE FROM collections"));
+    }
+
+    void theCommandLineManagesTheTeam()
+    {
+        const auto cli = [](const QStringList &args) { return test::runCli(QStringLiteral(UNIRANK_CLI), args); };
+        const auto url = QString::fromStdString(m_owner);
+        auto added = cli({"team", url, "add", "dora", "--role", "curator"});
+        QVERIFY2(added.code == 0, qPrintable(added.err));
+        const auto listed = cli({"team", url, "list"});
+        QVERIFY2(listed.code == 0, qPrintable(listed.err));
+        QVERIFY2(listed.out.contains("dora\tcurator") && listed.out.contains("alice\tannotator"), qPrintable(listed.out));
+        QCOMPARE(cli({"team", url, "remove", "dora", "--role", "curator"}).code, 0);
+        QVERIFY(!cli({"team", url, "list"}).out.contains("dora"));
+        // An annotator cannot hand out roles: the server refuses it.
+        const auto refused = cli({"team", QString::fromStdString(as("alice")), "add", "eve", "--role", "curator"});
+        QVERIFY(refused.code != 0);
     }
 
     void filesHaveNoRoles()

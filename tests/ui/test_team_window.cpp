@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The desktop app on a team project (server only, test_team_window_pg): opened by URL, the analyst
-// labels in their login's name, the window never shows the password, and another analyst's label
+// labels in their login's name, the window never shows the password, a pair on one analyst's screen is
+// claimed (another gets "taken", then "judged"), a skipped pair goes back, and another analyst's label
 // reaches the open Label tab.
 #include "storage/dataset_import.h"
 #include "storage/label_writer.h"
+#include "storage/pair_claims.h"
 #include "storage/team_roles.h"
 #include "test_backend.h"
 #include "test_support.h"
@@ -54,12 +56,27 @@ private slots:
         window.show();
         QVERIFY(ready.count() > 0 || ready.wait(20000));
         auto *tab = window.labelTab();
-        QVERIFY(tab->currentPair().has_value());
+        QTRY_VERIFY_WITH_TIMEOUT(tab->currentPair().has_value(), 10000); // shown once alice holds its claim
+        const auto shown = *tab->currentPair();
+        const storage::PairClaimRequest same{std::stoll(shown.queryId), std::stoll(shown.left), std::stoll(shown.right),
+                                             "bob", false};
+        auto bobDb = storage::Database::open(bob);
+        QCOMPARE(storage::claimPair(bobDb, same).value(), storage::ClaimOutcome::Taken); // on alice's screen
         QVERIFY(tab->judge(PairOutcome::Left));
         QTRY_COMPARE_WITH_TIMEOUT(window.context().pendingLabels(), 0, 10000);
         QCOMPARE(window.context().db().queryInt("SELECT count(*) FROM pair_labels p JOIN annotators a ON "
                                                  "a.id = p.annotator_id WHERE a.name = 'alice'"),
                  std::optional<std::int64_t>(1));
+        QCOMPARE(storage::claimPair(bobDb, same).value(), storage::ClaimOutcome::Judged); // alice labelled it
+
+        // A pair alice skips goes back to the team at once (not after the claim's lease).
+        QTRY_VERIFY_WITH_TIMEOUT(tab->currentPair().has_value(), 10000);
+        const auto second = *tab->currentPair();
+        tab->skip();
+        const storage::PairClaimRequest skipped{std::stoll(second.queryId), std::stoll(second.left),
+                                                std::stoll(second.right), "bob", false};
+        QTRY_VERIFY_WITH_TIMEOUT(storage::claimPair(bobDb, skipped).value() == storage::ClaimOutcome::Claimed, 10000);
+        QVERIFY(storage::releasePairClaims(bobDb, "bob"));
 
         QSignalSpy refreshed(tab, &ui::LabelTab::judgedRefreshed);
         {
