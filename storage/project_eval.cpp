@@ -85,6 +85,15 @@ eval::Report evaluate(Project &project, const ProjectEvalOptions &o)
 
 } // namespace
 
+eval::AnnotatorAgreement teamAgreement(Database &db, std::int64_t collectionId)
+{
+    std::vector<eval::PairJudgement> pairs;
+    for (const auto &p : currentPreferences(db, collectionId))
+        if (p.source == PairSource::Human)
+            pairs.push_back({p.queryId, p.leftId, p.rightId, p.outcome, p.annotator});
+    return eval::krippendorffAlpha(pairs);
+}
+
 Result<eval::Report> evaluateProject(Project &project, const ProjectEvalOptions &options)
 {
     return capture([&] { return evaluate(project, options); });

@@ -32,4 +32,8 @@ struct StoredEvaluation {
 Result<eval::Report> evaluateProject(Project &project, const ProjectEvalOptions &options);
 std::vector<StoredEvaluation> listEvaluations(Database &db, std::int64_t scoreRunId);
 
+/// Inter-annotator agreement of the collection's current human pair labels (Krippendorff's alpha
+/// over pairs judged by two or more analysts). Reads only; the Evaluate tab shows it live.
+eval::AnnotatorAgreement teamAgreement(Database &db, std::int64_t collectionId);
+
 } // namespace unirank::storage

@@ -5,6 +5,7 @@
 #include "storage/errors.h"
 #include "storage/project_eval.h"
 #include "storage/repo/catalog.h"
+#include "ui/async_result.h"
 #include "ui/eval_charts.h"
 #include "ui/evaluation_model.h"
 
@@ -98,6 +99,9 @@ EvaluateTab::EvaluateTab(ProjectContext &context, QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(top);
     layout->addWidget(split, 1);
+    m_team = new QLabel(this);
+    m_team->setTextFormat(Qt::PlainText);
+    layout->addWidget(m_team);
     layout->addWidget(m_status);
     m_status->setTextFormat(Qt::PlainText);
     m_status->setText(tr("Press Evaluate to compare the versions against the labels."));
@@ -140,6 +144,11 @@ EvaluateTab::EvaluateTab(ProjectContext &context, QWidget *parent)
     connect(&m_context, &ProjectContext::versionsChanged, this, &EvaluateTab::fillBaselines);
     connect(&m_context, &ProjectContext::collectionChanged, this, &EvaluateTab::fillBaselines);
     connect(&m_context, &ProjectContext::projectClosed, this, [this] { m_model->setReport({}, {}); });
+    connect(&m_context, &ProjectContext::projectOpened, this, &EvaluateTab::refreshTeamAgreement);
+    connect(&m_context, &ProjectContext::collectionChanged, this, &EvaluateTab::refreshTeamAgreement);
+    connect(&m_context, &ProjectContext::labelsChanged, this, &EvaluateTab::refreshTeamAgreement);
+    connect(&m_context, &ProjectContext::labelsChangedElsewhere, this, &EvaluateTab::refreshTeamAgreement);
+    connect(&m_context, &ProjectContext::projectClosed, this, [this] { m_team->clear(); });
     connect(&m_context, &ProjectContext::labelsChangedElsewhere, this, [this] {
         // An evaluation is stored with the project, so it is not redone unasked: say the labels moved on.
         if (m_run->isEnabled() && m_model->rowCount() > 0)
@@ -152,6 +161,40 @@ EvaluateTab::EvaluateTab(ProjectContext &context, QWidget *parent)
 EvaluateTab::~EvaluateTab() { m_watcher.waitForFinished(); }
 
 QString EvaluateTab::statusText() const { return m_status->text(); }
+
+QString EvaluateTab::teamAgreementText() const { return m_team->text(); }
+
+void EvaluateTab::refreshTeamAgreement()
+{
+    if (!m_context.isOpen() || m_context.collectionId() == 0)
+        return;
+    const auto file = m_context.project().file().string();
+    const auto collection = m_context.collectionId();
+    const auto generation = ++m_teamGeneration;
+    runThenDeliver(
+        this,
+        [file, collection]() -> std::optional<eval::AnnotatorAgreement> {
+            try {
+                auto db = storage::Database::open(file, storage::Database::Mode::ReadOnly);
+                return storage::teamAgreement(db, collection);
+            } catch (const std::exception &) {
+                return std::nullopt; // the next change tries again
+            }
+        },
+        [this, generation](const std::optional<eval::AnnotatorAgreement> &a) {
+            if (generation != m_teamGeneration || !a)
+                return;
+            m_team->setText(a->alpha ? tr("Team agreement: Krippendorff's alpha %1 over %2 pairs judged by two or more "
+                                          "analysts (%3 judgements); updated as labels arrive.")
+                                           .arg(*a->alpha, 0, 'f', 3)
+                                           .arg(a->units)
+                                           .arg(a->judgements)
+                                     : tr("Team agreement: not yet measurable (%1 pairs judged by two or more "
+                                          "analysts); updated as labels arrive.")
+                                           .arg(a->units));
+            emit teamAgreementUpdated();
+        });
+}
 
 void EvaluateTab::fillBaselines()
 {

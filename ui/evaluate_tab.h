@@ -50,14 +50,18 @@ public:
     QChartView *modalityChart() const { return m_modalityChart; }
     QChartView *reliabilityChart() const { return m_reliabilityChart; }
     QString statusText() const;
+    /// "Team agreement: ..." over the current human pair labels, kept up to date as labels arrive.
+    QString teamAgreementText() const;
 
 signals:
+    void teamAgreementUpdated();
     void evaluated();
     void evaluationFailed(const QString &message);
     /// The user wants to see this query (external id) in the Rank tab.
     void openQuery(const QString &queryExtId);
 
 private:
+    void refreshTeamAgreement();
     void fillBaselines();
     void showReport(const nlohmann::json &report);
     void refreshCharts();
@@ -75,6 +79,8 @@ private:
     QChartView *m_metricChart;
     QChartView *m_modalityChart;
     QChartView *m_reliabilityChart;
+    QLabel *m_team = nullptr;
+    quint64 m_teamGeneration = 0; ///< the newest agreement read wins
     QLabel *m_status;
     QStringList m_pendingMetrics; ///< of the evaluation in flight
     QFutureWatcher<Result<nlohmann::json>> m_watcher;

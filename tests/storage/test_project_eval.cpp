@@ -79,6 +79,33 @@ private slots:
         QVERIFY(!evaluateProject(*m_project, o));
     }
 
+    void teamAgreementOfHumanLabels()
+    {
+        auto p = test::freshProject(std::filesystem::path(m_tmp.path().toStdString()), "team");
+        const auto tiny = std::filesystem::path(m_tmp.path().toStdString()) / "team-data";
+        test::makeTinyDataset(tiny);
+        QVERIFY(importDataset(*p, tiny, {}));
+        auto &db = p->db();
+        const auto c = listCollections(db).front().id;
+        const auto q = listQueries(db, c).front().id;
+        const auto cands = listCandidates(db, c);
+        QCOMPARE(teamAgreement(db, c).units, std::size_t(0));
+        const auto ann = ensureAnnotator(db, "ann"), bob = ensureAnnotator(db, "bob");
+        const auto pair = [&](std::size_t i, std::size_t j, PairOutcome o, std::optional<std::int64_t> who, PairSource s) {
+            insertPairLabel(db, {q, cands[i].id, cands[j].id, o, who, s, false, ""});
+        };
+        pair(0, 1, PairOutcome::Left, ann, PairSource::Human);
+        pair(1, 0, PairOutcome::Right, bob, PairSource::Human); // the same preference, sides swapped
+        pair(1, 2, PairOutcome::Left, ann, PairSource::Human);
+        pair(1, 2, PairOutcome::Right, bob, PairSource::Human);
+        pair(0, 2, PairOutcome::Left, std::nullopt, PairSource::Mined); // not an analyst's
+        const auto a = teamAgreement(db, c);
+        QCOMPARE(a.units, std::size_t(2));
+        QCOMPARE(a.judgements, std::size_t(4));
+        QVERIFY(a.alpha.has_value());
+        QVERIFY(*a.alpha < 1.0); // one agreement, one disagreement
+    }
+
     void unknownModelVersion()
     {
         ProjectEvalOptions o;

@@ -4,6 +4,7 @@
 // changes), the charts have one series per thing shown, the per-query drill-down opens the query in
 // the Rank tab, and the exports are complete files. The table model passes QAbstractItemModelTester.
 #include "storage/dataset_import.h"
+#include "storage/label_writer.h"
 #include "storage/project_eval.h"
 #include "storage/repo/catalog.h"
 #include "storage/score_store.h"
@@ -140,6 +141,38 @@ private slots:
         const auto *list = window.context().snapshot()->list(window.rankTab()->currentQuery());
         QVERIFY(list);
         QCOMPARE(QString::fromStdString(list->queryExtId), queryExt);
+    }
+
+    void teamAgreementFollowsLabels()
+    {
+        ui::MainWindow window;
+        window.context().setAnnotator(QStringLiteral("alice"));
+        auto *tab = window.evaluateTab();
+        QSignalSpy updated(tab, &ui::EvaluateTab::teamAgreementUpdated);
+        QVERIFY(window.openProject(m_file));
+        QVERIFY(updated.wait(20000));
+        QVERIFY2(tab->teamAgreementText().contains("not yet measurable"), qPrintable(tab->teamAgreementText()));
+        {
+            // Two other analysts judge three pairs (another process: its own connection and writer).
+            auto db = storage::Database::open(m_file.toStdString(), storage::Database::Mode::ReadOnly);
+            const auto q = db.queryInt("SELECT min(id) FROM queries").value();
+            auto ids = db.prepare("SELECT candidate_id FROM candidate_lists WHERE query_id = ?1 ORDER BY rank LIMIT 4")
+                           .bind(1, q)
+                           .collect([](const storage::Statement &s) { return s.columnInt(0); });
+            storage::LabelWriter writer(m_file.toStdString());
+            const auto label = [&](int a, int b, PairOutcome o, const char *who) {
+                QVERIFY(writer.addPair({q, ids[a], ids[b], o, who, PairSource::Human, false, "random"}).get());
+            };
+            label(0, 1, PairOutcome::Left, "bob");
+            label(0, 1, PairOutcome::Left, "carol");
+            label(1, 2, PairOutcome::Right, "bob");
+            label(1, 2, PairOutcome::Right, "carol");
+            label(2, 3, PairOutcome::Left, "bob");
+            label(2, 3, PairOutcome::Right, "carol");
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(tab->teamAgreementText().contains("over 3 pairs"), 15000);
+        QVERIFY2(tab->teamAgreementText().contains("alpha") && tab->teamAgreementText().contains("(6 judgements)"),
+                 qPrintable(tab->teamAgreementText()));
     }
 
     void modelFormatting()
