@@ -7,7 +7,8 @@
 //   export      the export folder is absent or a complete dataset that reads back with all rows;
 //   checkpoint  every checkpoint folder is complete (weights match their trainer state, the optimizer
 //               state loads), the last acknowledged one is there, and best/ is a whole checkpoint.
-// Label writes are covered the same way by test_crash_safety.
+// Label writes are covered the same way by test_crash_safety. test_crash_consistency_pg does the same
+// with the project on the test server (the checkpoint part involves no database and runs alike).
 #include "core/formats/beir.h"
 #include "core/model/torch_io.h"
 #include "core/training/checkpoints.h"
@@ -15,6 +16,7 @@
 #include "core/util/json_text.h"
 #include "storage/dataset_import.h"
 #include "storage/project.h"
+#include "test_backend.h"
 #include "test_support.h"
 
 #include <QProcess>
@@ -95,8 +97,8 @@ private slots:
 
     void importIsAllOrNothing()
     {
-        const auto file = m_root / "import.unirank";
-        QVERIFY(Project::create(file).has_value());
+        const fs::path file = test::newProjectLocation(m_root, "import");
+        QVERIFY(test::createProject(file).has_value());
         const auto source = readBeirFolder(m_root / "tiny");
         int next = 0, acked = 0;
         for (int round = 0; round < kRounds; ++round) {
@@ -107,7 +109,7 @@ private slots:
             QVERIFY2(error.isEmpty(), qPrintable(error));
             auto db = Database::open(file, Database::Mode::ReadWrite);
             QCOMPARE(db.integrityCheck(), std::string("ok"));
-            for (const auto &a : acks) {
+            for (const auto &a : acks) { // (on the server, the killed client's transaction was rolled back)
                 const auto name = a.split(' ').front().toStdString();
                 QVERIFY2(count(db, "SELECT count(*) FROM collections WHERE name = '" + name + "'") == 1,
                          qPrintable("acknowledged import lost: " + a));
@@ -138,9 +140,9 @@ private slots:
 
     void exportIsCompleteOrAbsent()
     {
-        const auto file = m_root / "export.unirank";
+        const fs::path file = test::newProjectLocation(m_root, "export");
         {
-            auto project = std::move(Project::create(file).value());
+            auto project = std::move(test::createProject(file).value());
             QVERIFY(importDataset(*project, m_root / "tiny").has_value());
         }
         const auto source = readBeirFolder(m_root / "tiny");
