@@ -111,7 +111,8 @@ Result<void> setUpTeamRoles(Database &db)
                 "GRANT DELETE ON collections TO " + c + "; "
                 // training: versions, runs, scores, evaluations
                 "GRANT INSERT ON model_versions, score_runs, scores, training_runs, training_metrics, evaluations TO " + t + "; "
-                "GRANT UPDATE ON training_runs TO " + t + ";");
+                "GRANT UPDATE ON training_runs TO " + t + "; "
+                "GRANT UPDATE (value) ON training_metrics TO " + t + ";"); // a metric's upsert
         const std::string me = "(SELECT id FROM annotators WHERE name = current_user)";
         const auto policies = [&](const std::string &table, const std::string &own, const std::string &ownUpdate,
                                   const std::string &trainerCheck) {

@@ -11,6 +11,7 @@
 #include "storage/repo/catalog.h"
 #include "storage/repo/judgements.h"
 #include "storage/repo/models.h"
+#include "storage/repo/training.h"
 #include "storage/team_roles.h"
 #include "test_backend.h"
 #include "test_support.h"
@@ -111,7 +112,15 @@ private slots:
                                  insertModelVersion(carol->db(), {0, "c", ModelKind::Base, "/m", "h", std::nullopt, {}, ""}));
 
         auto tom = Database::open(as("tom"));
-        QVERIFY(insertModelVersion(tom, {0, "base", ModelKind::Base, "/m/base", "h0", std::nullopt, {}, ""}) > 0);
+        const auto base = insertModelVersion(tom, {0, "base", ModelKind::Base, "/m/base", "h0", std::nullopt, {}, ""});
+        QVERIFY(base > 0);
+        // What a training run writes: the run, its status, its metrics (an upsert), a mined preference.
+        const auto run = insertTrainingRun(tom, "sft", {{"lr", 1e-4}}, base);
+        setTrainingStatus(tom, run, TrainingStatus::Running, "", std::nullopt);
+        insertTrainingMetric(tom, run, {1, "loss", 0.7});
+        insertTrainingMetric(tom, run, {1, "loss", 0.6});
+        insertPairLabel(tom, {m_query, m_cands[6], m_cands[7], PairOutcome::Left, std::nullopt, PairSource::Mined, false, ""});
+        QCOMPARE(trainingMetrics(tom, run).front().value, 0.6);
         QVERIFY_THROWS_EXCEPTION(StorageError, tom.exec("DELETE FROM collections"));
     }
 
