@@ -27,29 +27,6 @@ std::string defaultCollectionName(const fs::path &dir)
     return parent.filename().empty() ? name.string() : parent.filename().string() + "/" + name.string();
 }
 
-// Media files created by this import; removed again unless the import commits.
-class NewMediaFiles {
-public:
-    explicit NewMediaFiles(const MediaStore &store)
-        : m_store(store)
-    {
-    }
-    ~NewMediaFiles()
-    {
-        if (!m_keep)
-            for (const auto &rel : m_created)
-                m_store.remove(rel);
-    }
-    void add(std::string rel) { m_created.push_back(std::move(rel)); }
-    void keep() { m_keep = true; }
-    std::size_t count() const { return m_created.size(); }
-
-private:
-    const MediaStore &m_store;
-    std::vector<std::string> m_created;
-    bool m_keep = false;
-};
-
 } // namespace
 
 Result<ImportSummary> importDataset(Project &project, const fs::path &dir, const ImportOptions &options)

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace unirank::storage {
 
@@ -35,6 +36,33 @@ public:
 
 private:
     std::filesystem::path m_root;
+};
+
+/// The files one import or copy created with putFile: removed again when it goes out of scope, unless
+/// keep() was called after the rows that name them committed.
+class NewMediaFiles {
+public:
+    explicit NewMediaFiles(const MediaStore &store)
+        : m_store(store)
+    {
+    }
+    ~NewMediaFiles()
+    {
+        if (!m_keep)
+            for (const auto &rel : m_created)
+                m_store.remove(rel);
+    }
+    NewMediaFiles(const NewMediaFiles &) = delete;
+    NewMediaFiles &operator=(const NewMediaFiles &) = delete;
+
+    void add(std::string relativePath) { m_created.push_back(std::move(relativePath)); }
+    void keep() { m_keep = true; }
+    std::size_t count() const { return m_created.size(); }
+
+private:
+    const MediaStore &m_store;
+    std::vector<std::string> m_created;
+    bool m_keep = false;
 };
 
 } // namespace unirank::storage

@@ -70,28 +70,6 @@ void bindValue(Statement &insert, int index, const Statement &row, int column)
     }
 }
 
-class NewFiles {
-public:
-    explicit NewFiles(const MediaStore &store)
-        : m_store(store)
-    {
-    }
-    ~NewFiles()
-    {
-        if (!m_kept)
-            for (const auto &f : m_files)
-                m_store.remove(f);
-    }
-    void add(std::string rel) { m_files.push_back(std::move(rel)); }
-    void keep() { m_kept = true; }
-    std::size_t size() const { return m_files.size(); }
-
-private:
-    const MediaStore &m_store;
-    std::vector<std::string> m_files;
-    bool m_kept = false;
-};
-
 } // namespace
 
 std::span<const char *const> projectTablesInCopyOrder() { return kTableNames; }
@@ -118,7 +96,7 @@ Result<ProjectCopyStats> copyProject(Project &from, Project &to, const CopyProgr
         }
 
         ProjectCopyStats stats;
-        NewFiles created(to.media());
+        NewMediaFiles created(to.media());
         for (const auto &m : src.prepare("SELECT rel_path FROM media ORDER BY hash").collect([](const Statement &s) {
                  return s.columnText(0);
              })) {
@@ -163,7 +141,7 @@ Result<ProjectCopyStats> copyProject(Project &from, Project &to, const CopyProgr
             .run();
         tx.commit();
         created.keep();
-        stats.mediaFiles = created.size();
+        stats.mediaFiles = created.count();
         return stats;
     });
 }

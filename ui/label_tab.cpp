@@ -181,6 +181,22 @@ void LabelTab::setStatus(const QString &text)
     m_status->setText(text);
 }
 
+namespace {
+
+/// On a pool thread: what a pair queue is built from, or null when the project cannot be read.
+std::shared_ptr<storage::QueueInput> readQueueInput(const std::string &file, std::int64_t collection,
+                                                    const storage::QueueSources &sources)
+{
+    try {
+        auto db = storage::Database::open(file, storage::Database::Mode::ReadOnly);
+        return std::make_shared<storage::QueueInput>(storage::queueInput(db, collection, sources));
+    } catch (const std::exception &) {
+        return nullptr;
+    }
+}
+
+} // namespace
+
 void LabelTab::rebuildQueue()
 {
     m_queue.reset();
@@ -193,15 +209,7 @@ void LabelTab::rebuildQueue()
     const auto collection = m_collection;
     const auto generation = ++m_queueGeneration; // the newest build wins
     runThenDeliver(
-        this,
-        [file, collection, sources]() -> std::shared_ptr<storage::QueueInput> {
-            try {
-                auto db = storage::Database::open(file, storage::Database::Mode::ReadOnly);
-                return std::make_shared<storage::QueueInput>(storage::queueInput(db, collection, sources));
-            } catch (const std::exception &) {
-                return nullptr;
-            }
-        },
+        this, [file, collection, sources] { return readQueueInput(file, collection, sources); },
         [this, generation](const std::shared_ptr<storage::QueueInput> &input) {
             if (generation != m_queueGeneration)
                 return;
@@ -236,15 +244,7 @@ void LabelTab::refreshJudged()
     const auto queueGeneration = m_queueGeneration;
     const auto generation = ++m_judgedGeneration;
     runThenDeliver(
-        this,
-        [file, collection, sources]() -> std::shared_ptr<storage::QueueInput> {
-            try {
-                auto db = storage::Database::open(file, storage::Database::Mode::ReadOnly);
-                return std::make_shared<storage::QueueInput>(storage::queueInput(db, collection, sources));
-            } catch (const std::exception &) {
-                return nullptr; // the next change tries again
-            }
-        },
+        this, [file, collection, sources] { return readQueueInput(file, collection, sources); }, // null: the next change retries
         [this, generation, queueGeneration](const std::shared_ptr<storage::QueueInput> &input) {
             if (!input || !m_queue || generation != m_judgedGeneration || queueGeneration != m_queueGeneration)
                 return;

@@ -29,8 +29,7 @@ public:
     virtual ~ConnectionImpl() = default;
     virtual Backend backend() const = 0;
     virtual void exec(std::string_view sql) = 0;
-    /// `persistent`: kept for the connection's lifetime (Database::cached), else used once or twice.
-    virtual std::unique_ptr<StatementImpl> prepare(std::string_view sql, bool persistent) = 0;
+    virtual std::unique_ptr<StatementImpl> prepare(std::string_view sql) = 0;
     virtual int changes() const = 0;
     virtual int userVersion() = 0;
     virtual void setUserVersion(int version) = 0;

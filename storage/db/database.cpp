@@ -152,13 +152,13 @@ void Database::execSchema(std::string_view ddl)
     else
         m_impl->exec(ddl);
 }
-Statement Database::prepare(std::string_view sql) { return Statement(m_impl->prepare(sql, false)); }
+Statement Database::prepare(std::string_view sql) { return Statement(m_impl->prepare(sql)); }
 
 Statement &Database::cached(std::string_view sql)
 {
     auto it = m_cache.find(sql);
     if (it == m_cache.end())
-        it = m_cache.emplace(std::string(sql), std::make_unique<Statement>(m_impl->prepare(sql, true))).first;
+        it = m_cache.emplace(std::string(sql), std::make_unique<Statement>(m_impl->prepare(sql))).first;
     it->second->reset();
     return *it->second;
 }

@@ -195,13 +195,13 @@ public:
         m_changes = affectedRows(res.get());
     }
 
-    std::unique_ptr<StatementImpl> prepare(std::string_view sql, bool persistent) override
+    std::unique_ptr<StatementImpl> prepare(std::string_view sql) override
     {
         const auto trimmed = sql.substr(0, sql.find_last_not_of(" \t\r\n;") + 1);
         auto text = toPostgresStatement(trimmed);
-        if (text.sql.find(';') != std::string::npos && hasStatementSeparator(text.sql))
+        if (hasStatementSeparator(text.sql))
             throw StorageError(ErrorKind::Internal, 0, "more than one statement in '" + std::string(sql) + "'");
-        (void)persistent; // every statement is prepared on the server, so bad SQL fails here as in SQLite
+        // Prepared on the server at once, so bad SQL fails here, as in SQLite.
         auto statement = std::make_unique<PgStatement>(*this, std::string(sql), std::move(text), nextName());
         statement->prepareOnServer();
         return statement;

@@ -122,7 +122,7 @@ public:
         }
     }
 
-    std::unique_ptr<StatementImpl> prepare(std::string_view sql, bool) override
+    std::unique_ptr<StatementImpl> prepare(std::string_view sql) override
     {
         sqlite3_stmt *stmt = nullptr;
         const char *tail = nullptr;
@@ -148,14 +148,14 @@ public:
 
     bool hasTable(std::string_view name) override
     {
-        auto s = prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1", false);
+        auto s = prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1");
         s->bindText(1, name);
         return s->step() && s->columnInt(0) > 0;
     }
 
     std::string integrityCheck() override
     {
-        auto s = prepare("PRAGMA integrity_check", false);
+        auto s = prepare("PRAGMA integrity_check");
         std::string out;
         while (s->step()) {
             if (!out.empty())
@@ -180,7 +180,7 @@ private:
 
     std::int64_t queryInt(const char *sql)
     {
-        auto s = prepare(sql, false);
+        auto s = prepare(sql);
         return s->step() ? s->columnInt(0) : 0;
     }
 };
