@@ -88,11 +88,21 @@ void LabelWriter::run()
     pthread_setname_np(pthread_self(), "unirank-labels");
     std::optional<Database> db;
     std::optional<Error> openError;
-    try {
-        db.emplace(Database::open(m_file, Database::Mode::ReadWrite, m_busyTimeoutMs));
-    } catch (const std::exception &e) {
-        openError = Error{ErrorKind::Internal, std::string("label writer cannot open the project: ") + e.what()};
-    }
+    // A file that cannot be opened stays so; a server may be back in a moment (its errors are Busy, which
+    // callers retry), so a server connection is reopened before a batch when it was lost or never made.
+    const bool server = isServerLocation(m_file.native());
+    const auto open = [&] {
+        openError.reset();
+        try {
+            db.emplace(Database::open(m_file, Database::Mode::ReadWrite, m_busyTimeoutMs));
+        } catch (const StorageError &e) {
+            openError = Error{server ? e.kind() : ErrorKind::Internal,
+                              std::string("label writer cannot open the project: ") + e.what()};
+        } catch (const std::exception &e) {
+            openError = Error{ErrorKind::Internal, std::string("label writer cannot open the project: ") + e.what()};
+        }
+    };
+    open();
     for (;;) {
         std::deque<Job> batch;
         {
@@ -105,6 +115,10 @@ void LabelWriter::run()
                 m_queue.pop_front();
             }
             m_inFlight = batch.size();
+        }
+        if (server && (!db || !db->connected())) {
+            db.reset();
+            open();
         }
         if (openError) {
             for (auto &job : batch)

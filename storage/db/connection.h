@@ -39,6 +39,7 @@ public:
     virtual bool hasTable(std::string_view name) = 0;
     virtual std::string integrityCheck() = 0;
     virtual void begin() = 0;
+    virtual bool connected() const = 0;
     virtual void listen(const std::string &channel) = 0;
     virtual bool waitForChange(std::chrono::milliseconds timeout) = 0;
 };

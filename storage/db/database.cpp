@@ -180,6 +180,7 @@ bool Database::hasTable(std::string_view name) { return m_impl->hasTable(name); 
 int Database::changes() const { return m_impl->changes(); }
 std::string Database::integrityCheck() { return m_impl->integrityCheck(); }
 void Database::begin() { m_impl->begin(); }
+bool Database::connected() const { return m_impl->connected(); }
 void Database::listen(const std::string &channel) { m_impl->listen(channel); }
 bool Database::waitForChange(std::chrono::milliseconds timeout) { return m_impl->waitForChange(timeout); }
 

@@ -180,6 +180,10 @@ public:
     /// answers and every foreign key of the project's tables is validated, else the problem.
     std::string integrityCheck();
 
+    /// False once a server connection was lost (the server restarted, the network dropped); always true
+    /// for a file. A lost connection stays lost: open a new Database.
+    bool connected() const;
+
     /// BEGIN IMMEDIATE (SQLite: takes the write lock up front) or BEGIN (server). Use Transaction.
     void begin();
 

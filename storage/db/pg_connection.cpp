@@ -237,6 +237,7 @@ public:
     }
 
     void begin() override { exec("BEGIN"); }
+    bool connected() const override { return PQstatus(m_conn) == CONNECTION_OK; }
 
     void listen(const std::string &channel) override { exec("LISTEN \"" + channel + "\""); }
 

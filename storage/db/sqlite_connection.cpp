@@ -166,6 +166,7 @@ public:
     }
 
     void begin() override { exec("BEGIN IMMEDIATE"); }
+    bool connected() const override { return true; }
     void listen(const std::string &) override { m_dataVersion = queryInt("PRAGMA data_version"); }
     bool waitForChange(std::chrono::milliseconds timeout) override
     {

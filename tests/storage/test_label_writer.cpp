@@ -108,6 +108,29 @@ private slots:
                  std::optional<std::int64_t>(100));
     }
 
+    void lostServerConnectionIsReopened()
+    {
+        // A file has no connection to lose; this checks the file still writes after the same steps.
+        LabelWriter writer(m_file);
+        QVERIFY(writer.addGraded({m_q, m_a, 1, "erin"}).get());
+        if (test::serverBackend()) {
+            // The server drops the writer's session (a restart, a network cut, an administrator).
+            auto admin = Database::open(test::serverAdminUrl());
+            const auto database = m_file.native().substr(m_file.native().rfind('/') + 1);
+            admin.prepare("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ?1 AND "
+                          "pid <> pg_backend_pid()")
+                .bind(1, database)
+                .run();
+            const auto during = writer.addGraded({m_q, m_a, 2, "erin"}).get();
+            if (!during) // the write that finds the connection gone fails as busy (retried by the app)...
+                QCOMPARE(during.error().kind, ErrorKind::Busy);
+        }
+        const auto after = writer.addGraded({m_q, m_a, 3, "erin"}).get(); // ...and the next one reconnects
+        QVERIFY2(after, after ? "" : after.error().message.c_str());
+        auto db = Database::open(m_file, Database::Mode::ReadOnly);
+        QCOMPARE(findGradedLabel(db, *after)->grade, 3);
+    }
+
     void unopenableProjectFailsEveryWrite()
     {
         LabelWriter writer(fs::path(m_dir.path().toStdString()) / "missing" / "x.unirank");
