@@ -6,10 +6,14 @@
 
 #include <libpq-fe.h>
 
-#include <charconv>
 #include <cerrno>
+#include <charconv>
+#include <cstdlib>
 #include <cmath>
 #include <poll.h>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace unirank::storage::detail {
 namespace {
@@ -351,11 +355,45 @@ bool PgStatement::step()
 
 void noticeToNowhere(void *, const char *) {}
 
+/// Connection settings UniRank uses unless the URL or the user's PG* environment sets them: a dead
+/// server or a silently cut network (a laptop on the move) is noticed within about a minute instead of
+/// TCP's two hours, so the label writer reconnects and the watcher resumes; and the server's
+/// pg_stat_activity shows which sessions are UniRank's.
+PGconn *connectWithDefaults(const std::string &url)
+{
+    static constexpr std::pair<const char *, const char *> kDefaults[] = {
+        {"connect_timeout", "10"},   {"keepalives", "1"},         {"keepalives_idle", "30"},
+        {"keepalives_interval", "10"}, {"keepalives_count", "3"}, {"tcp_user_timeout", "60000"},
+        {"application_name", "unirank"},
+    };
+    PQconninfoOption *known = PQconndefaults();
+    const auto setByEnvironment = [known](std::string_view keyword) {
+        for (PQconninfoOption *o = known; o && o->keyword; ++o)
+            if (keyword == o->keyword)
+                return o->envvar && std::getenv(o->envvar);
+        return false;
+    };
+    std::vector<const char *> keywords, values;
+    for (const auto &[keyword, value] : kDefaults) {
+        if (setByEnvironment(keyword))
+            continue;
+        keywords.push_back(keyword);
+        values.push_back(value);
+    }
+    PQconninfoFree(known);
+    // The URL comes last and is expanded in place, so whatever it sets wins over the defaults above.
+    keywords.push_back("dbname");
+    values.push_back(url.c_str());
+    keywords.push_back(nullptr);
+    values.push_back(nullptr);
+    return PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1);
+}
+
 } // namespace
 
 std::unique_ptr<ConnectionImpl> openPostgres(const std::string &url, Database::Mode mode, int busyTimeoutMs)
 {
-    PGconn *raw = PQconnectdb(url.c_str());
+    PGconn *raw = connectWithDefaults(url);
     if (!raw || PQstatus(raw) != CONNECTION_OK) {
         std::string message = raw ? PQerrorMessage(raw) : "out of memory";
         PQfinish(raw);
