@@ -35,26 +35,6 @@ namespace {
 
 constexpr int kRounds = 15;
 
-constexpr const char *kChildSessionName = "unirank-crash-child";
-
-/// On the server, a killed client's session lives on for a moment: a COMMIT it sent before it died may
-/// still complete (the import happened, unacknowledged), anything else is rolled back. Waits until the
-/// server has settled that, so the checks see the final state. Returns false if it never does.
-bool waitForChildSessionsToEnd()
-{
-    if (!test::serverBackend())
-        return true;
-    auto admin = Database::open(test::serverAdminUrl());
-    for (int i = 0; i < 300; ++i) {
-        auto s = admin.prepare("SELECT count(*) FROM pg_stat_activity WHERE application_name = ?1");
-        s.bind(1, std::string(kChildSessionName));
-        if (s.step() && s.columnInt(0) == 0)
-            return true;
-        QThread::msleep(100);
-    }
-    return false;
-}
-
 /// Runs the child until it has acknowledged at least `minAcks` operations, waits a random part of one
 /// operation's time more, kills it with SIGKILL, waits until the server (if any) has ended the child's
 /// sessions, and returns the complete "ack ..." lines.
@@ -63,7 +43,7 @@ QList<QByteArray> runAndKill(const QStringList &args, int minAcks, QString *erro
     QProcess child;
     child.setProcessChannelMode(QProcess::SeparateChannels);
     auto environment = QProcessEnvironment::systemEnvironment();
-    environment.insert(QStringLiteral("PGAPPNAME"), QString::fromLatin1(kChildSessionName));
+    environment.insert(QStringLiteral("PGAPPNAME"), QString::fromStdString(test::killedChildSessionName()));
     child.setProcessEnvironment(environment);
     child.start(QStringLiteral(UNIRANK_CRASH_CHILD), args);
     if (!child.waitForStarted(10000)) {
@@ -85,7 +65,7 @@ QList<QByteArray> runAndKill(const QStringList &args, int minAcks, QString *erro
     ::kill(static_cast<pid_t>(child.processId()), SIGKILL);
     child.waitForFinished(10000);
     out += child.readAllStandardOutput();
-    if (!waitForChildSessionsToEnd()) {
+    if (!test::waitForKilledChildSessions()) {
         *error = QStringLiteral("the server kept the killed child's session for 30 s");
         return {};
     }

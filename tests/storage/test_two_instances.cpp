@@ -56,6 +56,9 @@ private slots:
         std::vector<std::unique_ptr<QProcess>> writers;
         for (int i = 0; i < 2; ++i) {
             auto p = std::make_unique<QProcess>();
+            auto environment = QProcessEnvironment::systemEnvironment();
+            environment.insert(QStringLiteral("PGAPPNAME"), QString::fromStdString(test::killedChildSessionName()));
+            p->setProcessEnvironment(environment);
             p->start(QStringLiteral(UNIRANK_LABEL_CHILD), m_labelArgs);
             QVERIFY(p->waitForStarted(10000));
             writers.push_back(std::move(p));
@@ -75,6 +78,7 @@ private slots:
             acks[i] = p.readAllStandardOutput();
         }
         QVERIFY2(train.code == 0, qPrintable(train.err));
+        QVERIFY2(test::waitForKilledChildSessions(), "the server kept a killed label writer's session for 30 s");
 
         auto db = Database::open(m_project.toStdString(), Database::Mode::ReadWrite);
         QCOMPARE(db.integrityCheck(), std::string("ok"));

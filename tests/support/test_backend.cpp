@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
 #include <unistd.h>
 
 namespace unirank::test {
@@ -28,6 +29,23 @@ std::string serverAdminUrl()
     if (!std::getline(in, url) || url.empty())
         throw std::runtime_error(std::string("no test server URL in '") + file + "': did the pg_server fixture run?");
     return url;
+}
+
+std::string killedChildSessionName() { return "unirank-killed-child-" + std::to_string(getpid()); }
+
+bool waitForKilledChildSessions()
+{
+    if (!serverBackend())
+        return true;
+    auto admin = storage::Database::open(serverAdminUrl());
+    for (int i = 0; i < 300; ++i) {
+        auto s = admin.prepare("SELECT count(*) FROM pg_stat_activity WHERE application_name = ?1");
+        s.bind(1, killedChildSessionName());
+        if (s.step() && s.columnInt(0) == 0)
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
 }
 
 namespace {

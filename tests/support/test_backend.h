@@ -29,4 +29,13 @@ std::unique_ptr<storage::Project> freshProject(const std::filesystem::path &dir,
 /// The test server's admin URL (the `postgres` role on the `postgres` database); throws without one.
 std::string serverAdminUrl();
 
+/// The session name (PGAPPNAME) a test gives the child processes it kills; one per test process, so
+/// tests running side by side do not wait for each other's children.
+std::string killedChildSessionName();
+/// On the server, a killed client's sessions live on for a moment: a COMMIT sent before the kill may
+/// still complete, anything else is rolled back. Waits (up to 30 s) until no session named
+/// killedChildSessionName() is left, so checks see the final state; false if they never end. On
+/// SQLite a killed process leaves nothing running: true at once.
+bool waitForKilledChildSessions();
+
 } // namespace unirank::test
