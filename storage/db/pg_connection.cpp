@@ -357,7 +357,8 @@ void noticeToNowhere(void *, const char *) {}
 
 /// Connection settings UniRank uses unless the URL or the user's PG* environment sets them: a dead
 /// server or a silently cut network (a laptop on the move) is noticed within about a minute instead of
-/// TCP's two hours, so the label writer reconnects and the watcher resumes; and the server's
+/// TCP's 15 minutes (data in flight) to two hours (an idle connection), so the label writer reconnects
+/// and the watcher resumes; and the server's
 /// pg_stat_activity shows which sessions are UniRank's.
 PGconn *connectWithDefaults(const std::string &url)
 {
